@@ -1,0 +1,66 @@
+//! SVG bar chart of the prefill suite.
+
+use std::path::Path;
+
+use anyhow::{anyhow, Result};
+use plotters::prelude::*;
+
+use crate::report::PrefillReport;
+use crate::stats::Summary;
+
+pub fn prefill_svg(report: &PrefillReport, path: &Path) -> Result<()> {
+    let mut bars: Vec<(String, &Summary)> = vec![
+        ("Seahorse pp".into(), &report.seahorse.prefill_tokens_per_s),
+        ("Seahorse tg".into(), &report.seahorse.decode_tokens_per_s),
+    ];
+    if let Some(stock) = &report.stock {
+        bars.insert(1, ("stock pp".into(), &stock.prefill_tokens_per_s));
+        bars.push(("stock tg".into(), &stock.decode_tokens_per_s));
+    }
+    let top = bars.iter().map(|(_, s)| s.max).fold(1.0, f64::max) * 1.15;
+    let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("{} on {} threads: tokens/s (median, min–max)", report.model, report.threads),
+            ("sans-serif", 18),
+        )
+        .margin(16)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0f64..bars.len() as f64, 0f64..top)
+        .map_err(|e| anyhow!("{e}"))?;
+    let labels: Vec<String> = bars.iter().map(|(l, _)| l.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(bars.len() * 2 + 1)
+        .x_label_formatter(&|x| {
+            let i = x.floor() as usize;
+            if (x - i as f64 - 0.5).abs() < 0.01 { labels.get(i).cloned().unwrap_or_default() } else { String::new() }
+        })
+        .y_desc("tokens/s")
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    for (i, (label, s)) in bars.iter().enumerate() {
+        let x0 = i as f64 + 0.15;
+        let x1 = i as f64 + 0.85;
+        let color = if label.starts_with("Seahorse") { BLUE.mix(0.7) } else { RGBColor(120, 120, 120).mix(0.7) };
+        chart
+            .draw_series(std::iter::once(Rectangle::new([(x0, 0.0), (x1, s.median)], color.filled())))
+            .map_err(|e| anyhow!("{e}"))?;
+        let xm = i as f64 + 0.5;
+        chart
+            .draw_series(std::iter::once(PathElement::new(vec![(xm, s.min), (xm, s.max)], BLACK.stroke_width(2))))
+            .map_err(|e| anyhow!("{e}"))?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("{:.1}", s.median),
+                (x0, s.median + top * 0.02),
+                ("sans-serif", 14),
+            )))
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    root.present().map_err(|e| anyhow!("{e}"))?;
+    Ok(())
+}

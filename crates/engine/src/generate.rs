@@ -1,0 +1,266 @@
+//! Chat-style generation: chat template, prompt prefill, greedy decoding with streaming.
+
+use std::num::NonZeroU32;
+use std::time::{Duration, Instant};
+
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaChatMessage;
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+
+use crate::cancel::CancelToken;
+use crate::error::{EngineError, Result};
+use crate::model::Model;
+
+/// Who said a chat message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Instructions for the model.
+    System,
+    /// The person asking.
+    User,
+    /// The model's earlier replies.
+    Assistant,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// One message of a conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatMessage {
+    /// Who said it.
+    pub role: Role,
+    /// What was said.
+    pub content: String,
+}
+
+impl ChatMessage {
+    /// A message from `role`.
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Self { role, content: content.into() }
+    }
+}
+
+/// Settings of one generation.
+#[derive(Clone, Debug)]
+pub struct GenerateOptions {
+    /// Stop after this many generated tokens.
+    pub max_tokens: usize,
+    /// Context size in tokens (prompt + reply).
+    pub n_ctx: u32,
+    /// Tokens per `llama_decode` call during prefill.
+    pub n_batch: u32,
+    /// CPU threads; `None` uses every core.
+    pub n_threads: Option<i32>,
+    /// Stop when the model ends its turn (always, except in benchmarks that need a fixed
+    /// number of decoded tokens).
+    pub stop_at_end_of_turn: bool,
+    /// Checked before every batch and every token.
+    pub cancel: CancelToken,
+}
+
+impl Default for GenerateOptions {
+    fn default() -> Self {
+        Self {
+            max_tokens: 256,
+            n_ctx: 4096,
+            n_batch: 512,
+            n_threads: None,
+            stop_at_end_of_turn: true,
+            cancel: CancelToken::new(),
+        }
+    }
+}
+
+/// Progress reported while generating.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event<'a> {
+    /// Prompt tokens evaluated so far, out of `total`.
+    Prefill {
+        /// Tokens evaluated.
+        done: usize,
+        /// Prompt length.
+        total: usize,
+    },
+    /// The next piece of the reply. Pieces are whole UTF-8 characters.
+    Text(&'a str),
+}
+
+/// Why generation stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// The model ended its turn.
+    EndOfTurn,
+    /// `max_tokens` was reached.
+    MaxTokens,
+    /// The context is full.
+    ContextFull,
+    /// The [`CancelToken`] fired.
+    Cancelled,
+}
+
+/// The result of a generation.
+#[derive(Clone, Debug)]
+pub struct Generation {
+    /// The reply.
+    pub text: String,
+    /// Why it ended.
+    pub stop: StopReason,
+    /// Prompt tokens evaluated.
+    pub prompt_tokens: usize,
+    /// Reply tokens generated.
+    pub generated_tokens: usize,
+    /// Time spent evaluating the prompt.
+    pub prefill_time: Duration,
+    /// Time spent generating the reply.
+    pub decode_time: Duration,
+}
+
+impl Model {
+    /// Renders `messages` with the model's own chat template, ending with the opening of
+    /// the assistant's turn.
+    pub fn render_chat(&self, messages: &[ChatMessage]) -> Result<String> {
+        let template = self
+            .inner
+            .chat_template(None)
+            .map_err(|e| EngineError::ChatTemplate(e.to_string()))?;
+        let messages = messages
+            .iter()
+            .map(|m| LlamaChatMessage::new(m.role.as_str().to_owned(), m.content.clone()))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| EngineError::ChatTemplate(e.to_string()))?;
+        self.inner
+            .apply_chat_template(&template, &messages, true)
+            .map_err(|e| EngineError::ChatTemplate(e.to_string()))
+    }
+
+    /// Answers a conversation: renders the chat template, evaluates the prompt and decodes
+    /// greedily, calling `on_event` with prefill progress and each piece of text.
+    pub fn chat(
+        &self,
+        messages: &[ChatMessage],
+        options: &GenerateOptions,
+        on_event: impl FnMut(Event<'_>),
+    ) -> Result<Generation> {
+        let prompt = self.render_chat(messages)?;
+        self.complete(&prompt, options, on_event)
+    }
+
+    /// Continues `prompt` (special tokens are parsed) greedily until the end of the turn.
+    pub fn complete(
+        &self,
+        prompt: &str,
+        options: &GenerateOptions,
+        mut on_event: impl FnMut(Event<'_>),
+    ) -> Result<Generation> {
+        let tokens: Vec<LlamaToken> =
+            self.inner.vocab().tokenize(prompt.as_bytes(), false, true);
+        let n_ctx = options.n_ctx;
+        if tokens.len() >= n_ctx as usize {
+            return Err(EngineError::PromptTooLong { prompt: tokens.len(), n_ctx });
+        }
+        let n_batch = options.n_batch.clamp(1, n_ctx);
+        let mut params = LlamaContextParams::default()
+            .with_n_ctx(NonZeroU32::new(n_ctx))
+            .with_n_batch(n_batch)
+            .with_n_ubatch(n_batch);
+        if let Some(n) = options.n_threads {
+            params = params.with_n_threads(n).with_n_threads_batch(n);
+        }
+        let mut ctx = self
+            .inner
+            .new_context(&self.engine.backend, params)
+            .map_err(|e| EngineError::Context { n_ctx, reason: e.to_string() })?;
+
+        let mut generation = Generation {
+            text: String::new(),
+            stop: StopReason::EndOfTurn,
+            prompt_tokens: tokens.len(),
+            generated_tokens: 0,
+            prefill_time: Duration::ZERO,
+            decode_time: Duration::ZERO,
+        };
+
+        // Prefill in batches; only the last prompt token needs logits.
+        let started = Instant::now();
+        let mut batch = LlamaBatch::new(n_batch as usize, 1);
+        for (chunk_index, chunk) in tokens.chunks(n_batch as usize).enumerate() {
+            if options.cancel.is_cancelled() {
+                generation.stop = StopReason::Cancelled;
+                generation.prefill_time = started.elapsed();
+                return Ok(generation);
+            }
+            batch.clear();
+            let first = chunk_index * n_batch as usize;
+            for (i, &token) in chunk.iter().enumerate() {
+                let pos = first + i;
+                let last = pos + 1 == tokens.len();
+                batch.add(token, pos as i32, &[0], last).map_err(|e| EngineError::Decode(e.to_string()))?;
+            }
+            ctx.decode(&mut batch).map_err(|e| EngineError::Decode(e.to_string()))?;
+            on_event(Event::Prefill { done: first + chunk.len(), total: tokens.len() });
+        }
+        generation.prefill_time = started.elapsed();
+
+        let started = Instant::now();
+        let mut sampler = LlamaSampler::greedy();
+        let vocab = self.inner.vocab();
+        let mut pending = Vec::new(); // bytes of an incomplete UTF-8 character
+        let mut pos = tokens.len();
+        let mut logits_index = batch.n_tokens() - 1;
+        loop {
+            if options.cancel.is_cancelled() {
+                generation.stop = StopReason::Cancelled;
+                break;
+            }
+            if generation.generated_tokens >= options.max_tokens {
+                generation.stop = StopReason::MaxTokens;
+                break;
+            }
+            if pos >= n_ctx as usize {
+                generation.stop = StopReason::ContextFull;
+                break;
+            }
+            let token = sampler.sample(&ctx, logits_index);
+            sampler.accept(token);
+            if options.stop_at_end_of_turn && vocab.is_eog(token) {
+                generation.stop = StopReason::EndOfTurn;
+                break;
+            }
+            generation.generated_tokens += 1;
+            pending.extend_from_slice(&vocab.token_to_piece(token, false, None));
+            let valid = match std::str::from_utf8(&pending) {
+                Ok(s) => s.len(),
+                Err(e) if e.error_len().is_none() => e.valid_up_to(), // wait for more bytes
+                Err(_) => pending.len(),                              // invalid: emit lossily
+            };
+            if valid > 0 {
+                let piece = String::from_utf8_lossy(&pending[..valid]).into_owned();
+                pending.drain(..valid);
+                generation.text.push_str(&piece);
+                on_event(Event::Text(&piece));
+            }
+            batch.clear();
+            batch.add(token, pos as i32, &[0], true).map_err(|e| EngineError::Decode(e.to_string()))?;
+            ctx.decode(&mut batch).map_err(|e| EngineError::Decode(e.to_string()))?;
+            logits_index = 0;
+            pos += 1;
+        }
+        if !pending.is_empty() {
+            let piece = String::from_utf8_lossy(&pending).into_owned();
+            generation.text.push_str(&piece);
+            on_event(Event::Text(&piece));
+        }
+        generation.decode_time = started.elapsed();
+        Ok(generation)
+    }
+}

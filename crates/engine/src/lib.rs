@@ -1,0 +1,33 @@
+//! Seahorse's inference engine.
+//!
+//! The engine runs GGUF models through llama.cpp, built by the `llama-cpp-sys-2` crate with
+//! Seahorse's patches from `ggml-patches/` injected at CMake time (see `ARCHITECTURE.md`).
+//! The main types:
+//!
+//! - [`Engine`]: the process-wide llama.cpp backend. Creating it checks that the library
+//!   was built from the current patches and that this CPU has the features it was compiled
+//!   for, so a bad build fails with a message instead of a crash.
+//! - [`Model`]: a loaded GGUF model; cheap to clone and shareable between threads.
+//! - [`Model::chat`]: applies the model's chat template and generates a reply greedily,
+//!   streaming [`Event`]s (prefill progress, text pieces) to a callback and stopping early
+//!   when a [`CancelToken`] fires.
+//!
+//! Nothing here blocks on anything but the computation itself: callers that must stay
+//! responsive (the desktop app) run these calls on a worker thread and cancel through the
+//! token.
+
+#![deny(missing_docs)]
+
+mod backend;
+mod cancel;
+mod cpu;
+mod error;
+mod generate;
+mod model;
+
+pub use backend::{BuildInfo, Engine};
+pub use cancel::CancelToken;
+pub use cpu::{missing_cpu_features, required_cpu_features};
+pub use error::{EngineError, Result};
+pub use generate::{ChatMessage, Event, GenerateOptions, Generation, Role, StopReason};
+pub use model::{Model, ModelInfo, ModelOptions};
