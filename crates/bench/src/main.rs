@@ -3,8 +3,9 @@
 //!
 //! Suite `prefill` (the foundation's check of the CPU build): prompt processing of a
 //! 512-token prompt and decoding of 64 tokens with 2 threads, through the patched
-//! llama.cpp inside Seahorse, next to `llama-bench` built from the same vendored llama.cpp
-//! without patches and with the same CPU options (`scripts/build-stock-llama-bench`).
+//! llama.cpp inside Seahorse, next to stock llama.cpp built from the same vendored tree
+//! without patches and with the same CPU options (`scripts/build-stock-baseline`), timed
+//! the same way on the same tokens.
 
 mod plot;
 mod report;
@@ -12,7 +13,6 @@ mod stats;
 mod stock;
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -36,10 +36,10 @@ struct Args {
     /// CPU threads.
     #[arg(long, default_value_t = 2)]
     threads: i32,
-    /// The stock `llama-bench` binary to compare with; without it the baseline is skipped
-    /// and the report says so.
+    /// The stock llama.cpp driver (scripts/build-stock-baseline) to compare with; without
+    /// it the baseline is not run and the report says so.
     #[arg(long)]
-    stock_llama_bench: Option<PathBuf>,
+    stock: Option<PathBuf>,
     /// Where the JSON, the plot and benchmarks.md go.
     #[arg(long, default_value = "docs")]
     out: PathBuf,
@@ -54,15 +54,32 @@ fn main() -> Result<()> {
         None => seahorse_models::fetch(spec, &dir, |_| {})?,
     };
 
-    eprintln!("seahorse engine: {} reps of pp{} / tg{}", args.repetitions, args.prompt_tokens, args.decode_tokens);
-    let seahorse = bench_engine(&model_path, &args)?;
-    let stock = match &args.stock_llama_bench {
-        Some(bin) => {
-            eprintln!("stock llama-bench: {}", bin.display());
-            Some(stock::run(bin, &model_path, &args)?)
+    eprintln!("{} reps of pp{} / tg{}", args.repetitions, args.prompt_tokens, args.decode_tokens);
+    let model = Model::load(&model_path, &ModelOptions::default())?;
+    let tokens = prompt_tokens(&model, args.prompt_tokens);
+    // Seahorse and stock llama.cpp alternate, one repetition each, so that a change in
+    // machine load during the run affects both alike.
+    let mut ours = Samples::default();
+    let mut theirs = Samples::default();
+    bench_engine(&model, &tokens, &args, &mut Samples::default()).context("warm-up")?;
+    for rep in 0..args.repetitions {
+        bench_engine(&model, &tokens, &args, &mut ours)?;
+        if let Some(bin) = &args.stock {
+            let m = stock::run(bin, &model_path, &tokens, args.decode_tokens, args.threads)?;
+            theirs.prefill.extend(m.prefill_tokens_per_s.samples);
+            theirs.decode.extend(m.decode_tokens_per_s.samples);
         }
-        None => None,
-    };
+        eprintln!(
+            "  rep {}: seahorse pp {:.1} tg {:.1} tok/s; stock pp {} tg {} tok/s",
+            rep + 1,
+            ours.prefill.last().unwrap(),
+            ours.decode.last().unwrap(),
+            theirs.prefill.last().map_or("-".into(), |v| format!("{v:.1}")),
+            theirs.decode.last().map_or("-".into(), |v| format!("{v:.1}")),
+        );
+    }
+    let seahorse = ours.measurement(tokens.len());
+    let stock = args.stock.as_ref().map(|_| theirs.measurement(tokens.len()));
 
     let info = seahorse_engine::Engine::get()?.build_info();
     let report = PrefillReport {
@@ -82,62 +99,45 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// Prompt processing and decoding through the engine, repeated.
-fn bench_engine(model_path: &PathBuf, args: &Args) -> Result<Measurement> {
-    let model = Model::load(model_path, &ModelOptions::default())?;
-    // A prompt of exactly `prompt_tokens` tokens of ordinary prose.
-    let text = "The seahorse drifted through the kelp, reading the currents like pages of a book. ";
-    let mut prompt = String::new();
-    while model.tokenize(&prompt).len() < args.prompt_tokens {
-        prompt.push_str(text);
-    }
-    let mut tokens = model.tokenize(&prompt);
-    tokens.truncate(args.prompt_tokens - 1); // complete() evaluates exactly these tokens
-    let prompt = detokenize_prefix(&model, &prompt, tokens.len());
+/// Samples of one engine, in tokens/s.
+#[derive(Default)]
+struct Samples {
+    prefill: Vec<f64>,
+    decode: Vec<f64>,
+}
 
+impl Samples {
+    fn measurement(&self, prompt_tokens: usize) -> Measurement {
+        Measurement {
+            prompt_tokens,
+            prefill_tokens_per_s: Summary::of(&self.prefill),
+            decode_tokens_per_s: Summary::of(&self.decode),
+        }
+    }
+}
+
+/// One repetition through the engine: a fresh context, the prompt in batches of 512, then
+/// `decode_tokens` greedy tokens.
+fn bench_engine(model: &Model, tokens: &[i32], args: &Args, out: &mut Samples) -> Result<()> {
     let options = GenerateOptions {
         max_tokens: args.decode_tokens,
-        n_ctx: (args.prompt_tokens + args.decode_tokens + 16) as u32,
+        n_ctx: (tokens.len() + args.decode_tokens + 16) as u32,
         n_batch: 512,
         n_threads: Some(args.threads),
         stop_at_end_of_turn: false,
         ..Default::default()
     };
-    // One warm-up run (page cache, thread pool), not counted.
-    model.complete(&prompt, &options, |_| {}).context("warm-up")?;
-    let mut prefill = Vec::new();
-    let mut decode = Vec::new();
-    let mut n_prompt = 0;
-    for rep in 0..args.repetitions {
-        let started = Instant::now();
-        let g = model.complete(&prompt, &options, |_| {})?;
-        n_prompt = g.prompt_tokens;
-        prefill.push(g.prompt_tokens as f64 / g.prefill_time.as_secs_f64());
-        decode.push(g.generated_tokens as f64 / g.decode_time.as_secs_f64());
-        eprintln!(
-            "  rep {}: pp {:.1} tok/s, tg {:.1} tok/s ({:.1} s)",
-            rep + 1,
-            prefill.last().unwrap(),
-            decode.last().unwrap(),
-            started.elapsed().as_secs_f64()
-        );
-    }
-    Ok(Measurement {
-        prompt_tokens: n_prompt,
-        prefill_tokens_per_s: Summary::of(&prefill),
-        decode_tokens_per_s: Summary::of(&decode),
-    })
+    let g = model.complete_tokens(tokens, &options, |_| {})?;
+    out.prefill.push(g.prompt_tokens as f64 / g.prefill_time.as_secs_f64());
+    out.decode.push(g.generated_tokens as f64 / g.decode_time.as_secs_f64());
+    Ok(())
 }
 
-/// The longest prefix of `text` that tokenizes to `n` tokens or fewer (greedy by words).
-fn detokenize_prefix(model: &Model, text: &str, n: usize) -> String {
-    let mut out = String::new();
-    for word in text.split_inclusive(' ') {
-        let candidate = format!("{out}{word}");
-        if model.tokenize(&candidate).len() > n {
-            break;
-        }
-        out = candidate;
-    }
-    out
+/// Exactly `n` tokens of ordinary prose, the same for every engine.
+pub fn prompt_tokens(model: &Model, n: usize) -> Vec<i32> {
+    let text = "The seahorse drifted through the kelp, reading the currents like pages of a book. ";
+    let mut tokens = model.tokenize(&text.repeat(n / 8 + 1));
+    assert!(tokens.len() >= n, "prompt text too short");
+    tokens.truncate(n);
+    tokens
 }

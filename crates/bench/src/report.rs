@@ -67,9 +67,10 @@ impl PrefillReport {
         md.push_str("## Prompt processing and decoding: Seahorse vs stock llama.cpp\n\n");
         md.push_str(&format!(
             "Model `{}`, {} threads, CPU `{}`, {} repetitions (median, min–max), \
-             Seahorse patch revision `{}`, CPU features `{}`. Stock llama.cpp is `llama-bench` \
-             built from the same vendored llama.cpp without patches and with the same CPU \
-             options, run in the same benchmark run.\n\n",
+             Seahorse patch revision `{}`, CPU features `{}`. Stock llama.cpp is the same \
+             vendored llama.cpp built without patches and with the same CPU options \
+             (`scripts/build-stock-baseline`), timed the same way on the same prompt tokens \
+             in the same benchmark run.\n\n",
             self.model,
             self.threads,
             self.cpu,
@@ -84,14 +85,14 @@ impl PrefillReport {
         md.push_str(&row("Seahorse (patched llama.cpp)", &self.seahorse));
         match &self.stock {
             Some(stock) => {
-                md.push_str(&row("stock llama.cpp (llama-bench)", stock));
+                md.push_str(&row("stock llama.cpp", stock));
                 md.push_str(&format!(
                     "\nSeahorse / stock: prompt processing {:.2}×, decoding {:.2}×.\n",
                     self.seahorse.prefill_tokens_per_s.median / stock.prefill_tokens_per_s.median,
                     self.seahorse.decode_tokens_per_s.median / stock.decode_tokens_per_s.median
                 ));
             }
-            None => md.push_str("\nStock baseline not run (no `--stock-llama-bench`).\n"),
+            None => md.push_str("\nStock baseline not run (no `--stock`).\n"),
         }
         md.push_str("\n![prefill](bench/prefill.svg)\n\nRaw numbers: `docs/bench/prefill.json`.\n");
         md

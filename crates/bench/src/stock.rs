@@ -1,5 +1,5 @@
-//! The baseline: stock `llama-bench`, built from the same vendored llama.cpp without
-//! Seahorse's patches (scripts/build-stock-llama-bench), run on the same model.
+//! The baseline: stock llama.cpp (the same vendored tree, no patches, same CPU options),
+//! driven by crates/bench/stock/stock_baseline.cpp on the same model and prompt tokens.
 
 use std::path::Path;
 use std::process::Command;
@@ -8,39 +8,47 @@ use anyhow::{bail, Context, Result};
 
 use crate::report::Measurement;
 use crate::stats::Summary;
-use crate::Args;
 
-pub fn run(bin: &Path, model: &Path, args: &Args) -> Result<Measurement> {
+/// One repetition (after an untimed warm-up) of the stock driver.
+pub fn run(bin: &Path, model: &Path, tokens: &[i32], decode_tokens: usize, threads: i32) -> Result<Measurement> {
+    let file = tempfile_path("seahorse-bench-tokens");
+    let list: Vec<String> = tokens.iter().map(|t| t.to_string()).collect();
+    std::fs::write(&file, list.join(" "))?;
     let out = Command::new(bin)
-        .arg("-m")
         .arg(model)
-        .args(["-p", &args.prompt_tokens.to_string()])
-        .args(["-n", &args.decode_tokens.to_string()])
-        .args(["-t", &args.threads.to_string()])
-        .args(["-r", &args.repetitions.to_string()])
-        .args(["-b", "512", "-ub", "512", "-o", "json"])
+        .arg(&file)
+        .arg(decode_tokens.to_string())
+        .arg(threads.to_string())
+        .arg("1")
         .output()
-        .with_context(|| format!("running {}", bin.display()))?;
+        .with_context(|| format!("running {}", bin.display()));
+    let _ = std::fs::remove_file(&file);
+    let out = out?;
     if !out.status.success() {
         bail!("{} failed: {}", bin.display(), String::from_utf8_lossy(&out.stderr));
     }
-    parse(&String::from_utf8_lossy(&out.stdout), args.prompt_tokens)
+    parse(&String::from_utf8_lossy(&out.stdout), tokens.len())
 }
 
-/// llama-bench's JSON: one object per test, `n_prompt`/`n_gen` and `samples_ts`.
+fn tempfile_path(stem: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("{stem}-{}.txt", std::process::id()))
+}
+
+/// The driver's JSON: `{"prefill_tokens_per_s": [...], "decode_tokens_per_s": [...]}`.
 fn parse(json: &str, prompt_tokens: usize) -> Result<Measurement> {
-    let tests: Vec<serde_json::Value> = serde_json::from_str(json).context("llama-bench JSON")?;
-    let samples = |pred: &dyn Fn(&serde_json::Value) -> bool| -> Result<Vec<f64>> {
-        let t = tests.iter().find(|t| pred(t)).context("test missing from llama-bench output")?;
-        let s = t["samples_ts"].as_array().context("samples_ts")?;
-        Ok(s.iter().filter_map(|v| v.as_f64()).collect())
+    let v: serde_json::Value = serde_json::from_str(json).context("stock driver JSON")?;
+    let samples = |key: &str| -> Result<Vec<f64>> {
+        let a = v[key].as_array().with_context(|| format!("{key} missing"))?;
+        let s: Vec<f64> = a.iter().filter_map(|x| x.as_f64()).collect();
+        if s.is_empty() {
+            bail!("{key} is empty");
+        }
+        Ok(s)
     };
-    let pp = samples(&|t| t["n_prompt"].as_u64() > Some(0) && t["n_gen"].as_u64() == Some(0))?;
-    let tg = samples(&|t| t["n_gen"].as_u64() > Some(0) && t["n_prompt"].as_u64() == Some(0))?;
     Ok(Measurement {
         prompt_tokens,
-        prefill_tokens_per_s: Summary::of(&pp),
-        decode_tokens_per_s: Summary::of(&tg),
+        prefill_tokens_per_s: Summary::of(&samples("prefill_tokens_per_s")?),
+        decode_tokens_per_s: Summary::of(&samples("decode_tokens_per_s")?),
     })
 }
 
@@ -49,12 +57,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_llama_bench_json() {
-        let json = r#"[{"n_prompt": 512, "n_gen": 0, "samples_ts": [180.0, 190.0, 185.0]},
-                       {"n_prompt": 0, "n_gen": 64, "samples_ts": [27.0, 26.0, 28.0]}]"#;
+    fn parses_the_driver_json() {
+        let json = r#"{"prefill_tokens_per_s": [180.0, 190.0, 185.0], "decode_tokens_per_s": [27.0, 26.0, 28.0]}"#;
         let m = parse(json, 512).unwrap();
         assert_eq!(m.prefill_tokens_per_s.median, 185.0);
         assert_eq!(m.decode_tokens_per_s.median, 27.0);
-        assert!(parse("[]", 512).is_err());
+        assert!(parse(r#"{"prefill_tokens_per_s": []}"#, 512).is_err());
     }
 }

@@ -63,6 +63,9 @@ pub enum EngineError {
         /// Context size.
         n_ctx: u32,
     },
+    /// There is nothing to evaluate.
+    #[error("the prompt is empty")]
+    EmptyPrompt,
     /// `llama_decode` failed.
     #[error("llama.cpp failed to evaluate a batch: {0}")]
     Decode(String),

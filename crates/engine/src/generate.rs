@@ -160,10 +160,23 @@ impl Model {
         &self,
         prompt: &str,
         options: &GenerateOptions,
+        on_event: impl FnMut(Event<'_>),
+    ) -> Result<Generation> {
+        let tokens = self.tokenize(prompt);
+        self.complete_tokens(&tokens, options, on_event)
+    }
+
+    /// Continues a prompt given as token ids (see [`Model::tokenize`]).
+    pub fn complete_tokens(
+        &self,
+        tokens: &[i32],
+        options: &GenerateOptions,
         mut on_event: impl FnMut(Event<'_>),
     ) -> Result<Generation> {
-        let tokens: Vec<LlamaToken> =
-            self.inner.vocab().tokenize(prompt.as_bytes(), false, true);
+        let tokens: Vec<LlamaToken> = tokens.iter().map(|&t| LlamaToken(t)).collect();
+        if tokens.is_empty() {
+            return Err(EngineError::EmptyPrompt);
+        }
         let n_ctx = options.n_ctx;
         if tokens.len() >= n_ctx as usize {
             return Err(EngineError::PromptTooLong { prompt: tokens.len(), n_ctx });
