@@ -39,10 +39,10 @@ set_property(DIRECTORY "${SEAHORSE_LLAMA_ROOT}" APPEND PROPERTY CMAKE_CONFIGURE_
              ${SEAHORSE_PATCHES} "${CMAKE_CURRENT_LIST_FILE}")
 
 # The patch revision: sha256 over "<file name> <sha256 of file>\n" for every patch and this
-# file, in name order. crates/engine/build.rs computes the same value; the engine refuses a
-# library whose compiled-in revision differs (a stale build), and .cargo/config.toml carries
-# it as GGML_SEAHORSE_PATCH_REV so that cargo re-runs the llama-cpp-sys-2 build script
-# whenever the patches change.
+# file, in name order. ggml-patches/update-rev writes it into .cargo/config.toml as
+# GGML_SEAHORSE_PATCH_REV, whose change makes cargo re-run the llama-cpp-sys-2 build script;
+# crates/engine/build.rs computes the same value, and the engine refuses a library whose
+# compiled-in revision differs (a stale build).
 set(_rev_input "")
 foreach(f IN LISTS SEAHORSE_PATCHES CMAKE_CURRENT_LIST_FILE)
   file(SHA256 "${f}" _h)
@@ -51,11 +51,18 @@ foreach(f IN LISTS SEAHORSE_PATCHES CMAKE_CURRENT_LIST_FILE)
 endforeach()
 string(SHA256 _rev_full "${_rev_input}")
 string(SUBSTRING "${_rev_full}" 0 16 SEAHORSE_PATCH_REV)
-if(DEFINED GGML_SEAHORSE_PATCH_REV AND NOT GGML_SEAHORSE_PATCH_REV STREQUAL SEAHORSE_PATCH_REV)
-  message(FATAL_ERROR
-    "Seahorse: ggml-patches/ changed (revision ${SEAHORSE_PATCH_REV}) but .cargo/config.toml "
-    "still says GGML_SEAHORSE_PATCH_REV = \"${GGML_SEAHORSE_PATCH_REV}\". "
-    "Run ggml-patches/update-rev and build again.")
+# Compare with the file, not with the -D value: cmake-rs configures only once, so the cached
+# GGML_SEAHORSE_PATCH_REV is stale after the first build.
+set(_config "${CMAKE_CURRENT_LIST_DIR}/../.cargo/config.toml")
+if(EXISTS "${_config}")
+  set_property(DIRECTORY "${CMAKE_SOURCE_DIR}" APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${_config}")
+  file(STRINGS "${_config}" _rev_line REGEX "^GGML_SEAHORSE_PATCH_REV = ")
+  string(REGEX REPLACE "^GGML_SEAHORSE_PATCH_REV = \"([0-9a-f]*)\".*" "\\1" _configured "${_rev_line}")
+  if(NOT _configured STREQUAL SEAHORSE_PATCH_REV)
+    message(FATAL_ERROR
+      "Seahorse: ggml-patches/ changed (revision ${SEAHORSE_PATCH_REV}) but .cargo/config.toml "
+      "says GGML_SEAHORSE_PATCH_REV = \"${_configured}\". Run ggml-patches/update-rev and build again.")
+  endif()
 endif()
 message(STATUS "Seahorse: patch revision ${SEAHORSE_PATCH_REV}")
 

@@ -63,6 +63,42 @@ pub enum EngineError {
         /// Context size.
         n_ctx: u32,
     },
+    /// A file is not valid GGUF.
+    #[error("{path} is not a valid GGUF file: {reason}")]
+    BadGguf {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file is not a valid AHN block.
+    #[error("{path} is not a valid AHN block: {reason}")]
+    BadAhnBlock {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An AHN block does not fit the model it was given with.
+    #[error("the AHN block {block} does not fit the model {model}: {reason}")]
+    AhnBlockMismatch {
+        /// The block.
+        block: PathBuf,
+        /// The model.
+        model: PathBuf,
+        /// What differs.
+        reason: String,
+    },
+    /// A file operation failed.
+    #[error("cannot {action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
     /// There is nothing to evaluate.
     #[error("the prompt is empty")]
     EmptyPrompt,

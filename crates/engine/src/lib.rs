@@ -18,15 +18,18 @@
 
 #![deny(missing_docs)]
 
+mod ahn_block;
 mod backend;
 mod cancel;
 mod cpu;
 mod error;
 mod generate;
+mod gguf;
 mod model;
 
 pub use backend::{BuildInfo, Engine};
 pub use cancel::CancelToken;
+pub use ahn_block::{merge, merged_model, AhnBlockInfo, AhnType};
 pub use cpu::{missing_cpu_features, required_cpu_features};
 pub use error::{EngineError, Result};
 pub use generate::{ChatMessage, Event, GenerateOptions, Generation, Role, StopReason};

@@ -60,10 +60,18 @@ fn configure(patches: &[(&str, &str)], rev: Option<&str>) -> (bool, String, Path
     cmd.arg("-S").arg(&tree).arg("-B").arg(&build);
     cmd.arg(format!("-DCMAKE_PROJECT_INCLUDE={}", pdir.join("inject.cmake").display()));
     if let Some(rev) = rev {
-        cmd.arg(format!("-DGGML_SEAHORSE_PATCH_REV={rev}"));
+        // As in the workspace: .cargo/config.toml beside ggml-patches/ names the revision.
+        std::fs::create_dir_all(tmp.path().join(".cargo")).unwrap();
+        std::fs::write(
+            tmp.path().join(".cargo/config.toml"),
+            format!("[env]\nGGML_SEAHORSE_PATCH_REV = \"{rev}\"\n"),
+        )
+        .unwrap();
     }
     let out = cmd.output().expect("cmake must be installed (see .ci/run)");
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    // CMake wraps long messages; compare with single spaces.
+    let log = log.split_whitespace().collect::<Vec<_>>().join(" ");
     (out.status.success(), log, build, tmp)
 }
 
@@ -95,6 +103,10 @@ fn stale_patch_revision_fails_the_configure_step() {
     let (ok, log, _, _tmp) = configure(&[("0001-good.patch", GOOD_PATCH)], Some("0123456789abcdef"));
     assert!(!ok, "{log}");
     assert!(log.contains("Run ggml-patches/update-rev"), "{log}");
+    // The revision the configure step computed is the one update-rev would write.
+    let computed = log.split("ggml-patches/ changed (revision ").nth(1).unwrap()[..16].to_owned();
+    let (ok, log, _, _tmp) = configure(&[("0001-good.patch", GOOD_PATCH)], Some(&computed));
+    assert!(ok, "{log}");
 }
 
 #[test]
