@@ -315,3 +315,68 @@ pub fn merge(base_path: &Path, block_path: &Path, out: &Path) -> Result<AhnBlock
     std::fs::rename(&partial, out).map_err(io("rename into", out))?;
     Ok(info)
 }
+
+/// Writes an AHN block file with every tensor `info` calls for, F32, filled by `fill(name,
+/// ne)` (which returns ne[0]*ne[1]*ne[2]*ne[3] values in ggml order). The window and sinks
+/// of `info`, if set, become the block's defaults.
+pub fn write_block(path: &Path, info: &AhnBlockInfo, mut fill: impl FnMut(&str, [i64; 4]) -> Vec<f32>) -> Result<()> {
+    let tensors = info.expected_tensors();
+    let data_bytes: usize = tensors.iter().map(|(_, ne)| ne.iter().product::<i64>() as usize * 4).sum();
+    // SAFETY: a ggml context large enough for every tensor and its header; tensors are
+    // filled through their data pointers with exactly ggml_nbytes bytes; everything is freed
+    // before returning.
+    unsafe {
+        let params = sys::ggml_init_params {
+            mem_size: data_bytes + tensors.len() * sys::ggml_tensor_overhead() + (1 << 16),
+            mem_buffer: std::ptr::null_mut(),
+            no_alloc: false,
+        };
+        let ctx = sys::ggml_init(params);
+        let gguf = sys::gguf_init_empty();
+        let set_str = |k: &str, v: &str| {
+            let (k, v) = (CString::new(k).unwrap(), CString::new(v).unwrap());
+            sys::gguf_set_val_str(gguf, k.as_ptr(), v.as_ptr());
+        };
+        let set_u32 = |k: &str, v: u32| {
+            let k = CString::new(k).unwrap();
+            sys::gguf_set_val_u32(gguf, k.as_ptr(), v);
+        };
+        let arch = &info.architecture;
+        set_str("general.type", BLOCK_TYPE);
+        set_str("ahn.base_architecture", arch);
+        set_str(&format!("{arch}.ahn.type"), info.ahn_type.as_str());
+        set_u32(&format!("{arch}.ahn.block_count"), info.block_count);
+        set_u32(&format!("{arch}.ahn.head_count"), info.head_count);
+        set_u32(&format!("{arch}.ahn.head_dim"), info.head_dim);
+        set_u32(&format!("{arch}.ahn.embedding_length"), info.embedding_length);
+        let eps = CString::new(format!("{arch}.ahn.norm_eps")).unwrap();
+        sys::gguf_set_val_f32(gguf, eps.as_ptr(), 1e-5);
+        if let Some(w) = info.window {
+            set_u32(&format!("{arch}.ahn.window"), w);
+        }
+        if let Some(s) = info.sinks {
+            set_u32(&format!("{arch}.ahn.sinks"), s);
+        }
+        for (name, ne) in &tensors {
+            let t = sys::ggml_new_tensor(ctx, sys::GGML_TYPE_F32, 4, ne.as_ptr());
+            let cname = CString::new(name.as_str()).unwrap();
+            sys::ggml_set_name(t, cname.as_ptr());
+            let values = fill(name, *ne);
+            assert_eq!(values.len() * 4, sys::ggml_nbytes(t), "wrong value count for {name}");
+            std::ptr::copy_nonoverlapping(values.as_ptr(), (*t).data.cast::<f32>(), values.len());
+            sys::gguf_add_tensor(gguf, t);
+        }
+        let cpath = CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        let ok = sys::gguf_write_to_file(gguf, cpath.as_ptr(), false);
+        sys::gguf_free(gguf);
+        sys::ggml_free(ctx);
+        if !ok {
+            return Err(EngineError::Io {
+                action: "write",
+                path: path.to_owned(),
+                source: std::io::Error::other("gguf_write_to_file failed"),
+            });
+        }
+    }
+    Ok(())
+}

@@ -99,6 +99,9 @@ pub enum EngineError {
         /// The error.
         source: std::io::Error,
     },
+    /// A sequence state could not be saved or restored.
+    #[error("sequence state: {0}")]
+    State(String),
     /// There is nothing to evaluate.
     #[error("the prompt is empty")]
     EmptyPrompt,

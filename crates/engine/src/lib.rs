@@ -26,11 +26,13 @@ mod error;
 mod generate;
 mod gguf;
 mod model;
+mod session;
 
 pub use backend::{BuildInfo, Engine};
 pub use cancel::CancelToken;
-pub use ahn_block::{merge, merged_model, AhnBlockInfo, AhnType};
+pub use ahn_block::{merge, merged_model, write_block, AhnBlockInfo, AhnType};
 pub use cpu::{missing_cpu_features, required_cpu_features};
 pub use error::{EngineError, Result};
 pub use generate::{ChatMessage, Event, GenerateOptions, Generation, Role, StopReason};
-pub use model::{Model, ModelInfo, ModelOptions};
+pub use model::{MemoryOptions, Model, ModelInfo, ModelOptions};
+pub use session::{CacheType, Logits, Progress, Session, SessionOptions};

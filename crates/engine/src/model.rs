@@ -3,23 +3,45 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use std::ffi::CString;
+
+use llama_cpp_2::model::params::kv_overrides::ParamOverrideValue;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 
 use crate::backend::Engine;
+use crate::ahn_block::merged_model;
 use crate::error::{EngineError, Result};
+use crate::gguf::GgufFile;
 
 /// How to load a model.
 #[derive(Clone, Debug)]
 pub struct ModelOptions {
     /// Layers to offload to a GPU (ignored by CPU builds). `u32::MAX` offloads all.
     pub gpu_layers: u32,
+    /// Sinks + sliding window (and AHN memory) instead of full attention; `None` runs the
+    /// model exactly as stock llama.cpp does.
+    pub memory: Option<MemoryOptions>,
 }
 
 impl Default for ModelOptions {
     fn default() -> Self {
-        Self { gpu_layers: u32::MAX }
+        Self { gpu_layers: u32::MAX, memory: None }
     }
+}
+
+/// Sinks + sliding window attention, optionally with an AHN block compressing the tokens
+/// that leave the window.
+#[derive(Clone, Debug)]
+pub struct MemoryOptions {
+    /// W: recent tokens attended, including the current one.
+    pub window: u32,
+    /// S: first tokens always attended and never compressed.
+    pub sinks: u32,
+    /// The AHN block (docs/ahn-gguf.md); without it, tokens that leave the window are gone.
+    pub block: Option<PathBuf>,
+    /// Where the merged base + block GGUF is cached (written once per base and block).
+    pub merged_dir: PathBuf,
 }
 
 /// A loaded GGUF model, shareable between threads.
@@ -74,22 +96,42 @@ impl Model {
                 source: std::io::Error::other("not a regular file"),
             });
         }
-        let mut magic = [0u8; 4];
-        {
-            use std::io::Read;
-            let mut f = std::fs::File::open(path)
-                .map_err(|source| EngineError::ModelFile { path: path.to_owned(), source })?;
-            if f.read_exact(&mut magic).is_err() || &magic != b"GGUF" {
+        // Read the metadata first: a malformed file gets a clear error before llama.cpp sees it.
+        let gguf = GgufFile::open(path).map_err(|e| match e {
+            EngineError::BadGguf { reason, .. } => EngineError::ModelLoad { path: path.to_owned(), reason },
+            other => other,
+        })?;
+        let arch = gguf.string("general.architecture").unwrap_or_default();
+        drop(gguf);
+
+        let mut load_path = path.to_owned();
+        let mut overrides: Vec<(String, i64)> = Vec::new();
+        if let Some(memory) = &options.memory {
+            if arch != "qwen2" {
                 return Err(EngineError::ModelLoad {
                     path: path.to_owned(),
-                    reason: "the file does not start with the GGUF magic".into(),
+                    reason: format!("sliding-window memory supports qwen2 models, this one is {arch:?}"),
                 });
             }
+            if memory.window == 0 {
+                return Err(EngineError::ModelLoad { path: path.to_owned(), reason: "the window must hold at least one token".into() });
+            }
+            if let Some(block) = &memory.block {
+                load_path = merged_model(path, block, &memory.merged_dir)?;
+            }
+            overrides.push((format!("{arch}.ahn.window"), memory.window as i64));
+            overrides.push((format!("{arch}.ahn.sinks"), memory.sinks as i64));
         }
-        let params = LlamaModelParams::default().with_n_gpu_layers(options.gpu_layers);
-        let model = LlamaModel::load_from_file(&engine.backend, path, &params).map_err(|e| {
+
+        let mut params = std::pin::pin!(LlamaModelParams::default().with_n_gpu_layers(options.gpu_layers));
+        for (key, value) in &overrides {
+            let key = CString::new(key.as_str()).expect("no NUL in keys");
+            // llama-cpp-2 prints a debug line to stderr here; keep it off the terminal.
+            quiet_stderr(|| params.as_mut().append_kv_override(&key, ParamOverrideValue::Int(*value)));
+        }
+        let model = LlamaModel::load_from_file(&engine.backend, &load_path, &params).map_err(|e| {
             EngineError::ModelLoad {
-                path: path.to_owned(),
+                path: load_path.clone(),
                 reason: format!("{e}; set SEAHORSE_LLAMA_LOG=1 to see llama.cpp's log"),
             }
         })?;
@@ -115,5 +157,23 @@ impl Model {
     /// Tokenizes text as the model does, with special tokens parsed (`<|im_start|>`…).
     pub fn tokenize(&self, text: &str) -> Vec<i32> {
         self.inner.vocab().tokenize(text.as_bytes(), false, true).into_iter().map(|t| t.0).collect()
+    }
+}
+
+/// Runs `f` with the process's stderr pointed at /dev/null.
+fn quiet_stderr<T>(f: impl FnOnce() -> T) -> T {
+    // SAFETY: plain fd juggling; fd 2 is restored before returning.
+    unsafe {
+        let saved = libc::dup(2);
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+        if saved < 0 || null < 0 {
+            return f();
+        }
+        libc::dup2(null, 2);
+        libc::close(null);
+        let out = f();
+        libc::dup2(saved, 2);
+        libc::close(saved);
+        out
     }
 }

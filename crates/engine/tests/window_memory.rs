@@ -1,0 +1,194 @@
+//! Sinks + sliding window and AHN memory on the default model (Qwen2.5-Coder-0.5B), through
+//! the patched llama.cpp: equivalences that must hold whatever the weights.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use seahorse_engine::{
+    write_block, AhnBlockInfo, AhnType, CacheType, CancelToken, Logits, MemoryOptions, Model, ModelOptions,
+    SessionOptions,
+};
+
+fn base_model() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let spec = seahorse_models::DEFAULT_MODEL;
+        let dir = seahorse_models::cache_dir();
+        seahorse_models::locate(spec, &dir)
+            .unwrap_or_else(|| seahorse_models::fetch(spec, &dir, |_| {}).expect("fetch the default model"))
+    })
+    .clone()
+}
+
+/// A deterministic pseudo-random stream (xorshift), so the blocks are reproducible.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+    }
+}
+
+/// A GDN block for the default model with random weights; `out_scale` scales the output
+/// projection (0 gives a block whose read-out is exactly zero).
+fn gdn_block(dir: &Path, out_scale: f32) -> PathBuf {
+    let path = dir.join(format!("gdn-{out_scale}.gguf"));
+    let info = AhnBlockInfo {
+        path: path.clone(),
+        architecture: "qwen2".into(),
+        ahn_type: AhnType::Gdn,
+        block_count: 24,
+        head_count: 14,
+        head_dim: 64,
+        embedding_length: 896,
+        window: None,
+        sinks: None,
+        n_params: 0,
+    };
+    let mut rng = Rng(0x5eed);
+    write_block(&path, &info, |name, ne| {
+        let n = ne.iter().product::<i64>() as usize;
+        let scale = if name.contains("ahn_out") {
+            out_scale
+        } else if name.contains("ahn_norm") {
+            return vec![1.0; n];
+        } else if name.contains("ahn_a_log") || name.contains("ahn_dt_bias") {
+            0.5
+        } else {
+            0.05
+        };
+        (0..n).map(|_| rng.next() * scale).collect()
+    })
+    .unwrap();
+    path
+}
+
+fn tokens(model: &Model, n: usize) -> Vec<i32> {
+    let text = "In the kelp forest the old seahorse kept a ledger of every current, every storm and every \
+                visitor, and each evening it read the pages back to the young ones. ";
+    let mut t = model.tokenize(&text.repeat(n / 20 + 2));
+    t.truncate(n);
+    t
+}
+
+fn logits(model: &Model, toks: &[i32], n_ubatch: u32) -> Vec<f32> {
+    let opts = SessionOptions { n_ctx: 1024, n_batch: 512, n_ubatch, cache_type: CacheType::F32, ..Default::default() };
+    let mut s = model.session(&opts).unwrap();
+    s.evaluate(0, toks, Logits::All, &CancelToken::new(), |_| {}).unwrap()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+fn load(memory: Option<MemoryOptions>) -> Model {
+    Model::load(base_model(), &ModelOptions { memory, ..Default::default() }).unwrap()
+}
+
+fn window(w: u32, s: u32, block: Option<PathBuf>, dir: &Path) -> Option<MemoryOptions> {
+    Some(MemoryOptions { window: w, sinks: s, block, merged_dir: dir.to_owned() })
+}
+
+// Quantized weights: llama.cpp's CPU kernels quantize activations per call, so two graphs
+// that are mathematically equal agree to about 1e-3 of the logit scale, not bit for bit.
+const TOL: f32 = 2e-2;
+
+#[test]
+fn window_covering_the_sequence_equals_full_attention() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = load(None);
+    let toks = tokens(&full, 96);
+    let reference = logits(&full, &toks, 512);
+    let windowed = load(window(96, 0, None, dir.path()));
+    let d = max_abs_diff(&reference, &logits(&windowed, &toks, 512));
+    assert!(d < TOL, "max |Δ| = {d}");
+    let with_sinks = load(window(90, 6, None, dir.path()));
+    let d = max_abs_diff(&reference, &logits(&with_sinks, &toks, 512));
+    assert!(d < TOL, "max |Δ| = {d}");
+}
+
+#[test]
+fn short_window_changes_the_logits_beyond_the_window() {
+    // The window must really cut: past W + S tokens the logits differ from full attention.
+    let dir = tempfile::tempdir().unwrap();
+    let full = load(None);
+    let toks = tokens(&full, 96);
+    let reference = logits(&full, &toks, 512);
+    let windowed = load(window(16, 4, None, dir.path()));
+    let got = logits(&windowed, &toks, 512);
+    let n_vocab = reference.len() / toks.len();
+    let early = max_abs_diff(&reference[..20 * n_vocab], &got[..20 * n_vocab]);
+    let late = max_abs_diff(&reference[60 * n_vocab..], &got[60 * n_vocab..]);
+    assert!(early < TOL, "inside the window: {early}");
+    assert!(late > 0.5, "beyond the window the model must see less: {late}");
+}
+
+#[test]
+fn zero_output_ahn_block_equals_sinks_and_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let block = gdn_block(dir.path(), 0.0);
+    let plain = load(window(16, 4, None, dir.path()));
+    let toks = tokens(&plain, 80);
+    let reference = logits(&plain, &toks, 512);
+    let ahn = load(window(16, 4, Some(block), dir.path()));
+    let d = max_abs_diff(&reference, &logits(&ahn, &toks, 512));
+    assert!(d < TOL, "max |Δ| = {d}");
+}
+
+#[test]
+fn ahn_memory_is_used_and_tracks_stock_across_ubatch_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let block = gdn_block(dir.path(), 0.02);
+    let full = load(None);
+    let plain = load(window(16, 4, None, dir.path()));
+    let ahn = load(window(16, 4, Some(block), dir.path()));
+    let toks = tokens(&ahn, 70);
+    let reference = logits(&ahn, &toks, 512);
+    // The memory is in use: beyond S + W the logits differ from the plain window.
+    let n_vocab = reference.len() / toks.len();
+    let plain_logits = logits(&plain, &toks, 512);
+    let late = max_abs_diff(&reference[40 * n_vocab..], &plain_logits[40 * n_vocab..]);
+    assert!(late > 1e-2, "the AHN read-out must change the logits: {late}");
+
+    // Stock llama.cpp itself gives slightly different logits for different ubatch sizes on
+    // this quantized model (other kernels, activations quantized per call: ~0.2-0.5 here).
+    // The AHN path must stay within that noise: an eviction bug (wrong token, lost state)
+    // shows up as far larger differences. Exactness is tested on F32 models.
+    let full_ref = logits(&full, &toks, 512);
+    for n_ubatch in [1, 7, 64] {
+        let stock_noise = max_abs_diff(&full_ref, &logits(&full, &toks, n_ubatch));
+        let d = max_abs_diff(&reference, &logits(&ahn, &toks, n_ubatch));
+        assert!(d < 2.0 * stock_noise + 0.05, "n_ubatch {n_ubatch}: AHN max |Δ| = {d}, stock noise {stock_noise}");
+    }
+}
+
+#[test]
+fn ahn_state_save_restore_continues_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let block = gdn_block(dir.path(), 0.02);
+    let ahn = load(window(16, 4, Some(block), dir.path()));
+    let toks = tokens(&ahn, 70);
+    let opts = SessionOptions { n_ctx: 1024, n_batch: 512, n_ubatch: 512, cache_type: CacheType::F32, ..Default::default() };
+    let cancel = CancelToken::new();
+
+    // Uninterrupted: 33 tokens, then the rest, in one session.
+    let mut straight = ahn.session(&opts).unwrap();
+    straight.evaluate(0, &toks[..33], Logits::None, &cancel, |_| {}).unwrap();
+    let expected = straight.evaluate(0, &toks[33..], Logits::All, &cancel, |_| {}).unwrap();
+
+    // Interrupted: save after 33 tokens, restore into a fresh session, continue.
+    let mut first = ahn.session(&opts).unwrap();
+    first.evaluate(0, &toks[..33], Logits::None, &cancel, |_| {}).unwrap();
+    let state = first.save(0).unwrap();
+    drop(first);
+    let mut second = ahn.session(&opts).unwrap();
+    second.restore(0, &state).unwrap();
+    assert_eq!(second.position(0), 33);
+    let got = second.evaluate(0, &toks[33..], Logits::All, &cancel, |_| {}).unwrap();
+    let d = max_abs_diff(&expected, &got);
+    assert!(d <= 1e-4, "after restore: max |Δ| = {d}");
+
+}
