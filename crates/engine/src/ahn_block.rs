@@ -319,45 +319,85 @@ pub fn merge(base_path: &Path, block_path: &Path, out: &Path) -> Result<AhnBlock
 /// Writes an AHN block file with every tensor `info` calls for, F32, filled by `fill(name,
 /// ne)` (which returns ne[0]*ne[1]*ne[2]*ne[3] values in ggml order). The window and sinks
 /// of `info`, if set, become the block's defaults.
-pub fn write_block(path: &Path, info: &AhnBlockInfo, mut fill: impl FnMut(&str, [i64; 4]) -> Vec<f32>) -> Result<()> {
-    let tensors = info.expected_tensors();
+pub fn write_block(path: &Path, info: &AhnBlockInfo, fill: impl FnMut(&str, [i64; 4]) -> Vec<f32>) -> Result<()> {
+    let arch = info.architecture.clone();
+    let mut kv = vec![
+        ("general.type".to_owned(), KvValue::Str(BLOCK_TYPE.into())),
+        ("ahn.base_architecture".to_owned(), KvValue::Str(arch.clone())),
+        (format!("{arch}.ahn.type"), KvValue::Str(info.ahn_type.as_str().into())),
+        (format!("{arch}.ahn.block_count"), KvValue::U32(info.block_count)),
+        (format!("{arch}.ahn.head_count"), KvValue::U32(info.head_count)),
+        (format!("{arch}.ahn.head_dim"), KvValue::U32(info.head_dim)),
+        (format!("{arch}.ahn.embedding_length"), KvValue::U32(info.embedding_length)),
+        (format!("{arch}.ahn.norm_eps"), KvValue::F32(1e-5)),
+    ];
+    if let Some(w) = info.window {
+        kv.push((format!("{arch}.ahn.window"), KvValue::U32(w)));
+    }
+    if let Some(s) = info.sinks {
+        kv.push((format!("{arch}.ahn.sinks"), KvValue::U32(s)));
+    }
+    write_gguf(path, None, &kv, &info.expected_tensors(), fill)
+}
+
+/// A metadata value to write.
+#[derive(Clone, Debug)]
+pub enum KvValue {
+    /// Unsigned 32-bit integer.
+    U32(u32),
+    /// 32-bit float.
+    F32(f32),
+    /// String.
+    Str(String),
+}
+
+/// Writes a GGUF file: the keys of `copy_keys_from` (a GGUF file and a key prefix, e.g. a
+/// model's `tokenizer.` keys), then `kv`, then F32 tensors of the given shapes filled by
+/// `fill(name, ne)`.
+pub fn write_gguf(
+    path: &Path,
+    copy_keys_from: Option<(&Path, &str)>,
+    kv: &[(String, KvValue)],
+    tensors: &[(String, [i64; 4])],
+    mut fill: impl FnMut(&str, [i64; 4]) -> Vec<f32>,
+) -> Result<()> {
+    let source = match copy_keys_from {
+        Some((p, _)) => Some(GgufFile::open(p)?),
+        None => None,
+    };
     let data_bytes: usize = tensors.iter().map(|(_, ne)| ne.iter().product::<i64>() as usize * 4).sum();
     // SAFETY: a ggml context large enough for every tensor and its header; tensors are
     // filled through their data pointers with exactly ggml_nbytes bytes; everything is freed
     // before returning.
     unsafe {
         let params = sys::ggml_init_params {
-            mem_size: data_bytes + tensors.len() * sys::ggml_tensor_overhead() + (1 << 16),
+            mem_size: data_bytes + (tensors.len() + 1) * (sys::ggml_tensor_overhead() + 64) + (1 << 16),
             mem_buffer: std::ptr::null_mut(),
             no_alloc: false,
         };
         let ctx = sys::ggml_init(params);
         let gguf = sys::gguf_init_empty();
-        let set_str = |k: &str, v: &str| {
-            let (k, v) = (CString::new(k).unwrap(), CString::new(v).unwrap());
-            sys::gguf_set_val_str(gguf, k.as_ptr(), v.as_ptr());
-        };
-        let set_u32 = |k: &str, v: u32| {
-            let k = CString::new(k).unwrap();
-            sys::gguf_set_val_u32(gguf, k.as_ptr(), v);
-        };
-        let arch = &info.architecture;
-        set_str("general.type", BLOCK_TYPE);
-        set_str("ahn.base_architecture", arch);
-        set_str(&format!("{arch}.ahn.type"), info.ahn_type.as_str());
-        set_u32(&format!("{arch}.ahn.block_count"), info.block_count);
-        set_u32(&format!("{arch}.ahn.head_count"), info.head_count);
-        set_u32(&format!("{arch}.ahn.head_dim"), info.head_dim);
-        set_u32(&format!("{arch}.ahn.embedding_length"), info.embedding_length);
-        let eps = CString::new(format!("{arch}.ahn.norm_eps")).unwrap();
-        sys::gguf_set_val_f32(gguf, eps.as_ptr(), 1e-5);
-        if let Some(w) = info.window {
-            set_u32(&format!("{arch}.ahn.window"), w);
+        if let (Some(src), Some((_, prefix))) = (&source, copy_keys_from) {
+            sys::gguf_set_kv(gguf, src.ctx);
+            for key in src.keys() {
+                if !key.starts_with(prefix) {
+                    let k = CString::new(key).unwrap();
+                    sys::gguf_remove_key(gguf, k.as_ptr());
+                }
+            }
         }
-        if let Some(s) = info.sinks {
-            set_u32(&format!("{arch}.ahn.sinks"), s);
+        for (key, value) in kv {
+            let k = CString::new(key.as_str()).unwrap();
+            match value {
+                KvValue::U32(v) => sys::gguf_set_val_u32(gguf, k.as_ptr(), *v),
+                KvValue::F32(v) => sys::gguf_set_val_f32(gguf, k.as_ptr(), *v),
+                KvValue::Str(v) => {
+                    let v = CString::new(v.as_str()).unwrap();
+                    sys::gguf_set_val_str(gguf, k.as_ptr(), v.as_ptr());
+                }
+            }
         }
-        for (name, ne) in &tensors {
+        for (name, ne) in tensors {
             let t = sys::ggml_new_tensor(ctx, sys::GGML_TYPE_F32, 4, ne.as_ptr());
             let cname = CString::new(name.as_str()).unwrap();
             sys::ggml_set_name(t, cname.as_ptr());

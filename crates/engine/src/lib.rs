@@ -27,10 +27,11 @@ mod generate;
 mod gguf;
 mod model;
 mod session;
+pub mod tiny_model;
 
 pub use backend::{BuildInfo, Engine};
 pub use cancel::CancelToken;
-pub use ahn_block::{merge, merged_model, write_block, AhnBlockInfo, AhnType};
+pub use ahn_block::{merge, merged_model, write_block, write_gguf, AhnBlockInfo, AhnType, KvValue};
 pub use cpu::{missing_cpu_features, required_cpu_features};
 pub use error::{EngineError, Result};
 pub use generate::{ChatMessage, Event, GenerateOptions, Generation, Role, StopReason};
