@@ -1,143 +1,64 @@
-//! `seahorse-bench`: measures the engine and, in the same run, stock llama.cpp on the same
-//! model and machine; writes JSON, an SVG plot and `docs/benchmarks.md`.
+//! `seahorse-bench`: measures the engine against its baselines on the same model and
+//! machine, in the same run; writes JSON and SVG plots to `docs/bench/` and regenerates
+//! `docs/benchmarks.md` from them.
 //!
-//! Suite `prefill` (the foundation's check of the CPU build): prompt processing of a
-//! 512-token prompt and decoding of 64 tokens with 2 threads, through the patched
-//! llama.cpp inside Seahorse, next to stock llama.cpp built from the same vendored tree
-//! without patches and with the same CPU options (`scripts/build-stock-baseline`), timed
-//! the same way on the same tokens.
+//! Suites: `prefill` (CPU build vs stock llama.cpp, see prefill.rs) and `stream` (reading a
+//! long document: AHN vs sinks + sliding window vs full attention, see stream.rs).
 
 mod plot;
+mod prefill;
 mod report;
 mod stats;
 mod stock;
+mod stream;
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
-use clap::Parser;
-use seahorse_engine::{GenerateOptions, Model, ModelOptions};
-
-use crate::report::{Measurement, PrefillReport};
-use crate::stats::Summary;
+use anyhow::Result;
+use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(about = "Benchmark Seahorse against stock llama.cpp")]
-struct Args {
-    /// Prompt tokens for the prompt-processing test.
-    #[arg(long, default_value_t = 512)]
-    prompt_tokens: usize,
-    /// Tokens decoded for the generation test.
-    #[arg(long, default_value_t = 64)]
-    decode_tokens: usize,
-    /// Repetitions of each measurement (the report shows median, min and max).
-    #[arg(long, default_value_t = 5)]
-    repetitions: usize,
-    /// CPU threads.
-    #[arg(long, default_value_t = 2)]
-    threads: i32,
-    /// The stock llama.cpp driver (scripts/build-stock-baseline) to compare with; without
-    /// it the baseline is not run and the report says so.
-    #[arg(long)]
-    stock: Option<PathBuf>,
-    /// Where the JSON, the plot and benchmarks.md go.
-    #[arg(long, default_value = "docs")]
+#[command(about = "Benchmark Seahorse against its baselines")]
+struct Cli {
+    /// Where bench/*.json, the plots and benchmarks.md go.
+    #[arg(long, default_value = "docs", global = true)]
     out: PathBuf,
+    #[command(subcommand)]
+    suite: Suite,
+}
+
+#[derive(Subcommand)]
+enum Suite {
+    /// Prompt processing and decoding vs stock llama.cpp.
+    Prefill(prefill::PrefillArgs),
+    /// Streaming a long token sequence: throughput and memory against position.
+    Stream(stream::StreamArgs),
+    /// One mode of `stream` (run by `stream` in a child process, so memory is per mode).
+    #[command(hide = true)]
+    StreamWorker(stream::WorkerArgs),
+    /// Only regenerate benchmarks.md from the JSON files.
+    Render,
 }
 
 fn main() -> Result<()> {
-    let args = Args::parse();
+    let cli = Cli::parse();
+    match cli.suite {
+        Suite::Prefill(args) => prefill::run(&args, &cli.out)?,
+        Suite::Stream(args) => stream::run(&args, &cli.out)?,
+        Suite::StreamWorker(args) => return stream::worker(&args),
+        Suite::Render => {}
+    }
+    report::render(&cli.out)?;
+    eprintln!("wrote {}", cli.out.join("benchmarks.md").display());
+    Ok(())
+}
+
+/// The default model, fetched if needed.
+pub fn default_model() -> Result<PathBuf> {
     let spec = seahorse_models::DEFAULT_MODEL;
     let dir = seahorse_models::cache_dir();
-    let model_path = match seahorse_models::locate(spec, &dir) {
+    Ok(match seahorse_models::locate(spec, &dir) {
         Some(p) => p,
         None => seahorse_models::fetch(spec, &dir, |_| {})?,
-    };
-
-    eprintln!("{} reps of pp{} / tg{}", args.repetitions, args.prompt_tokens, args.decode_tokens);
-    let model = Model::load(&model_path, &ModelOptions::default())?;
-    let tokens = prompt_tokens(&model, args.prompt_tokens);
-    // Seahorse and stock llama.cpp alternate, one repetition each, so that a change in
-    // machine load during the run affects both alike.
-    let mut ours = Samples::default();
-    let mut theirs = Samples::default();
-    bench_engine(&model, &tokens, &args, &mut Samples::default()).context("warm-up")?;
-    for rep in 0..args.repetitions {
-        bench_engine(&model, &tokens, &args, &mut ours)?;
-        if let Some(bin) = &args.stock {
-            let m = stock::run(bin, &model_path, &tokens, args.decode_tokens, args.threads)?;
-            theirs.prefill.extend(m.prefill_tokens_per_s.samples);
-            theirs.decode.extend(m.decode_tokens_per_s.samples);
-        }
-        eprintln!(
-            "  rep {}: seahorse pp {:.1} tg {:.1} tok/s; stock pp {} tg {} tok/s",
-            rep + 1,
-            ours.prefill.last().unwrap(),
-            ours.decode.last().unwrap(),
-            theirs.prefill.last().map_or("-".into(), |v| format!("{v:.1}")),
-            theirs.decode.last().map_or("-".into(), |v| format!("{v:.1}")),
-        );
-    }
-    let seahorse = ours.measurement(tokens.len());
-    let stock = args.stock.as_ref().map(|_| theirs.measurement(tokens.len()));
-
-    let info = seahorse_engine::Engine::get()?.build_info();
-    let report = PrefillReport {
-        model: spec.id.to_owned(),
-        threads: args.threads,
-        prompt_tokens: args.prompt_tokens,
-        decode_tokens: args.decode_tokens,
-        repetitions: args.repetitions,
-        cpu: report::cpu_name(),
-        patch_rev: info.patch_rev,
-        cpu_features: info.cpu_features.iter().map(|s| s.to_string()).collect(),
-        seahorse,
-        stock,
-    };
-    report.write(&args.out)?;
-    eprintln!("wrote {}", args.out.join("benchmarks.md").display());
-    Ok(())
-}
-
-/// Samples of one engine, in tokens/s.
-#[derive(Default)]
-struct Samples {
-    prefill: Vec<f64>,
-    decode: Vec<f64>,
-}
-
-impl Samples {
-    fn measurement(&self, prompt_tokens: usize) -> Measurement {
-        Measurement {
-            prompt_tokens,
-            prefill_tokens_per_s: Summary::of(&self.prefill),
-            decode_tokens_per_s: Summary::of(&self.decode),
-        }
-    }
-}
-
-/// One repetition through the engine: a fresh context, the prompt in batches of 512, then
-/// `decode_tokens` greedy tokens.
-fn bench_engine(model: &Model, tokens: &[i32], args: &Args, out: &mut Samples) -> Result<()> {
-    let options = GenerateOptions {
-        max_tokens: args.decode_tokens,
-        n_ctx: (tokens.len() + args.decode_tokens + 16) as u32,
-        n_batch: 512,
-        n_threads: Some(args.threads),
-        stop_at_end_of_turn: false,
-        ..Default::default()
-    };
-    let g = model.complete_tokens(tokens, &options, |_| {})?;
-    out.prefill.push(g.prompt_tokens as f64 / g.prefill_time.as_secs_f64());
-    out.decode.push(g.generated_tokens as f64 / g.decode_time.as_secs_f64());
-    Ok(())
-}
-
-/// Exactly `n` tokens of ordinary prose, the same for every engine.
-pub fn prompt_tokens(model: &Model, n: usize) -> Vec<i32> {
-    let text = "The seahorse drifted through the kelp, reading the currents like pages of a book. ";
-    let mut tokens = model.tokenize(&text.repeat(n / 8 + 1));
-    assert!(tokens.len() >= n, "prompt text too short");
-    tokens.truncate(n);
-    tokens
+    })
 }

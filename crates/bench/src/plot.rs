@@ -64,3 +64,58 @@ pub fn prefill_svg(report: &PrefillReport, path: &Path) -> Result<()> {
     root.present().map_err(|e| anyhow!("{e}"))?;
     Ok(())
 }
+
+/// Throughput and memory against position for the stream suite.
+pub fn stream_svgs(report: &crate::stream::StreamReport, dir: &Path) -> Result<()> {
+    let series = |f: &dyn Fn(&crate::stream::Point) -> f64| -> Vec<(String, Vec<(f64, f64)>)> {
+        report
+            .modes
+            .iter()
+            .map(|m| (m.mode.clone(), m.points.iter().map(|p| (p.position as f64, f(p))).collect()))
+            .collect()
+    };
+    line_chart(
+        &dir.join("stream-throughput.svg"),
+        &format!("{}: throughput while reading (W={}, S={})", report.model, report.window, report.sinks),
+        "tokens/s",
+        &series(&|p| p.tokens_per_s),
+    )?;
+    line_chart(
+        &dir.join("stream-memory.svg"),
+        &format!("{}: resident memory while reading", report.model),
+        "RSS (MiB)",
+        &series(&|p| p.rss_bytes as f64 / (1u64 << 20) as f64),
+    )
+}
+
+fn line_chart(path: &Path, title: &str, y_desc: &str, series: &[(String, Vec<(f64, f64)>)]) -> Result<()> {
+    let x_max = series.iter().flat_map(|(_, s)| s.iter().map(|p| p.0)).fold(1.0, f64::max);
+    let y_max = series.iter().flat_map(|(_, s)| s.iter().map(|p| p.1)).fold(1.0, f64::max) * 1.1;
+    let root = SVGBackend::new(path, (760, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(16)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..x_max, 0f64..y_max)
+        .map_err(|e| anyhow!("{e}"))?;
+    chart.configure_mesh().x_desc("position (tokens)").y_desc(y_desc).draw().map_err(|e| anyhow!("{e}"))?;
+    let colors = [RED, BLUE, GREEN, MAGENTA];
+    for (i, (name, points)) in series.iter().enumerate() {
+        let color = colors[i % colors.len()];
+        chart
+            .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))
+            .map_err(|e| anyhow!("{e}"))?
+            .label(name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    root.present().map_err(|e| anyhow!("{e}"))?;
+    Ok(())
+}

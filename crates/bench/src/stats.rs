@@ -1,9 +1,9 @@
 //! Median, min and max of repeated measurements.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Summary of repeated measurements of one quantity.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Summary {
     pub median: f64,
     pub min: f64,
