@@ -51,7 +51,14 @@ impl GgufFile {
         if ctx.is_null() {
             return Err(bad("not a valid GGUF file (bad magic, version, metadata or tensor table)"));
         }
-        Ok(GgufFile { path: path.to_owned(), ctx, tensors })
+        let file = GgufFile { path: path.to_owned(), ctx, tensors };
+        // gguf_init does not read tensor data without allocating it: check that it is all there.
+        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) as usize;
+        let end = (0..file.n_tensors()).map(|i| file.tensor(i)).map(|t| t.file_offset + t.size).max().unwrap_or(0);
+        if end > len {
+            return Err(bad(&format!("truncated: the tensor data ends at byte {end}, the file has {len} bytes")));
+        }
+        Ok(file)
     }
 
     pub(crate) fn find_key(&self, key: &str) -> Option<i64> {
