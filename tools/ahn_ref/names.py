@@ -1,0 +1,122 @@
+"""Weight names: official AHN / HF Qwen2 checkpoint names -> the reference's names.
+
+The reference uses llama.cpp GGUF tensor names without the ``blk.{i}.`` prefix inside a layer
+dict (``attn_q.weight``), so a GGUF loader only strips the prefix. Layouts stay as in PyTorch
+(``nn.Linear`` is ``[out, in]``, GroupLinear ``o_proj`` is ``[H, in, out]``), which is also the
+numpy shape ``gguf.GGUFReader`` reports for a tensor written from that PyTorch array.
+
+The AHN names follow ahn.md §4 "Suggested, not an existing standard" (``ahn_b``, ``ahn_a``, ...);
+they are ours until the llama.cpp patches fix them.
+
+| official (layer-local; checkpoint prefix ``model.layers.{i}.``) | reference / GGUF ``blk.{i}.`` |
+|---|---|
+| ``input_layernorm.weight``            | ``attn_norm.weight`` |
+| ``self_attn.{q,k,v}_proj.{weight,bias}`` | ``attn_{q,k,v}.{weight,bias}`` |
+| ``self_attn.o_proj.weight``           | ``attn_output.weight`` |
+| ``post_attention_layernorm.weight``   | ``ffn_norm.weight`` |
+| ``mlp.{gate,up,down}_proj.weight``    | ``ffn_{gate,up,down}.weight`` |
+| ``ahn.fn.b_proj.weight``  (GDN, DN)   | ``ahn_b.weight`` |
+| ``ahn.fn.a_proj.weight``  (GDN)       | ``ahn_a.weight`` |
+| ``ahn.fn.A_log``          (GDN, M2)   | ``ahn_a_log`` |
+| ``ahn.fn.dt_bias``        (GDN, M2)   | ``ahn_dt_bias`` |
+| ``ahn.fn.D``              (GDN, unused) | ``ahn_d`` |
+| ``ahn.fn.g_proj.{weight,bias}``       | ``ahn_g.{weight,bias}`` (bias: Mamba2 only) |
+| ``ahn.fn.o_norm.weight``  (GDN, DN)   | ``ahn_norm.weight`` ``[d]`` |
+| ``ahn.fn.norm.weight``    (Mamba2)    | ``ahn_norm.weight`` ``[H*d]`` |
+| ``ahn.fn.dt_proj.{weight,bias}`` (M2) | ``ahn_dt.{weight,bias}`` |
+| ``ahn.fn.o_proj.weight``              | ``ahn_out.weight`` ``[H, d_in, d_out]`` |
+
+Model level: ``model.embed_tokens.weight`` -> ``token_embd.weight``, ``model.norm.weight`` ->
+``output_norm.weight``, ``lm_head.weight`` -> ``output.weight`` (absent when tied).
+"""
+
+import re
+
+AHN_OFFICIAL = {
+    "b_proj.weight": "ahn_b.weight",
+    "a_proj.weight": "ahn_a.weight",
+    "A_log": "ahn_a_log",
+    "dt_bias": "ahn_dt_bias",
+    "D": "ahn_d",
+    "g_proj.weight": "ahn_g.weight",
+    "g_proj.bias": "ahn_g.bias",
+    "o_norm.weight": "ahn_norm.weight",
+    "norm.weight": "ahn_norm.weight",
+    "dt_proj.weight": "ahn_dt.weight",
+    "dt_proj.bias": "ahn_dt.bias",
+    "o_proj.weight": "ahn_out.weight",
+}
+"""Official ``ahn.fn.<name>`` -> reference name."""
+
+LAYER_OFFICIAL = {
+    "input_layernorm.weight": "attn_norm.weight",
+    "self_attn.q_proj.weight": "attn_q.weight",
+    "self_attn.q_proj.bias": "attn_q.bias",
+    "self_attn.k_proj.weight": "attn_k.weight",
+    "self_attn.k_proj.bias": "attn_k.bias",
+    "self_attn.v_proj.weight": "attn_v.weight",
+    "self_attn.v_proj.bias": "attn_v.bias",
+    "self_attn.o_proj.weight": "attn_output.weight",
+    "post_attention_layernorm.weight": "ffn_norm.weight",
+    "mlp.gate_proj.weight": "ffn_gate.weight",
+    "mlp.up_proj.weight": "ffn_up.weight",
+    "mlp.down_proj.weight": "ffn_down.weight",
+    **{"ahn.fn." + k: v for k, v in AHN_OFFICIAL.items()},
+}
+"""Official layer-local name -> reference name."""
+
+MODEL_OFFICIAL = {
+    "model.embed_tokens.weight": "token_embd.weight",
+    "model.norm.weight": "output_norm.weight",
+    "lm_head.weight": "output.weight",
+}
+"""Official model-level name -> GGUF name."""
+
+_LAYER_RE = re.compile(r"^model\.layers\.(\d+)\.(.+)$")
+
+
+def layer_from_official(tensors, strict=True):
+    """Rename one layer's official layer-local tensors (``self_attn.q_proj.weight``, ``ahn.fn.A_log``).
+
+    Keys that are not weights (golden ``*_f64`` outputs, ``in_*`` inputs, ``meta_json``) are
+    dropped. With ``strict``, an unknown key that looks like a weight raises ``KeyError``; the
+    unused router (``ahn_router.*``) always raises, since its presence would mean a config we do
+    not implement (ahn.md §4).
+    """
+    out = {}
+    for name, value in tensors.items():
+        if name.startswith("ahn_router."):
+            raise KeyError(f"{name}: the AHN router is not supported (use_ahn_router must be False)")
+        if name in LAYER_OFFICIAL:
+            out[LAYER_OFFICIAL[name]] = value
+        elif strict and name.endswith((".weight", ".bias")):
+            raise KeyError(f"unknown official layer tensor {name!r}")
+    return out
+
+
+def model_from_official(tensors):
+    """Rename a full official checkpoint to GGUF names (``blk.{i}.attn_q.weight`` ...)."""
+    out = {}
+    for name, value in tensors.items():
+        if name in MODEL_OFFICIAL:
+            out[MODEL_OFFICIAL[name]] = value
+            continue
+        m = _LAYER_RE.match(name)
+        if m is None:
+            raise KeyError(f"unknown official tensor {name!r}")
+        for local, renamed in layer_from_official({m.group(2): value}).items():
+            out[f"blk.{m.group(1)}.{local}"] = renamed
+    return out
+
+
+def split_layers(tensors, n_layer):
+    """Split GGUF-named tensors into ``(globals, [layer dicts])`` with the ``blk.{i}.`` prefix removed."""
+    layers = [{} for _ in range(n_layer)]
+    glob = {}
+    for name, value in tensors.items():
+        if name.startswith("blk."):
+            idx, local = name[4:].split(".", 1)
+            layers[int(idx)][local] = value
+        else:
+            glob[name] = value
+    return glob, layers
