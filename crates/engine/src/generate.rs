@@ -1,17 +1,14 @@
 //! Chat-style generation: chat template, prompt prefill, greedy decoding with streaming.
 
-use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
-use llama_cpp_2::context::params::LlamaContextParams;
-use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaChatMessage;
-use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 
 use crate::cancel::CancelToken;
 use crate::error::{EngineError, Result};
 use crate::model::Model;
+use crate::session::{CacheType, Logits, Session, SessionOptions};
 
 /// Who said a chat message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -166,70 +163,66 @@ impl Model {
         self.complete_tokens(&tokens, options, on_event)
     }
 
-    /// Continues a prompt given as token ids (see [`Model::tokenize`]).
+    /// Continues a prompt given as token ids (see [`Model::tokenize`]) in a fresh session.
     pub fn complete_tokens(
         &self,
         tokens: &[i32],
         options: &GenerateOptions,
+        on_event: impl FnMut(Event<'_>),
+    ) -> Result<Generation> {
+        if !self.windowed() && tokens.len() >= options.n_ctx as usize {
+            return Err(EngineError::PromptTooLong { prompt: tokens.len(), n_ctx: options.n_ctx });
+        }
+        let n_batch = options.n_batch.clamp(1, options.n_ctx);
+        let mut session = self.session(&SessionOptions {
+            n_ctx: options.n_ctx,
+            n_batch,
+            n_ubatch: n_batch,
+            n_seq_max: 1,
+            n_threads: options.n_threads,
+            cache_type: CacheType::F16,
+        })?;
+        session.generate(0, tokens, options, on_event)
+    }
+}
+
+impl Session<'_> {
+    /// Evaluates `prompt` as the continuation of sequence `seq` (after a restored state, say),
+    /// then decodes greedily, streaming [`Event`]s, until the end of the turn, `max_tokens`,
+    /// a full context (full-attention models only) or cancellation.
+    pub fn generate(
+        &mut self,
+        seq: u32,
+        prompt: &[i32],
+        options: &GenerateOptions,
         mut on_event: impl FnMut(Event<'_>),
     ) -> Result<Generation> {
-        let tokens: Vec<LlamaToken> = tokens.iter().map(|&t| LlamaToken(t)).collect();
-        if tokens.is_empty() {
+        if prompt.is_empty() {
             return Err(EngineError::EmptyPrompt);
         }
-        let n_ctx = options.n_ctx;
-        if tokens.len() >= n_ctx as usize {
-            return Err(EngineError::PromptTooLong { prompt: tokens.len(), n_ctx });
-        }
-        let n_batch = options.n_batch.clamp(1, n_ctx);
-        let mut params = LlamaContextParams::default()
-            .with_n_ctx(NonZeroU32::new(n_ctx))
-            .with_n_batch(n_batch)
-            .with_n_ubatch(n_batch);
-        if let Some(n) = options.n_threads {
-            params = params.with_n_threads(n).with_n_threads_batch(n);
-        }
-        let mut ctx = self
-            .inner
-            .new_context(&self.engine.backend, params)
-            .map_err(|e| EngineError::Context { n_ctx, reason: e.to_string() })?;
-
         let mut generation = Generation {
             text: String::new(),
             stop: StopReason::EndOfTurn,
-            prompt_tokens: tokens.len(),
+            prompt_tokens: prompt.len(),
             generated_tokens: 0,
             prefill_time: Duration::ZERO,
             decode_time: Duration::ZERO,
         };
-
-        // Prefill in batches; only the last prompt token needs logits.
         let started = Instant::now();
-        let mut batch = LlamaBatch::new(n_batch as usize, 1);
-        for (chunk_index, chunk) in tokens.chunks(n_batch as usize).enumerate() {
-            if options.cancel.is_cancelled() {
-                generation.stop = StopReason::Cancelled;
-                generation.prefill_time = started.elapsed();
-                return Ok(generation);
-            }
-            batch.clear();
-            let first = chunk_index * n_batch as usize;
-            for (i, &token) in chunk.iter().enumerate() {
-                let pos = first + i;
-                let last = pos + 1 == tokens.len();
-                batch.add(token, pos as i32, &[0], last).map_err(|e| EngineError::Decode(e.to_string()))?;
-            }
-            ctx.decode(&mut batch).map_err(|e| EngineError::Decode(e.to_string()))?;
-            on_event(Event::Prefill { done: first + chunk.len(), total: tokens.len() });
-        }
+        let mut logits = self.evaluate(seq, prompt, Logits::Last, &options.cancel, |p| {
+            on_event(Event::Prefill { done: p.done, total: p.total })
+        })?;
         generation.prefill_time = started.elapsed();
+        if logits.is_empty() {
+            generation.stop = StopReason::Cancelled;
+            return Ok(generation);
+        }
 
         let started = Instant::now();
-        let mut sampler = LlamaSampler::greedy();
-        let vocab = self.inner.vocab();
+        let model = self.model();
+        let vocab = model.inner.vocab();
+        let limit = if model.windowed() { usize::MAX } else { options.n_ctx as usize };
         let mut pending = Vec::new(); // bytes of an incomplete UTF-8 character
-        let mut pos = tokens.len();
-        let mut logits_index = batch.n_tokens() - 1;
         loop {
             if options.cancel.is_cancelled() {
                 generation.stop = StopReason::Cancelled;
@@ -239,12 +232,11 @@ impl Model {
                 generation.stop = StopReason::MaxTokens;
                 break;
             }
-            if pos >= n_ctx as usize {
+            if self.position(seq) >= limit {
                 generation.stop = StopReason::ContextFull;
                 break;
             }
-            let token = sampler.sample(&ctx, logits_index);
-            sampler.accept(token);
+            let token = LlamaToken(argmax(&logits) as i32);
             if options.stop_at_end_of_turn && vocab.is_eog(token) {
                 generation.stop = StopReason::EndOfTurn;
                 break;
@@ -262,11 +254,7 @@ impl Model {
                 generation.text.push_str(&piece);
                 on_event(Event::Text(&piece));
             }
-            batch.clear();
-            batch.add(token, pos as i32, &[0], true).map_err(|e| EngineError::Decode(e.to_string()))?;
-            ctx.decode(&mut batch).map_err(|e| EngineError::Decode(e.to_string()))?;
-            logits_index = 0;
-            pos += 1;
+            logits = self.evaluate(seq, &[token.0], Logits::Last, &CancelToken::new(), |_| {})?;
         }
         if !pending.is_empty() {
             let piece = String::from_utf8_lossy(&pending).into_owned();
@@ -276,4 +264,15 @@ impl Model {
         generation.decode_time = started.elapsed();
         Ok(generation)
     }
+}
+
+/// Index of the largest value (greedy decoding).
+fn argmax(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best
 }

@@ -50,6 +50,7 @@ pub struct Model {
     pub(crate) inner: Arc<LlamaModel>,
     pub(crate) engine: &'static Engine,
     info: Arc<ModelInfo>,
+    windowed: bool,
 }
 
 /// Facts about a loaded model.
@@ -146,7 +147,12 @@ impl Model {
             n_ctx_train: model.n_ctx_train(),
             n_params: model.n_params(),
         };
-        Ok(Model { inner: Arc::new(model), engine, info: Arc::new(info) })
+        Ok(Model { inner: Arc::new(model), engine, info: Arc::new(info), windowed: options.memory.is_some() })
+    }
+
+    /// Whether the model runs with sinks + a sliding window (context length unbounded).
+    pub fn windowed(&self) -> bool {
+        self.windowed
     }
 
     /// Facts about the model.

@@ -108,7 +108,12 @@ impl Model {
     }
 }
 
-impl Session<'_> {
+impl<'m> Session<'m> {
+    /// The model this session runs.
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+
     /// Next position of sequence `seq` (= tokens evaluated in it).
     pub fn position(&self, seq: u32) -> usize {
         self.positions[seq as usize]

@@ -192,3 +192,62 @@ fn ahn_state_save_restore_continues_exactly() {
     assert!(d <= 1e-4, "after restore: max |Δ| = {d}");
 
 }
+
+#[test]
+fn answer_after_restore_equals_answer_without_interruption() {
+    use seahorse_engine::GenerateOptions;
+    let dir = tempfile::tempdir().unwrap();
+    let block = gdn_block(dir.path(), 0.0);
+    let model = load(window(32, 4, Some(block), dir.path()));
+    let doc = tokens(&model, 90);
+    let question = model.tokenize("\nQuestion: what did the seahorse keep? Answer:");
+    let gen_opts = GenerateOptions { max_tokens: 8, stop_at_end_of_turn: false, ..Default::default() };
+    let opts = SessionOptions { n_ctx: 1024, n_batch: 64, n_ubatch: 64, ..Default::default() };
+    let cancel = CancelToken::new();
+
+    let mut straight = model.session(&opts).unwrap();
+    straight.evaluate(0, &doc, Logits::None, &cancel, |_| {}).unwrap();
+    let expected = straight.generate(0, &question, &gen_opts, |_| {}).unwrap();
+    assert_eq!(expected.generated_tokens, 8);
+
+    let mut reader = model.session(&opts).unwrap();
+    let mut progress = Vec::new();
+    reader.evaluate(0, &doc, Logits::None, &cancel, |p| progress.push(p.done)).unwrap();
+    assert_eq!(progress, vec![64, 90], "one progress event per batch");
+    let state = reader.save(0).unwrap();
+    drop(reader);
+    let mut asker = model.session(&opts).unwrap();
+    asker.restore(0, &state).unwrap();
+    let mut streamed = String::new();
+    let got = asker
+        .generate(0, &question, &gen_opts, |e| {
+            if let seahorse_engine::Event::Text(t) = e {
+                streamed.push_str(t)
+            }
+        })
+        .unwrap();
+    assert_eq!(got.text, expected.text);
+    assert_eq!(streamed, got.text);
+}
+
+#[test]
+fn cancelled_stream_stops_between_batches_and_keeps_what_was_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = load(window(32, 4, None, dir.path()));
+    let doc = tokens(&model, 90);
+    let opts = SessionOptions { n_ctx: 1024, n_batch: 16, n_ubatch: 16, ..Default::default() };
+    let cancel = CancelToken::new();
+    let mut session = model.session(&opts).unwrap();
+    let c = cancel.clone();
+    session
+        .evaluate(0, &doc, Logits::None, &cancel, |p| {
+            if p.done >= 32 {
+                c.cancel();
+            }
+        })
+        .unwrap();
+    assert_eq!(session.position(0), 32, "stops after the batch in which cancel fired");
+    // The rest can be read later, continuing where it stopped.
+    session.evaluate(0, &doc[32..], Logits::None, &CancelToken::new(), |_| {}).unwrap();
+    assert_eq!(session.position(0), 90);
+}
