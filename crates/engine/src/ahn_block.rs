@@ -175,7 +175,7 @@ impl AhnBlockInfo {
         let n_layer = get("block_count").unwrap_or(0);
         let n_embd = get("embedding_length").unwrap_or(0);
         let n_head = get("attention.head_count").unwrap_or(0);
-        let head_dim = get("attention.key_length").unwrap_or(if n_head > 0 { n_embd / n_head } else { 0 });
+        let head_dim = get("attention.key_length").unwrap_or(n_embd.checked_div(n_head).unwrap_or(0));
         let checks = [
             ("layers", self.block_count, n_layer),
             ("hidden size", self.embedding_length, n_embd),

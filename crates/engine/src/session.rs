@@ -129,9 +129,9 @@ impl<'m> Session<'m> {
         tokens: &[i32],
         logits: Logits,
         cancel: &CancelToken,
-        mut on_progress: impl FnMut(Progress),
+        on_progress: impl FnMut(Progress),
     ) -> Result<Vec<f32>> {
-        self.evaluate_many(&[(seq, tokens)], logits, cancel, |p| on_progress(p)).map(|mut v| v.remove(0))
+        self.evaluate_many(&[(seq, tokens)], logits, cancel, on_progress).map(|mut v| v.remove(0))
     }
 
     /// Evaluates several sequences in the same batches (each batch takes the next tokens of

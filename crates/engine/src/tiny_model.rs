@@ -82,7 +82,7 @@ impl TinyQwen2 {
                 return (0..n).map(|_| 1.0 + 0.1 * rng.uniform()).collect();
             }
             let fan_in = ne[0] as f32;
-            let scale = if name.ends_with(".bias") { 0.1 } else if name == "token_embd.weight" { 0.1 } else { 1.0 / fan_in.sqrt() };
+            let scale = if name.ends_with(".bias") || name == "token_embd.weight" { 0.1 } else { 1.0 / fan_in.sqrt() };
             (0..n).map(|_| scale * rng.uniform()).collect()
         })
     }

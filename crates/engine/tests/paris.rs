@@ -41,7 +41,7 @@ fn capital_of_france_is_paris() {
     assert_eq!(generation.stop, StopReason::EndOfTurn, "{generation:?}");
     // Streaming: the pieces are the answer, in order, and prefill progress was reported.
     assert_eq!(pieces.concat(), generation.text);
-    assert!(pieces.len() >= 1 && prefill_events >= 1);
+    assert!(!pieces.is_empty() && prefill_events >= 1);
     assert!(generation.prompt_tokens > 10, "{generation:?}");
 }
 

@@ -141,3 +141,71 @@ fn ahn_is_invariant_to_ubatches_restores_and_other_sequences() {
     }
 }
 
+
+/// Logits from the independent JAX reference (tools/ahn_ref), float64 prefill, for the same
+/// GGUF files. `SEAHORSE_TOOLS_PYTHON` is the tools venv's python (`./x test` sets it).
+fn reference_logits(model: &Path, block: Option<&Path>, toks: &[i32], dir: &Path) -> Vec<f32> {
+    let python = std::env::var("SEAHORSE_TOOLS_PYTHON").expect(
+        "SEAHORSE_TOOLS_PYTHON must name the python of the tools venv (./x test sets it up)",
+    );
+    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools");
+    let tokens_file = dir.join("tokens.txt");
+    let list: Vec<String> = toks.iter().map(|t| t.to_string()).collect();
+    std::fs::write(&tokens_file, list.join(" ")).unwrap();
+    let out = dir.join("reference.npy");
+    let mut cmd = std::process::Command::new(python);
+    cmd.current_dir(&tools)
+        .args(["-m", "ahn_ref.cli", "logits", "--model"])
+        .arg(model)
+        .args(["--sinks", &S.to_string(), "--window", &W.to_string(), "--tokens-file"])
+        .arg(&tokens_file)
+        .arg("--out")
+        .arg(&out);
+    if let Some(block) = block {
+        cmd.arg("--block").arg(block);
+    }
+    let status = cmd.output().unwrap();
+    assert!(status.status.success(), "reference failed: {}", String::from_utf8_lossy(&status.stderr));
+    read_npy_f32(&out)
+}
+
+/// A little-endian float32 .npy file's values (C order).
+fn read_npy_f32(path: &Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..6], b"\x93NUMPY", "not an npy file");
+    let (header_len, start) = if bytes[6] == 1 {
+        (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10)
+    } else {
+        (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+    };
+    let header = std::str::from_utf8(&bytes[start..start + header_len]).unwrap();
+    assert!(header.contains("'<f4'") && header.contains("'fortran_order': False"), "{header}");
+    bytes[start + header_len..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
+#[test]
+fn engine_matches_the_independent_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = (3 * (S + W)) as usize;
+    for cfg in configs() {
+        let model_path = dir.path().join(format!("tiny-{}.gguf", cfg.seed));
+        cfg.write(&model_path, &default_model()).unwrap();
+        let toks = tokens(cfg.seed, n);
+        for ahn_type in [AhnType::Gdn, AhnType::Dn, AhnType::Mamba2] {
+            let what = format!("head dim {}, {}", cfg.head_dim(), ahn_type.as_str());
+            let block_path = block(dir.path(), &cfg, ahn_type);
+            let expected = reference_logits(&model_path, Some(&block_path), &toks, dir.path());
+            let model = load(&model_path, Some(block_path), dir.path());
+            for n_ubatch in [512, 64, 7, 1] {
+                let got = logits(&model, &toks, n_ubatch);
+                let d = max_abs_diff(&expected, &got);
+                assert!(d <= TOL, "{what}, n_ubatch {n_ubatch}: engine vs reference max |Δ| = {d}");
+            }
+        }
+        // Without a block: sinks + window, and full attention.
+        let expected = reference_logits(&model_path, None, &toks, dir.path());
+        let got = logits(&load(&model_path, None, dir.path()), &toks, 512);
+        let d = max_abs_diff(&expected, &got);
+        assert!(d <= TOL, "head dim {}: sinks + window vs reference: max |Δ| = {d}", cfg.head_dim());
+    }
+}
