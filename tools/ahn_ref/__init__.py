@@ -14,7 +14,10 @@ Modules, in data-flow order:
 - ``attention``: sinks + sliding-window softmax attention with GQA.
 - ``layer``: one Qwen2 decoder layer with AHN, chunked (prefill, decode, any split).
 - ``model``: a full Qwen2 model (embeddings -> layers -> norm -> lm_head).
-- ``gguf_io``: load a qwen2 GGUF (optionally with AHN tensors) into those dicts.
+- ``gguf_io``: read/write qwen2 GGUFs and AHN blocks (docs/ahn-gguf.md) into those dicts.
+- ``cli``: reference logits of a base GGUF + AHN block (the engine's exactness tests).
+- ``convert``: official AHN checkpoint (safetensors) -> AHN block GGUF.
+- ``golden_export``: golden layer files -> engine fixtures (base GGUF, block, expected output).
 
 Importing the package enables JAX float64 (``jax_enable_x64``): the reference is meant to run in
 float64 so that it is the precise side of every comparison.

@@ -14,7 +14,8 @@ Shapes: x̂ ``[D]``, q/k/v ``[H, d]`` (k, v already GQA-expanded to H heads), ga
 State layouts follow the golden files: GDN/DN ``S[h, key, value]`` (fla), Mamba2 ``Hs[h, p, n]``
 with p the value (head-dim) index and n the state (key) index (mamba_ssm).
 
-Weight names (``AHN_WEIGHTS``) are our GGUF-style names; ``names.py`` maps the official ones.
+Weight names (``AHN_WEIGHTS``) are the AHN block's GGUF names (docs/ahn-gguf.md) without the
+``blk.{i}.`` prefix; ``names.py`` maps the official ones.
 """
 
 import jax
@@ -25,27 +26,70 @@ from .norms import L2_NORMS, sigmoid, silu, softplus
 
 AHN_WEIGHTS = {
     "gdn": (
-        "ahn_b.weight",  # [H, D]   β logits                      (official b_proj.weight)
-        "ahn_a.weight",  # [H, D]   decay logits                  (a_proj.weight)
-        "ahn_a_log",  # [H]         A_log                         (A_log)
-        "ahn_dt_bias",  # [H]       added inside the softplus     (dt_bias)
-        "ahn_g.weight",  # [H, D]   output gate, one scalar/head  (g_proj.weight)
-        "ahn_norm.weight",  # [d]   output RMS norm, shared heads (o_norm.weight)
-        "ahn_out.weight",  # [H, d, d] GroupLinear [head, in, out] (o_proj.weight)
+        "ahn_beta.weight",  # [H, D]     β logits                      (official b_proj.weight)
+        "ahn_alpha.weight",  # [H, D]    decay logits                  (a_proj.weight)
+        "ahn_a_log",  # [H]              A_log                         (A_log)
+        "ahn_dt_bias",  # [H]            added inside the softplus     (dt_bias)
+        "ahn_gate.weight",  # [H, D]     output gate, one scalar/head  (g_proj.weight)
+        "ahn_norm.weight",  # [d]        output RMS norm, shared heads (o_norm.weight)
+        "ahn_out.weight",  # [H, d, d]   GroupLinear [head, in, out]   (o_proj.weight)
     ),
-    "dn": ("ahn_b.weight", "ahn_g.weight", "ahn_norm.weight", "ahn_out.weight"),
+    "dn": ("ahn_beta.weight", "ahn_gate.weight", "ahn_norm.weight", "ahn_out.weight"),
     "mamba2": (
-        "ahn_dt.weight",  # [H, D]  dt logits                     (dt_proj.weight)
-        "ahn_dt.bias",  # [H]                                     (dt_proj.bias)
-        "ahn_dt_bias",  # [H]       added before the softplus     (dt_bias)
-        "ahn_a_log",  # [H]                                       (A_log)
-        "ahn_g.weight",  # [H, D]                                 (g_proj.weight)
-        "ahn_g.bias",  # [H]                                      (g_proj.bias)
-        "ahn_norm.weight",  # [H*d] one gated-RMS group over all heads (norm.weight)
-        "ahn_out.weight",  # [H, d, d]                            (o_proj.weight)
+        "ahn_dt.weight",  # [H, D]       dt logits                     (dt_proj.weight)
+        "ahn_dt.bias",  # [H]                                          (dt_proj.bias)
+        "ahn_dt_bias",  # [H]            added before the softplus     (dt_bias)
+        "ahn_a_log",  # [H]                                            (A_log)
+        "ahn_gate.weight",  # [H, D]                                   (g_proj.weight)
+        "ahn_gate.bias",  # [H]                                        (g_proj.bias)
+        "ahn_norm.weight",  # [H*d]      one gated-RMS group over all heads (norm.weight)
+        "ahn_out.weight",  # [H, d, d]                                 (o_proj.weight)
     ),
 }
 """Weights each variant reads. GDN's unused ``D`` (``ahn_d``) may be present and is ignored."""
+
+AHN_TENSORS = {
+    "gdn": AHN_WEIGHTS["gdn"] + ("ahn_d",),  # [H] official D: never read, kept for the count
+    "dn": AHN_WEIGHTS["dn"],
+    "mamba2": AHN_WEIGHTS["mamba2"],
+}
+"""Every tensor an AHN layer stores (an AHN block, docs/ahn-gguf.md): ``AHN_WEIGHTS`` plus GDN's ``ahn_d``."""
+
+
+def tensor_shapes(cfg: AhnConfig):
+    """``{name: shape}`` of one layer's ``AHN_TENSORS`` in the reference (PyTorch) layout.
+
+    Projections are ``[H, D]``, per-head vectors ``[H]``, the output norm ``[d]`` (GDN, DN) or
+    ``[H*d]`` (Mamba2) and ``ahn_out.weight`` ``[H, d_in, d_out]``.
+    """
+    h, d, dim = cfg.n_head, cfg.head_dim, cfg.n_embd
+    shapes = {}
+    for name in AHN_TENSORS[cfg.variant]:
+        if name.endswith(".weight") and name not in ("ahn_norm.weight", "ahn_out.weight"):
+            shapes[name] = (h, dim)
+        elif name == "ahn_norm.weight":
+            shapes[name] = (h * d,) if cfg.variant == "mamba2" else (d,)
+        elif name == "ahn_out.weight":
+            shapes[name] = (h, d, d)
+        else:
+            shapes[name] = (h,)
+    return shapes
+
+
+def param_count(variant, n_layer, n_embd, n_head, head_dim):
+    """AHN parameters of a whole model, by the formulas of ahn.md §6 (per layer, times ``n_layer``).
+
+    GDN ``3·D·H + 3·H + d + H·d²``; DN ``2·D·H + d + H·d²``;
+    Mamba2 ``2·(D·H + H) + 2·H + H·d + H·d²``.
+    """
+    dim, h, d = n_embd, n_head, head_dim
+    per_layer = {
+        "gdn": 3 * dim * h + 3 * h + d + h * d * d,
+        "dn": 2 * dim * h + d + h * d * d,
+        "mamba2": 2 * (dim * h + h) + 2 * h + h * d + h * d * d,
+    }[variant]
+    return n_layer * per_layer
+
 
 GATE_NAMES = {"gdn": ("beta", "g"), "dn": ("beta",), "mamba2": ("dt_raw",)}
 """Per-token gate scalars (each ``[H]``) cached beside K/V, per variant (ahn.md §2.5)."""
@@ -76,9 +120,9 @@ def write_gates(cfg: AhnConfig, p, x_e):
     """
     if cfg.variant == "mamba2":
         return {"dt_raw": x_e @ p["ahn_dt.weight"].T + p["ahn_dt.bias"]}
-    gates = {"beta": sigmoid(x_e @ p["ahn_b.weight"].T)}
+    gates = {"beta": sigmoid(x_e @ p["ahn_beta.weight"].T)}
     if cfg.variant == "gdn":
-        a = _official_round(cfg, x_e @ p["ahn_a.weight"].T) + p["ahn_dt_bias"]
+        a = _official_round(cfg, x_e @ p["ahn_alpha.weight"].T) + p["ahn_dt_bias"]
         gates["g"] = -decay_rate(cfg, p) * softplus(a)
     return gates
 
@@ -125,12 +169,12 @@ def read_out(cfg: AhnConfig, p, core, x_t):
     lead = core.shape[:-2]
     h, d = cfg.n_head, cfg.head_dim
     if cfg.variant == "mamba2":
-        z = x_t @ p["ahn_g.weight"].T + p["ahn_g.bias"]
+        z = x_t @ p["ahn_gate.weight"].T + p["ahn_gate.bias"]
         u = (core * silu(z)[..., None]).reshape(*lead, h * d)
         u = u / jnp.sqrt(jnp.mean(u * u, axis=-1, keepdims=True) + cfg.norm_eps)
         normed = (u * p["ahn_norm.weight"]).reshape(*lead, h, d)
     else:
-        z = x_t @ p["ahn_g.weight"].T
+        z = x_t @ p["ahn_gate.weight"].T
         o = core / jnp.sqrt(jnp.mean(core * core, axis=-1, keepdims=True) + cfg.norm_eps)
         normed = o * p["ahn_norm.weight"] * silu(z)[..., None]
     out = jnp.einsum("...hi,hij->...hj", normed, p["ahn_out.weight"])

@@ -27,12 +27,12 @@ def init_ahn(rng, cfg: AhnConfig, zero_out=True, dtype=jnp.float64):
       attention. ``zero_out=False`` draws it instead (tests need a visible AHN term).
     """
     h, d, dim = cfg.n_head, cfg.head_dim, cfg.n_embd
-    p = {"ahn_g.weight": _linear(rng, h, dim)}
+    p = {"ahn_gate.weight": _linear(rng, h, dim)}
     if cfg.variant in ("gdn", "dn"):
-        p["ahn_b.weight"] = _linear(rng, h, dim)
+        p["ahn_beta.weight"] = _linear(rng, h, dim)
         p["ahn_norm.weight"] = np.ones(d)
     if cfg.variant == "gdn":
-        p["ahn_a.weight"] = _linear(rng, h, dim)
+        p["ahn_alpha.weight"] = _linear(rng, h, dim)
         p["ahn_a_log"] = np.log(rng.uniform(0.0, 16.0, h) + 1e-12)
         dt = np.maximum(np.exp(rng.uniform(np.log(1e-3), np.log(1e-1), h)), 1e-4)
         p["ahn_dt_bias"] = dt + np.log(-np.expm1(-dt))  # softplus⁻¹(dt)
@@ -42,7 +42,7 @@ def init_ahn(rng, cfg: AhnConfig, zero_out=True, dtype=jnp.float64):
         p["ahn_dt.bias"] = rng.uniform(-1.0, 1.0, h) / np.sqrt(dim)
         p["ahn_dt_bias"] = np.ones(h)
         p["ahn_a_log"] = np.log(np.arange(1, h + 1, dtype=np.float64))
-        p["ahn_g.bias"] = rng.uniform(-1.0, 1.0, h) / np.sqrt(dim)
+        p["ahn_gate.bias"] = rng.uniform(-1.0, 1.0, h) / np.sqrt(dim)
         p["ahn_norm.weight"] = np.ones(h * d)
     if zero_out:
         p["ahn_out.weight"] = np.zeros((h, d, d))

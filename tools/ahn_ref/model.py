@@ -38,4 +38,6 @@ def forward(cfg: ModelConfig, glob, layers, tokens, caches):
         h, cache, _ = layer.forward(cfg.layer, p, h, cache)
         new_caches.append(cache)
     h = rms_norm(h, glob["output_norm.weight"], cfg.layer.rms_eps)
-    return h @ lm_head(cfg, glob).T, new_caches
+    # einsum contracts D of both operands directly; ``h @ W.T`` would first copy the transposed
+    # [V, D] head on every eager call (~0.4 s per decode step at a 152k vocabulary).
+    return jnp.einsum("td,vd->tv", h, lm_head(cfg, glob)), new_caches

@@ -3,10 +3,11 @@
 The reference uses llama.cpp GGUF tensor names without the ``blk.{i}.`` prefix inside a layer
 dict (``attn_q.weight``), so a GGUF loader only strips the prefix. Layouts stay as in PyTorch
 (``nn.Linear`` is ``[out, in]``, GroupLinear ``o_proj`` is ``[H, in, out]``), which is also the
-numpy shape ``gguf.GGUFReader`` reports for a tensor written from that PyTorch array.
+numpy shape ``gguf`` reports for a tensor written from that PyTorch array; the one exception on
+disk is ``ahn_out.weight`` (``gguf_io``).
 
-The AHN names follow ahn.md §4 "Suggested, not an existing standard" (``ahn_b``, ``ahn_a``, ...);
-they are ours until the llama.cpp patches fix them.
+The AHN names are those of the AHN block format, ``docs/ahn-gguf.md`` (what the llama.cpp
+patches read):
 
 | official (layer-local; checkpoint prefix ``model.layers.{i}.``) | reference / GGUF ``blk.{i}.`` |
 |---|---|
@@ -15,16 +16,19 @@ they are ours until the llama.cpp patches fix them.
 | ``self_attn.o_proj.weight``           | ``attn_output.weight`` |
 | ``post_attention_layernorm.weight``   | ``ffn_norm.weight`` |
 | ``mlp.{gate,up,down}_proj.weight``    | ``ffn_{gate,up,down}.weight`` |
-| ``ahn.fn.b_proj.weight``  (GDN, DN)   | ``ahn_b.weight`` |
-| ``ahn.fn.a_proj.weight``  (GDN)       | ``ahn_a.weight`` |
+| ``ahn.fn.b_proj.weight``  (GDN, DN)   | ``ahn_beta.weight`` |
+| ``ahn.fn.a_proj.weight``  (GDN)       | ``ahn_alpha.weight`` |
 | ``ahn.fn.A_log``          (GDN, M2)   | ``ahn_a_log`` |
 | ``ahn.fn.dt_bias``        (GDN, M2)   | ``ahn_dt_bias`` |
 | ``ahn.fn.D``              (GDN, unused) | ``ahn_d`` |
-| ``ahn.fn.g_proj.{weight,bias}``       | ``ahn_g.{weight,bias}`` (bias: Mamba2 only) |
+| ``ahn.fn.g_proj.{weight,bias}``       | ``ahn_gate.{weight,bias}`` (bias: Mamba2 only) |
 | ``ahn.fn.o_norm.weight``  (GDN, DN)   | ``ahn_norm.weight`` ``[d]`` |
 | ``ahn.fn.norm.weight``    (Mamba2)    | ``ahn_norm.weight`` ``[H*d]`` |
 | ``ahn.fn.dt_proj.{weight,bias}`` (M2) | ``ahn_dt.{weight,bias}`` |
 | ``ahn.fn.o_proj.weight``              | ``ahn_out.weight`` ``[H, d_in, d_out]`` |
+
+``AHN_OFFICIAL_BY_VARIANT`` is the same table split per cell, exactly the tensors an official
+checkpoint of that cell holds (ahn.md §4); the converter demands that set, nothing more or less.
 
 Model level: ``model.embed_tokens.weight`` -> ``token_embd.weight``, ``model.norm.weight`` ->
 ``output_norm.weight``, ``lm_head.weight`` -> ``output.weight`` (absent when tied).
@@ -33,20 +37,38 @@ Model level: ``model.embed_tokens.weight`` -> ``token_embd.weight``, ``model.nor
 import re
 
 AHN_OFFICIAL = {
-    "b_proj.weight": "ahn_b.weight",
-    "a_proj.weight": "ahn_a.weight",
+    "b_proj.weight": "ahn_beta.weight",
+    "a_proj.weight": "ahn_alpha.weight",
     "A_log": "ahn_a_log",
     "dt_bias": "ahn_dt_bias",
     "D": "ahn_d",
-    "g_proj.weight": "ahn_g.weight",
-    "g_proj.bias": "ahn_g.bias",
+    "g_proj.weight": "ahn_gate.weight",
+    "g_proj.bias": "ahn_gate.bias",
     "o_norm.weight": "ahn_norm.weight",
     "norm.weight": "ahn_norm.weight",
     "dt_proj.weight": "ahn_dt.weight",
     "dt_proj.bias": "ahn_dt.bias",
     "o_proj.weight": "ahn_out.weight",
 }
-"""Official ``ahn.fn.<name>`` -> reference name."""
+"""Official ``ahn.fn.<name>`` -> reference name (all variants together)."""
+
+AHN_OFFICIAL_BY_VARIANT = {
+    "gdn": {
+        k: AHN_OFFICIAL[k]
+        for k in ("b_proj.weight", "a_proj.weight", "A_log", "dt_bias", "D", "g_proj.weight")
+        + ("o_norm.weight", "o_proj.weight")
+    },
+    "dn": {k: AHN_OFFICIAL[k] for k in ("b_proj.weight", "g_proj.weight", "o_norm.weight", "o_proj.weight")},
+    "mamba2": {
+        k: AHN_OFFICIAL[k]
+        for k in ("dt_proj.weight", "dt_proj.bias", "dt_bias", "A_log", "g_proj.weight", "g_proj.bias")
+        + ("norm.weight", "o_proj.weight")
+    },
+}
+"""Per variant, every official ``ahn.fn.<name>`` of a checkpoint -> reference name."""
+
+OFFICIAL_VARIANTS = {"GatedDeltaNet": "gdn", "DeltaNet": "dn", "Mamba2": "mamba2"}
+"""``config.json`` ``_ahn_implementation`` -> our variant name."""
 
 LAYER_OFFICIAL = {
     "input_layernorm.weight": "attn_norm.weight",

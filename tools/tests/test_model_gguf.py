@@ -72,18 +72,34 @@ def test_golden_weights_cover_the_variant(path):
         assert set(layer.LAYER_WEIGHTS) <= set(p)
 
 
-@pytest.mark.parametrize("variant,tied", [(None, True), ("gdn", False), ("dn", True), ("mamba2", False)])
-def test_gguf_round_trip(tmp_path, variant, tied, check):
-    """Write -> load gives the same config, the same tensors and the same logits."""
+@pytest.mark.parametrize(
+    "variant,tied,layout",
+    [
+        (None, True, "base"),
+        ("gdn", False, "block"),
+        ("dn", True, "block"),
+        ("mamba2", False, "block"),
+        ("gdn", True, "merged"),
+        ("mamba2", True, "merged"),
+    ],
+)
+def test_gguf_round_trip(tmp_path, variant, tied, layout, check):
+    """Write -> load gives the same config, the same tensors and the same logits.
+
+    ``block``: base GGUF + separate AHN block (the engine's input); ``merged``: both in one file
+    (what the engine caches).
+    """
     cfg = tiny_model(variant, tied)
     glob, layers = random_model(np.random.default_rng(0), cfg)
     # GGUF stores float32: compare against the float32-rounded weights.
     glob = {k: jnp.asarray(np.asarray(v, np.float32), jnp.float64) for k, v in glob.items()}
     layers = [{k: jnp.asarray(np.asarray(v, np.float32), jnp.float64) for k, v in p.items()} for p in layers]
     path = tmp_path / "tiny.gguf"
-    gguf_io.write(path, cfg, glob, layers)
+    block = tmp_path / "tiny.ahn.gguf" if layout == "block" else None
+    gguf_io.write(path, cfg, glob, layers, block=block)
+    assert (block is not None and block.exists()) == (layout == "block")
 
-    loaded = gguf_io.load(path, cfg.layer.n_sink, cfg.layer.n_window)
+    loaded = gguf_io.load(path, cfg.layer.n_sink, cfg.layer.n_window, block=block)
     assert loaded.cfg.layer == cfg.layer
     assert (loaded.cfg.n_vocab, loaded.cfg.n_layer, loaded.cfg.tied_embeddings) == (50, 2, tied)
     assert set(loaded.glob) == set(glob)

@@ -181,6 +181,7 @@ impl Model {
             n_seq_max: 1,
             n_threads: options.n_threads,
             cache_type: CacheType::F16,
+            flash_attention: None,
         })?;
         session.generate(0, tokens, options, on_event)
     }

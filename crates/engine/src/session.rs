@@ -39,11 +39,22 @@ pub struct SessionOptions {
     pub n_threads: Option<i32>,
     /// Attention cache precision.
     pub cache_type: CacheType,
+    /// Flash attention: `None` lets llama.cpp decide; `Some(false)` forces the exact
+    /// (non-fused) attention path.
+    pub flash_attention: Option<bool>,
 }
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        Self { n_ctx: 8192, n_batch: 512, n_ubatch: 512, n_seq_max: 1, n_threads: None, cache_type: CacheType::F16 }
+        Self {
+            n_ctx: 8192,
+            n_batch: 512,
+            n_ubatch: 512,
+            n_seq_max: 1,
+            n_threads: None,
+            cache_type: CacheType::F16,
+            flash_attention: None,
+        }
     }
 }
 
@@ -99,6 +110,13 @@ impl Model {
             .with_type_v(cache);
         if let Some(n) = options.n_threads {
             params = params.with_n_threads(n).with_n_threads_batch(n);
+        }
+        if let Some(fa) = options.flash_attention {
+            params = params.with_flash_attention_policy(if fa {
+                llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED
+            } else {
+                llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED
+            });
         }
         let ctx = self
             .inner

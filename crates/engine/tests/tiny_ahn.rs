@@ -1,7 +1,11 @@
 //! AHN on tiny random-weight F32 qwen2 models (head dims 64 and 128, GQA) with random
-//! non-zero AHN blocks of every cell type: the result must not depend on how the sequence is
-//! cut into ubatches, on whether it is interrupted by a save/restore, or on other sequences
-//! evaluated in the same batches. F32 weights and cache, so the tolerance is 1e-3.
+//! non-zero AHN blocks of every cell type: the engine's logits equal the independent JAX
+//! reference's (tools/ahn_ref, float64), and do not depend on how the sequence is cut into
+//! ubatches, on a save/restore in between, or on other sequences in the same batches.
+//!
+//! Tolerance 1e-3 (the issue's); measured ~1e-5. F32 weights and cache, and flash attention
+//! off: llama.cpp's CPU flash attention computes in F16, which alone moves these logits by
+//! ~1e-3.
 
 use std::path::{Path, PathBuf};
 
@@ -66,7 +70,7 @@ fn load(path: &Path, block: Option<PathBuf>, dir: &Path) -> Model {
 }
 
 fn opts(n_ubatch: u32, n_seq_max: u32) -> SessionOptions {
-    SessionOptions { n_ctx: 512, n_batch: 512, n_ubatch, n_seq_max, cache_type: CacheType::F32, ..Default::default() }
+    SessionOptions { n_ctx: 512, n_batch: 512, n_ubatch, n_seq_max, cache_type: CacheType::F32, flash_attention: Some(false), ..Default::default() }
 }
 
 fn logits(model: &Model, toks: &[i32], n_ubatch: u32) -> Vec<f32> {
@@ -107,13 +111,9 @@ fn ahn_is_invariant_to_ubatches_restores_and_other_sequences() {
             let d_tail = max_abs_diff(&reference[head..], &plain_logits[head..]);
             assert!(d_tail > 1e-2, "{what}: AHN has no effect: {d_tail}");
 
-            // Stock llama.cpp's single-token kernels round differently from its batched ones
-            // (measured: ~1e-3 here, even with full attention); the AHN must add nothing to that.
             for n_ubatch in [1, 7, 64] {
-                let stock = max_abs_diff(&plain_logits, &logits(&plain, &toks, n_ubatch));
                 let d = max_abs_diff(&reference, &logits(&model, &toks, n_ubatch));
-                let tol = TOL.max(1.5 * stock);
-                assert!(d < tol, "{what}: n_ubatch {n_ubatch}: max |Δ| = {d} (stock: {stock})");
+                assert!(d < TOL, "{what}: n_ubatch {n_ubatch}: max |Δ| = {d}");
             }
 
             // Save at an arbitrary position, restore into a fresh session, continue.
@@ -209,3 +209,4 @@ fn engine_matches_the_independent_reference() {
         assert!(d <= TOL, "head dim {}: sinks + window vs reference: max |Δ| = {d}", cfg.head_dim());
     }
 }
+
