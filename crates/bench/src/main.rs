@@ -5,6 +5,7 @@
 //! Suites: `prefill` (CPU build vs stock llama.cpp, see prefill.rs) and `stream` (reading a
 //! long document: AHN vs sinks + sliding window vs full attention, see stream.rs).
 
+mod accounting;
 mod plot;
 mod prefill;
 mod report;

@@ -114,8 +114,9 @@ pub fn render(out: &Path) -> Result<()> {
         any = true;
     }
     if !any {
-        md.push_str("No benchmark results yet: run `./x bench`.\n");
+        md.push_str("No measurements yet: run `./x bench`.\n\n");
     }
+    md.push_str(&crate::accounting::markdown());
     std::fs::write(out.join("benchmarks.md"), md)?;
     Ok(())
 }
