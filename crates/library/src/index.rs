@@ -1,0 +1,310 @@
+//! The tantivy full-text index: one entry per passage (document id, page index, page label,
+//! text), BM25 search with highlighted snippets.
+//!
+//! The index is derived data. SQLite is the source of truth; each commit here carries, as
+//! its payload, the store generation it reflects (`Library` keeps the two in step and
+//! repairs a mismatch).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tantivy::collector::TopDocs;
+use tantivy::directory::error::LockError;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::QueryParser;
+use tantivy::schema::{Field, Schema, Value, FAST, INDEXED, STORED, TEXT};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{
+    doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term,
+};
+
+use crate::error::{Error, Result};
+use crate::ids::DocId;
+use crate::passages::{split, PASSAGE_MAX_BYTES};
+use crate::store::StoredPage;
+
+/// How long to wait for another process's index writer before giving up.
+const WRITER_WAIT: Duration = Duration::from_secs(30);
+
+/// One search hit: a passage of one page.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Hit {
+    /// The document.
+    pub doc: DocId,
+    /// The page's 0-based index.
+    pub page_index: u32,
+    /// The page label to show.
+    pub page_label: String,
+    /// BM25 score (higher is better).
+    pub score: f32,
+    /// A fragment of the passage around the best matches.
+    pub snippet: String,
+    /// Byte ranges of `snippet` that match the query.
+    pub highlights: Vec<(usize, usize)>,
+}
+
+impl Hit {
+    /// The snippet with each match wrapped in `open` … `close` (for example `"\x1b[1m"`,
+    /// `"\x1b[0m"`, or `"**"`, `"**"`).
+    pub fn snippet_marked(&self, open: &str, close: &str) -> String {
+        let mut out = String::with_capacity(self.snippet.len() + 16);
+        let mut at = 0;
+        for &(s, e) in &self.highlights {
+            out.push_str(&self.snippet[at..s]);
+            out.push_str(open);
+            out.push_str(&self.snippet[s..e]);
+            out.push_str(close);
+            at = e;
+        }
+        out.push_str(&self.snippet[at..]);
+        out
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    doc_id: Field,
+    page_index: Field,
+    page_label: Field,
+    text: Field,
+}
+
+/// The full-text index in one directory.
+pub(crate) struct TextIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    path: PathBuf,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let fields = Fields {
+        doc_id: b.add_u64_field("doc_id", INDEXED | STORED | FAST),
+        page_index: b.add_u64_field("page_index", STORED),
+        page_label: b.add_text_field("page_label", STORED),
+        text: b.add_text_field("text", TEXT | STORED),
+    };
+    (b.build(), fields)
+}
+
+impl TextIndex {
+    /// Opens the index in `path`, creating it if needed. An index that cannot be opened
+    /// (damaged, or another schema) is deleted and created empty; the second value is then
+    /// true and the caller must rebuild it from the store.
+    pub fn open(path: &Path) -> Result<(TextIndex, bool)> {
+        match Self::try_open(path) {
+            Ok(index) => Ok((index, false)),
+            Err(_) => {
+                if path.exists() {
+                    std::fs::remove_dir_all(path).map_err(|source| Error::Io {
+                        action: "remove the damaged index",
+                        path: path.to_owned(),
+                        source,
+                    })?;
+                }
+                Ok((Self::try_open(path)?, true))
+            }
+        }
+    }
+
+    fn try_open(path: &Path) -> Result<TextIndex> {
+        std::fs::create_dir_all(path).map_err(|source| Error::Io {
+            action: "create the index directory",
+            path: path.to_owned(),
+            source,
+        })?;
+        let err = |action| {
+            move |source| Error::Index {
+                path: path.to_owned(),
+                action,
+                source,
+            }
+        };
+        let (schema, fields) = schema();
+        let dir = MmapDirectory::open(path).map_err(|e| Error::Index {
+            path: path.to_owned(),
+            action: "open",
+            source: TantivyError::from(e),
+        })?;
+        let index = Index::open_or_create(dir, schema).map_err(err("open"))?;
+        // Reading the metas checks that the last commit is readable.
+        index.load_metas().map_err(err("read the index metadata"))?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(err("open a reader"))?;
+        Ok(TextIndex {
+            index,
+            reader,
+            fields,
+            path: path.to_owned(),
+        })
+    }
+
+    fn err(&self, action: &'static str) -> impl Fn(TantivyError) -> Error + '_ {
+        move |source| Error::Index {
+            path: self.path.clone(),
+            action,
+            source,
+        }
+    }
+
+    /// The store generation of the last commit (0 for a new index).
+    pub fn committed_generation(&self) -> Result<u64> {
+        let metas = self
+            .index
+            .load_metas()
+            .map_err(self.err("read the index metadata"))?;
+        Ok(metas.payload.and_then(|p| p.parse().ok()).unwrap_or(0))
+    }
+
+    /// Takes the index's writer lock, waiting for another process to finish its commit.
+    pub fn writer(&self) -> Result<IndexWriter> {
+        let started = Instant::now();
+        loop {
+            match self.index.writer_with_num_threads(1, 20_000_000) {
+                Ok(w) => return Ok(w),
+                Err(TantivyError::LockFailure(LockError::LockBusy, _))
+                    if started.elapsed() < WRITER_WAIT =>
+                {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => return Err(self.err("take the writer lock")(e)),
+            }
+        }
+    }
+
+    /// Deletes every passage of `doc` (in the writer's pending commit).
+    pub fn delete(&self, writer: &IndexWriter, doc: DocId) {
+        writer.delete_term(Term::from_field_u64(self.fields.doc_id, doc.0 as u64));
+    }
+
+    /// Adds the passages of `pages` (in the writer's pending commit).
+    pub fn add(&self, writer: &IndexWriter, doc: DocId, pages: &[StoredPage]) -> Result<u64> {
+        let f = self.fields;
+        let mut n = 0;
+        for page in pages {
+            for passage in split(&page.text, PASSAGE_MAX_BYTES) {
+                writer
+                    .add_document(doc!(
+                        f.doc_id => doc.0 as u64,
+                        f.page_index => page.index as u64,
+                        f.page_label => page.display_label.as_str(),
+                        f.text => passage,
+                    ))
+                    .map_err(self.err("add a passage"))?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Commits the pending changes, recording `generation` as the payload, and makes them
+    /// visible to searches.
+    pub fn commit(&self, mut writer: IndexWriter, generation: u64) -> Result<()> {
+        let mut prepared = writer
+            .prepare_commit()
+            .map_err(self.err("prepare a commit"))?;
+        prepared.set_payload(&generation.to_string());
+        prepared.commit().map_err(self.err("commit"))?;
+        writer
+            .wait_merging_threads()
+            .map_err(self.err("merge segments"))?;
+        self.reader.reload().map_err(self.err("reload the reader"))
+    }
+
+    /// The `limit` best passages for `query` (tantivy query syntax; syntax errors are
+    /// forgiven by searching the words that parse).
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>> {
+        // Another process may have committed since; a reload is cheap.
+        self.reader
+            .reload()
+            .map_err(self.err("reload the reader"))?;
+        let searcher = self.reader.searcher();
+        let parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
+        let (query, _errors) = parser.parse_query_lenient(query);
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
+            .map_err(self.err("search"))?;
+        let mut snippets = SnippetGenerator::create(&searcher, &*query, self.fields.text)
+            .map_err(self.err("search"))?;
+        snippets.set_max_num_chars(240);
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let stored: TantivyDocument =
+                searcher.doc(address).map_err(self.err("read a passage"))?;
+            let u = |field| {
+                stored
+                    .get_first(field)
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0)
+            };
+            let snippet = snippets.snippet_from_doc(&stored);
+            let mut text = snippet.fragment().to_owned();
+            let mut highlights: Vec<(usize, usize)> = snippet
+                .highlighted()
+                .iter()
+                .map(|r| (r.start, r.end))
+                .collect();
+            if text.is_empty() {
+                // A match the snippet generator cannot place (a phrase across passages):
+                // show the passage's start instead.
+                let full = stored
+                    .get_first(self.fields.text)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("");
+                text = full.chars().take(240).collect();
+                highlights.clear();
+            }
+            hits.push(Hit {
+                doc: DocId(u(self.fields.doc_id) as i64),
+                page_index: u(self.fields.page_index) as u32,
+                page_label: stored
+                    .get_first(self.fields.page_label)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+                score,
+                snippet: text,
+                highlights,
+            });
+        }
+        Ok(hits)
+    }
+
+    /// Passages stored for `doc` (for checks and storage accounting).
+    pub fn passage_count(&self, doc: DocId) -> Result<u64> {
+        self.reader
+            .reload()
+            .map_err(self.err("reload the reader"))?;
+        let searcher = self.reader.searcher();
+        let term = Term::from_field_u64(self.fields.doc_id, doc.0 as u64);
+        let query = tantivy::query::TermQuery::new(term, tantivy::schema::IndexRecordOption::Basic);
+        let n = searcher
+            .search(&query, &tantivy::collector::Count)
+            .map_err(self.err("count passages"))?;
+        Ok(n as u64)
+    }
+
+    /// Bytes of the index directory.
+    pub fn disk_bytes(&self) -> u64 {
+        dir_bytes(&self.path)
+    }
+}
+
+pub(crate) fn dir_bytes(path: &Path) -> u64 {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,369 @@
+//! The memory pass: a document's tokens stream through the windowed model in fixed chunks,
+//! with the sequence state checkpointed into SQLite.
+//!
+//! Determinism (a killed-and-resumed run ends with exactly the bytes of an uninterrupted
+//! one) rests on two rules:
+//! - chunk k is always tokens `[k·C, (k+1)·C)` of the document, evaluated by one call, so
+//!   every run splits the work identically, and states exist only between chunks;
+//! - after every chunk the state is saved and the next chunk runs in a fresh session
+//!   restored from those bytes, whether or not they are persisted. A resumed run restores
+//!   the same bytes from SQLite, so from any checkpoint on both runs perform the same
+//!   operations on the same inputs.
+//!
+//! A cancel (checked between chunks) persists the last boundary's state, so Ctrl-C loses
+//! nothing; a kill loses the chunks since the last persisted checkpoint.
+
+use std::time::{Duration, Instant};
+
+use seahorse_engine::{
+    CacheType, CancelToken, Logits, MemoryOptions, Model, Session, SessionOptions,
+};
+use sha2::{Digest, Sha256};
+
+use super::tokens::{tokenize, DocTokens, READING_VERSION};
+use super::{IngestEvent, ReadProgress};
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::fingerprint::{file_sha256, model_identity, Fingerprint};
+use crate::ids::{DocId, JobId};
+use crate::memory::load_raw;
+use crate::store::{CheckpointProgress, NewState, Store, StoredPage};
+
+/// How the memory pass runs and how often it checkpoints.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// C: tokens per evaluation chunk; states are taken only between chunks. Part of the
+    /// fingerprint. Default 512.
+    pub chunk_tokens: u32,
+    /// CPU threads; `None` uses every core.
+    pub n_threads: Option<i32>,
+    /// Attention cache precision. Part of the fingerprint. Default F16.
+    pub cache_type: CacheType,
+    /// A checkpoint is persisted once at least this many tokens were read since the last
+    /// one. Default 16,384.
+    pub checkpoint_tokens: u64,
+    /// … or once this much time passed since the last one. Default 3 minutes.
+    pub checkpoint_interval: Duration,
+    /// Intermediate checkpoints kept per document (for resuming and "as of page N"); the
+    /// final state is kept besides. Default 4 (each state of a W = 1024 window is ~11 MiB
+    /// stored with the default model).
+    pub checkpoints_kept: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            chunk_tokens: 512,
+            n_threads: None,
+            cache_type: CacheType::F16,
+            checkpoint_tokens: 16_384,
+            checkpoint_interval: Duration::from_secs(180),
+            checkpoints_kept: 4,
+        }
+    }
+}
+
+/// Reads documents into memory states with one model and one set of settings.
+pub struct Reader<'m> {
+    model: &'m Model,
+    fingerprint: Fingerprint,
+    key: String,
+    options: ReadOptions,
+}
+
+impl std::fmt::Debug for Reader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("fingerprint", &self.fingerprint)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// How a memory pass ended.
+pub(crate) enum ReadOutcome {
+    Finished,
+    Cancelled,
+}
+
+impl<'m> Reader<'m> {
+    /// A reader for `model`, which must have been loaded with exactly `memory` (the
+    /// fingerprint is computed from these options and the model's file).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotWindowed`] for a full-attention model, [`Error::Io`] if the model or
+    /// block file cannot be read.
+    pub fn new(
+        model: &'m Model,
+        memory: &MemoryOptions,
+        options: ReadOptions,
+    ) -> Result<Reader<'m>> {
+        if !model.windowed() {
+            return Err(Error::NotWindowed);
+        }
+        let (model_file, model_bytes, model_head_sha256) = model_identity(&model.info().path)?;
+        let block_sha256 = match &memory.block {
+            Some(path) => file_sha256(path)?,
+            None => "none".to_owned(),
+        };
+        let fingerprint = Fingerprint {
+            model_file,
+            model_bytes,
+            model_head_sha256,
+            block_sha256,
+            window: memory.window,
+            sinks: memory.sinks,
+            extraction_version: seahorse_docs::EXTRACTION_VERSION,
+            reading_version: READING_VERSION,
+            chunk_tokens: options.chunk_tokens.max(1),
+            cache: match options.cache_type {
+                CacheType::F16 => "f16",
+                CacheType::F32 => "f32",
+            }
+            .to_owned(),
+        };
+        let key = fingerprint.key();
+        Ok(Reader {
+            model,
+            fingerprint,
+            key,
+            options,
+        })
+    }
+
+    /// What states built by this reader depend on.
+    pub fn fingerprint(&self) -> &Fingerprint {
+        &self.fingerprint
+    }
+
+    /// The stored form of the fingerprint.
+    pub fn fingerprint_key(&self) -> &str {
+        &self.key
+    }
+
+    /// The model.
+    pub fn model(&self) -> &'m Model {
+        self.model
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ReadOptions {
+        &self.options
+    }
+
+    fn chunk(&self) -> usize {
+        self.options.chunk_tokens.max(1) as usize
+    }
+
+    /// A fresh session as the memory pass uses it (one chunk per batch).
+    pub fn new_session(&self) -> Result<Session<'m>> {
+        let chunk = self.options.chunk_tokens.max(1);
+        let options = SessionOptions {
+            // With a windowed model the cache holds only sinks + window; n_ctx bounds the
+            // batch, not the document.
+            n_ctx: chunk.max(512).next_multiple_of(256),
+            n_batch: chunk,
+            n_ubatch: chunk.min(512),
+            n_seq_max: 1,
+            n_threads: self.options.n_threads,
+            cache_type: self.options.cache_type,
+            ..SessionOptions::default()
+        };
+        Ok(self.model.session(&options)?)
+    }
+
+    /// A fresh session holding `state` (raw bytes from a checkpoint of this reader).
+    pub fn session_from(&self, state: &[u8]) -> Result<Session<'m>> {
+        let mut session = self.new_session()?;
+        session.restore(0, state)?;
+        Ok(session)
+    }
+
+    /// Streams the document through the model from its last checkpoint to the end.
+    pub(crate) fn read(
+        &self,
+        store: &Store,
+        job: JobId,
+        doc: DocId,
+        pages: &[StoredPage],
+        cancel: &CancelToken,
+        on_event: &mut dyn FnMut(&IngestEvent),
+    ) -> Result<ReadOutcome> {
+        let doc_tokens = tokenize(self.model, pages);
+        store.set_token_map(doc, &doc_tokens.ranges)?;
+        let tokens = &doc_tokens.tokens;
+        let total = tokens.len() as u64;
+        let pages_total = pages.len() as u32;
+        let chunk = self.chunk() as u64;
+
+        // Resume from the newest fresh checkpoint (states are only ever taken at chunk
+        // boundaries or at the end, and a changed fingerprint never matches).
+        let resume = store.state_at_or_before(doc, &self.key, total)?;
+        let (mut session, mut position) = match &resume {
+            Some(state) if state.is_final && state.position == total => {
+                let progress = CheckpointProgress {
+                    job,
+                    pages_done: pages_total,
+                    tokens_total: total,
+                };
+                store.finish_job(&progress, total)?;
+                return Ok(ReadOutcome::Finished);
+            }
+            Some(state) if state.position % chunk == 0 && state.position < total => {
+                let bytes = load_raw(store, doc, state.id)?;
+                (self.session_from(&bytes)?, state.position)
+            }
+            _ => (self.new_session()?, 0),
+        };
+        let started = Instant::now();
+        let resumed_at = position;
+        let mut last_persisted = (position, Instant::now());
+        let progress = |position: u64| {
+            let elapsed = started.elapsed().as_secs_f64();
+            let rate = if elapsed > 0.0 {
+                (position - resumed_at) as f64 / elapsed
+            } else {
+                0.0
+            };
+            ReadProgress {
+                job,
+                doc,
+                pages_done: doc_tokens.pages_done(position),
+                pages_total,
+                tokens_done: position,
+                tokens_total: total,
+                tokens_per_second: rate,
+                eta: (rate > 0.0)
+                    .then(|| Duration::from_secs_f64((total - position) as f64 / rate)),
+            }
+        };
+        store.set_job_progress(job, doc_tokens.pages_done(position), position, total)?;
+        on_event(&IngestEvent::Reading(progress(position)));
+
+        let pass = Pass {
+            reader: self,
+            store,
+            job,
+            doc,
+            tokens: &doc_tokens,
+            pages_total,
+        };
+        // The state at the last chunk boundary when it is not persisted yet: a cancel
+        // persists it (it is a chunk boundary, so determinism holds), so Ctrl-C loses nothing.
+        let mut pending: Option<(u64, Vec<u8>)> = None;
+        while position < total {
+            if cancel.is_cancelled() {
+                return pass.cancelled(pending, on_event);
+            }
+            let end = (position + chunk).min(total);
+            session.evaluate(
+                0,
+                &tokens[position as usize..end as usize],
+                Logits::None,
+                cancel,
+                |_| {},
+            )?;
+            if session.position(0) as u64 != end {
+                // Cancelled inside the chunk: the partial chunk is dropped with the session.
+                return pass.cancelled(pending, on_event);
+            }
+            position = end;
+            let state = session.save(0)?;
+            let is_final = position == total;
+            let due = position - last_persisted.0 >= self.options.checkpoint_tokens
+                || last_persisted.1.elapsed() >= self.options.checkpoint_interval;
+            if is_final || due {
+                pass.persist(position, is_final, &state, on_event)?;
+                last_persisted = (position, Instant::now());
+                pending = None;
+            } else {
+                store.set_job_progress(job, doc_tokens.pages_done(position), position, total)?;
+            }
+            on_event(&IngestEvent::Reading(progress(position)));
+            if !is_final {
+                // Rule 2: continue in a session restored from the saved bytes, exactly as a
+                // resumed run would.
+                drop(session);
+                session = self.session_from(&state)?;
+                if !(is_final || due) {
+                    pending = Some((position, state));
+                }
+            }
+        }
+        Ok(ReadOutcome::Finished)
+    }
+}
+
+/// One document's memory pass, for writing its checkpoints.
+struct Pass<'a, 'm> {
+    reader: &'a Reader<'m>,
+    store: &'a Store,
+    job: JobId,
+    doc: DocId,
+    tokens: &'a DocTokens,
+    pages_total: u32,
+}
+
+impl Pass<'_, '_> {
+    /// Persists `state`, taken after `position` tokens, with the job's progress.
+    fn persist(
+        &self,
+        position: u64,
+        is_final: bool,
+        state: &[u8],
+        on_event: &mut dyn FnMut(&IngestEvent),
+    ) -> Result<()> {
+        let encoded = codec::encode(state).map_err(|source| Error::Io {
+            action: "compress a memory state for",
+            path: self.store.path().to_owned(),
+            source,
+        })?;
+        let sha = hex::encode(Sha256::digest(state));
+        let page_index = self.tokens.page_of_last_read(position);
+        let new = NewState {
+            doc: self.doc,
+            position,
+            page_index,
+            is_final,
+            fingerprint: &self.reader.key,
+            raw_bytes: state.len() as u64,
+            raw_sha256: &sha,
+            codec: codec::CODEC,
+            compressed: &encoded,
+        };
+        let pages_done = if is_final {
+            self.pages_total
+        } else {
+            self.tokens.pages_done(position)
+        };
+        let progress = CheckpointProgress {
+            job: self.job,
+            pages_done,
+            tokens_total: self.tokens.tokens.len() as u64,
+        };
+        self.store
+            .write_checkpoint(&new, &progress, self.reader.options.checkpoints_kept)?;
+        on_event(&IngestEvent::Checkpoint {
+            job: self.job,
+            doc: self.doc,
+            position,
+            page_index,
+            is_final,
+        });
+        Ok(())
+    }
+
+    /// Persists the last boundary's state if it is newer than the last checkpoint, then
+    /// reports the cancellation.
+    fn cancelled(
+        &self,
+        pending: Option<(u64, Vec<u8>)>,
+        on_event: &mut dyn FnMut(&IngestEvent),
+    ) -> Result<ReadOutcome> {
+        if let Some((position, state)) = pending {
+            self.persist(position, false, &state, on_event)?;
+        }
+        Ok(ReadOutcome::Cancelled)
+    }
+}

@@ -1,0 +1,239 @@
+//! Versioned migrations. `schema_version` holds one row; each migration runs in its own
+//! transaction together with the version bump, so a crash leaves either version.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::error::{is_disk_full, Error, Result};
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// Migration `i` brings the schema from version `i` to `i + 1`.
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2];
+
+/// Version 1: documents, pages with the token → page map, the index generation, jobs and
+/// memory states.
+const V1: &str = r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('generation', 0);
+
+CREATE TABLE documents (
+    id                 INTEGER PRIMARY KEY,
+    sha256             TEXT NOT NULL UNIQUE,
+    title              TEXT NOT NULL,
+    format             TEXT NOT NULL,
+    size_bytes         INTEGER NOT NULL,
+    page_count         INTEGER NOT NULL,
+    source_path        TEXT NOT NULL,
+    added_ms           INTEGER NOT NULL,
+    extraction_version INTEGER NOT NULL,
+    warnings           TEXT NOT NULL DEFAULT '[]',
+    token_count        INTEGER,
+    generation         INTEGER NOT NULL
+);
+
+CREATE TABLE pages (
+    doc_id      INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    page_index  INTEGER NOT NULL,
+    label       TEXT,
+    locator     TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    token_start INTEGER,
+    token_end   INTEGER,
+    PRIMARY KEY (doc_id, page_index)
+) WITHOUT ROWID;
+CREATE INDEX pages_by_token ON pages (doc_id, token_start);
+
+CREATE TABLE index_tombstones (
+    doc_id     INTEGER NOT NULL,
+    generation INTEGER NOT NULL
+);
+
+CREATE TABLE jobs (
+    id           INTEGER PRIMARY KEY,
+    source_path  TEXT NOT NULL,
+    doc_id       INTEGER REFERENCES documents(id) ON DELETE SET NULL,
+    state        TEXT NOT NULL CHECK (state IN
+                   ('queued', 'extracting', 'indexing', 'reading', 'done', 'failed', 'cancelled')),
+    error        TEXT,
+    pages_done   INTEGER NOT NULL DEFAULT 0,
+    pages_total  INTEGER NOT NULL DEFAULT 0,
+    tokens_done  INTEGER NOT NULL DEFAULT 0,
+    tokens_total INTEGER NOT NULL DEFAULT 0,
+    queued_ms    INTEGER NOT NULL
+);
+CREATE INDEX jobs_by_state ON jobs (state, id);
+
+CREATE TABLE states (
+    id          INTEGER PRIMARY KEY,
+    doc_id      INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,
+    page_index  INTEGER NOT NULL,
+    is_final    INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    stale       INTEGER NOT NULL DEFAULT 0,
+    raw_bytes   INTEGER NOT NULL,
+    raw_sha256  TEXT NOT NULL,
+    codec       TEXT NOT NULL,
+    blob        BLOB NOT NULL,
+    UNIQUE (doc_id, fingerprint, position)
+);
+"#;
+
+/// Version 2: chats and messages (filled by the asking side).
+const V2: &str = r#"
+CREATE TABLE chats (
+    id         INTEGER PRIMARY KEY,
+    doc_id     INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    title      TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE INDEX chats_by_doc ON chats (doc_id);
+
+CREATE TABLE messages (
+    id         INTEGER PRIMARY KEY,
+    chat_id    INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+    role       TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+    content    TEXT NOT NULL,
+    citations  TEXT NOT NULL DEFAULT '[]',
+    created_ms INTEGER NOT NULL
+);
+CREATE INDEX messages_by_chat ON messages (chat_id, id);
+"#;
+
+/// The schema version of `conn` (0 for a new, empty database).
+pub(crate) fn version(conn: &Connection) -> rusqlite::Result<u32> {
+    let exists: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if exists.is_none() {
+        return Ok(0);
+    }
+    conn.query_row("SELECT version FROM schema_version", [], |r| {
+        r.get::<_, u32>(0)
+    })
+}
+
+/// Migrates `conn` to [`SCHEMA_VERSION`].
+pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<()> {
+    migrate_to(conn, path, SCHEMA_VERSION)
+}
+
+/// Migrates `conn` to `target` (tests stop at older versions).
+pub(crate) fn migrate_to(conn: &Connection, path: &Path, target: u32) -> Result<()> {
+    let err = |action: &'static str| {
+        move |source: rusqlite::Error| {
+            if is_disk_full(&source) {
+                Error::DiskFull {
+                    path: path.to_owned(),
+                    action,
+                }
+            } else {
+                Error::Database {
+                    path: path.to_owned(),
+                    action,
+                    source,
+                }
+            }
+        }
+    };
+    loop {
+        // Each step re-reads the version inside its write transaction, so two processes
+        // opening a new library at once do not both migrate.
+        let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
+            .map_err(err("migrate"))?;
+        let current = version(&tx).map_err(err("read the schema version"))?;
+        if current > SCHEMA_VERSION {
+            return Err(Error::SchemaTooNew {
+                path: path.to_owned(),
+                found: current,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if current >= target {
+            return Ok(());
+        }
+        tx.execute_batch(MIGRATIONS[current as usize])
+            .map_err(err("migrate"))?;
+        if current == 0 {
+            tx.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (0);")
+                .map_err(err("migrate"))?;
+        }
+        tx.execute("UPDATE schema_version SET version = ?1", [current + 1])
+            .map_err(err("migrate"))?;
+        tx.commit().map_err(err("migrate"))?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upgrades_from_version_1_keeping_the_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lib.sqlite3");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        migrate_to(&conn, &path, 1).unwrap();
+        assert_eq!(version(&conn).unwrap(), 1);
+        conn.execute(
+            "INSERT INTO documents (sha256, title, format, size_bytes, page_count, source_path, added_ms, extraction_version, generation)
+             VALUES ('abc', 'Old book', 'text', 10, 1, '/b.txt', 0, 1, 1)",
+            [],
+        )
+        .unwrap();
+        let no_chats: Option<i64> = conn
+            .query_row(
+                "SELECT 1 FROM sqlite_master WHERE name = 'chats'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .unwrap();
+        assert!(no_chats.is_none());
+        drop(conn);
+
+        let store = crate::store::Store::open(&path, &Default::default()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let docs = store.documents().unwrap();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].title, "Old book");
+        store
+            .conn
+            .execute(
+                "INSERT INTO chats (doc_id, title, created_ms) VALUES (?1, 'q', 0)",
+                [docs[0].id.0],
+            )
+            .unwrap();
+        // Opening again is a no-op.
+        drop(store);
+        let store = crate::store::Store::open(&path, &Default::default()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lib.sqlite3");
+        drop(crate::store::Store::open(&path, &Default::default()).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("UPDATE schema_version SET version = 99", [])
+            .unwrap();
+        drop(conn);
+        let err = crate::store::Store::open(&path, &Default::default()).unwrap_err();
+        assert!(
+            matches!(err, Error::SchemaTooNew { found: 99, .. }),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! The full-text index: BM25 search with snippets, and consistency with SQLite after a
+//! crash between the two stores, a damaged index, and a rebuild.
+
+use seahorse_docs::{Locator, Page};
+use seahorse_library::NewDocument;
+
+use crate::common::open;
+
+fn pages(texts: &[&str]) -> Vec<Page> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Page {
+            index: i as u32,
+            label: (i == 1).then(|| "xiv".to_owned()),
+            locator: Locator::Pdf {
+                page_index: i as u32,
+            },
+            text: (*t).to_owned(),
+        })
+        .collect()
+}
+
+fn new_doc(sha: &str) -> NewDocument<'_> {
+    NewDocument {
+        sha256: sha,
+        title: "The Kelp Ledger",
+        format: "pdf",
+        size_bytes: 10,
+        source_path: "/b/kelp.pdf",
+        added_ms: 0,
+        extraction_version: seahorse_docs::EXTRACTION_VERSION,
+        warnings: Vec::new(),
+    }
+}
+
+#[test]
+fn search_finds_pages_with_highlighted_snippets() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = open(dir.path());
+    let doc = lib
+        .store()
+        .store_document(
+            &new_doc("k1"),
+            &pages(&[
+                "The seahorse kept a ledger of every current.",
+                "On this page the storm came, and the lantern went out in the harbour.",
+                "",
+            ]),
+        )
+        .unwrap();
+    lib.sync_index().unwrap();
+    let hits = lib.search("lantern harbour", 5).unwrap();
+    assert_eq!(hits.len(), 1);
+    let hit = &hits[0];
+    assert_eq!(
+        (hit.hit.doc, hit.hit.page_index, hit.hit.page_label.as_str()),
+        (doc, 1, "xiv")
+    );
+    assert_eq!(hit.title, "The Kelp Ledger");
+    assert!(hit.hit.score > 0.0);
+    let marked = hit.hit.snippet_marked("[", "]");
+    assert!(
+        marked.contains("[lantern]") && marked.contains("[harbour]"),
+        "{marked}"
+    );
+    assert!(lib.search("nonexistentword", 5).unwrap().is_empty());
+    // Broken query syntax is forgiven.
+    assert!(!lib.search("ledger AND (", 5).unwrap().is_empty());
+    assert_eq!(lib.passage_count(doc).unwrap(), 2);
+    let storage = lib.document_storage(doc).unwrap();
+    assert!(
+        storage.text_bytes > 100 && storage.index_bytes > 0,
+        "{storage:?}"
+    );
+}
+
+#[test]
+fn a_crash_between_sqlite_and_the_index_is_repaired_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kept, removed) = {
+        let lib = open(dir.path());
+        let kept = lib
+            .store()
+            .store_document(&new_doc("k1"), &pages(&["alpha reef words"]))
+            .unwrap();
+        let removed = lib
+            .store()
+            .store_document(&new_doc("k2"), &pages(&["beta coral words"]))
+            .unwrap();
+        lib.sync_index().unwrap();
+        assert_eq!(lib.search("coral", 5).unwrap().len(), 1);
+        // The process "dies" after the SQLite transactions, before the index commit: one
+        // document stored, one removed, neither reflected in the index.
+        lib.store()
+            .store_document(&new_doc("k3"), &pages(&["gamma anchor words"]))
+            .unwrap();
+        assert!(lib.store().remove_document(removed).unwrap());
+        assert!(lib.search("anchor", 5).unwrap().is_empty());
+        (kept, removed)
+    };
+    let lib = open(dir.path());
+    let sync = lib.opened_sync();
+    assert_eq!(
+        (sync.reindexed, sync.removed, sync.recreated),
+        (1, 1, false),
+        "{sync:?}"
+    );
+    assert_eq!(sync.to_generation, lib.store().generation().unwrap());
+    assert_eq!(lib.search("anchor", 5).unwrap().len(), 1);
+    assert!(lib.search("coral", 5).unwrap().is_empty());
+    assert_eq!(lib.passage_count(removed).unwrap(), 0);
+    assert_eq!(lib.passage_count(kept).unwrap(), 1);
+    // In step now: opening again changes nothing.
+    drop(lib);
+    let lib = open(dir.path());
+    assert_eq!(lib.opened_sync().reindexed + lib.opened_sync().removed, 0);
+}
+
+#[test]
+fn a_damaged_index_is_recreated_and_a_rebuild_restores_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let lib = open(dir.path());
+        lib.store()
+            .store_document(&new_doc("k1"), &pages(&["alpha reef", "pearl keeper"]))
+            .unwrap();
+        lib.sync_index().unwrap();
+        let rebuilt = lib.rebuild_index().unwrap();
+        assert_eq!(rebuilt.reindexed, 1);
+        assert_eq!(lib.search("pearl", 5).unwrap().len(), 1);
+    }
+    std::fs::write(dir.path().join("index/meta.json"), b"{ not json").unwrap();
+    let lib = open(dir.path());
+    assert!(lib.opened_sync().recreated);
+    assert_eq!(lib.opened_sync().reindexed, 1);
+    assert_eq!(lib.search("pearl", 5).unwrap().len(), 1);
+}
