@@ -209,18 +209,7 @@ fn document_tokens(model: &Model, n: usize) -> Vec<i32> {
 
 /// A GDN block for the default model with random weights.
 fn random_gdn_block(path: &Path) -> Result<()> {
-    let info = AhnBlockInfo {
-        path: path.to_owned(),
-        architecture: "qwen2".into(),
-        ahn_type: AhnType::Gdn,
-        block_count: 24,
-        head_count: 14,
-        head_dim: 64,
-        embedding_length: 896,
-        window: None,
-        sinks: None,
-        n_params: 0,
-    };
+    let info = AhnBlockInfo::for_base(&crate::default_model()?, AhnType::Gdn, path)?;
     let mut rng = SplitMix(7);
     write_block(path, &info, |_, ne| (0..ne.iter().product::<i64>()).map(|_| 0.02 * rng.uniform()).collect())?;
     Ok(())

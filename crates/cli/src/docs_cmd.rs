@@ -221,6 +221,26 @@ pub fn remove(query: &str, json: bool) -> Result<()> {
     Ok(())
 }
 
+/// `seahorse index rebuild`.
+pub fn rebuild_index(json: bool) -> Result<()> {
+    let library = open_library(json)?;
+    let sync = library.rebuild_index()?;
+    if json {
+        out!(
+            "{}",
+            json!({ "reindexed": sync.reindexed, "removed": sync.removed, "generation": sync.to_generation })
+        );
+    } else {
+        out!(
+            "index rebuilt: {} documents re-indexed, {} removed (generation {})",
+            sync.reindexed,
+            sync.removed,
+            sync.to_generation
+        );
+    }
+    Ok(())
+}
+
 /// `seahorse jobs`.
 pub fn jobs(json: bool) -> Result<()> {
     let library = open_library(json)?;

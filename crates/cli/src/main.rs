@@ -70,6 +70,11 @@ enum Command {
         /// Id, sha256 prefix, or part of the title or file name.
         doc: String,
     },
+    /// The full-text index: `rebuild` re-creates it from the library database.
+    Index {
+        #[command(subcommand)]
+        command: IndexCommand,
+    },
     /// Ingestion jobs: status (default), resume, clear.
     Jobs {
         #[command(subcommand)]
@@ -110,6 +115,12 @@ enum JobsCommand {
     },
     /// Forget finished jobs (done, failed, cancelled).
     Clear,
+}
+
+#[derive(Subcommand)]
+enum IndexCommand {
+    /// Re-create the search index from the pages stored in SQLite (the source of truth).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -159,6 +170,9 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Show { doc } => docs_cmd::show(&doc, json)?,
         Command::Search { query, limit } => docs_cmd::search(&query, limit, json)?,
         Command::Remove { doc } => docs_cmd::remove(&doc, json)?,
+        Command::Index {
+            command: IndexCommand::Rebuild,
+        } => docs_cmd::rebuild_index(json)?,
         Command::Ask {
             question,
             model,

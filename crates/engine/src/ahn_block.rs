@@ -126,6 +126,33 @@ impl AhnBlockInfo {
         Ok(info)
     }
 
+    /// The shape a block of `ahn_type` must have to fit the base model file `base`, to be
+    /// written at `path` (with [`write_block`]); no window or sink defaults.
+    pub fn for_base(base: &Path, ahn_type: AhnType, path: &Path) -> Result<AhnBlockInfo> {
+        let file = GgufFile::open(base)?;
+        let arch = file.string("general.architecture").unwrap_or_default();
+        let get = |k: &str| {
+            file.u32(&format!("{arch}.{k}")).ok_or_else(|| EngineError::BadGguf {
+                path: base.to_owned(),
+                reason: format!("{arch}.{k} is missing"),
+            })
+        };
+        let (layers, hidden, heads) = (get("block_count")?, get("embedding_length")?, get("attention.head_count")?);
+        let head_dim = file.u32(&format!("{arch}.attention.key_length")).unwrap_or(hidden / heads.max(1));
+        Ok(AhnBlockInfo {
+            path: path.to_owned(),
+            architecture: arch,
+            ahn_type,
+            block_count: layers,
+            head_count: heads,
+            head_dim,
+            embedding_length: hidden,
+            window: None,
+            sinks: None,
+            n_params: 0,
+        })
+    }
+
     /// The tensors a block of this type and size holds: name and ggml shape (ne).
     pub fn expected_tensors(&self) -> Vec<(String, [i64; 4])> {
         let (h, d, e) = (self.head_count as i64, self.head_dim as i64, self.embedding_length as i64);

@@ -1,18 +1,17 @@
 //! AHN block files: validation, clear errors for corrupted or mismatched blocks, and the
 //! streaming merge with the base model.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
+
+use common::default_model;
 
 use seahorse_engine::tiny_model::{SplitMix, TinyQwen2};
 use seahorse_engine::{
     merge, write_block, write_gguf, AhnBlockInfo, AhnType, EngineError, KvValue, MemoryOptions, Model, ModelOptions,
 };
 
-fn default_model() -> PathBuf {
-    let spec = seahorse_models::DEFAULT_MODEL;
-    let dir = seahorse_models::cache_dir();
-    seahorse_models::locate(spec, &dir).unwrap_or_else(|| seahorse_models::fetch(spec, &dir, |_| {}).unwrap())
-}
 
 fn tiny() -> TinyQwen2 {
     TinyQwen2 { n_layer: 2, n_embd: 128, n_head: 2, n_head_kv: 1, n_ff: 192, seed: 9 }

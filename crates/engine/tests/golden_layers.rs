@@ -5,37 +5,20 @@
 //! logits of token i are then RMSNorm(layer output i), compared with the golden output.
 //! (The hd32 files have n_head·head_dim ≠ n_embd, which llama.cpp's qwen2 cannot load.)
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{default_model, read_npy_f32, tools_python};
 
 use seahorse_engine::{CacheType, CancelToken, Logits, MemoryOptions, Model, ModelOptions, SessionOptions};
 
 /// Golden outputs are float64; the engine computes in F32: 1e-4 on unit-RMS values.
 const TOL: f32 = 1e-4;
 
-fn default_model() -> PathBuf {
-    let spec = seahorse_models::DEFAULT_MODEL;
-    let dir = seahorse_models::cache_dir();
-    seahorse_models::locate(spec, &dir).unwrap_or_else(|| seahorse_models::fetch(spec, &dir, |_| {}).unwrap())
-}
 
-fn read_npy_f32(path: &Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap();
-    assert_eq!(&bytes[..6], b"\x93NUMPY", "not an npy file");
-    let (len, start) = if bytes[6] == 1 {
-        (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10)
-    } else {
-        (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
-    };
-    let header = std::str::from_utf8(&bytes[start..start + len]).unwrap();
-    assert!(header.contains("'<f4'") && header.contains("'fortran_order': False"), "{header}");
-    bytes[start + len..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
-}
 
 #[test]
 fn engine_reproduces_the_official_golden_layers() {
-    let python = std::env::var("SEAHORSE_TOOLS_PYTHON")
-        .expect("SEAHORSE_TOOLS_PYTHON must name the python of the tools venv (./x test sets it up)");
-    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools");
+    let (python, tools) = tools_python();
     let dir = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(python)
         .current_dir(&tools)

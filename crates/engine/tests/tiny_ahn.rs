@@ -7,7 +7,11 @@
 //! off: llama.cpp's CPU flash attention computes in F16, which alone moves these logits by
 //! ~1e-3.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::{default_model, read_npy_f32, tools_python};
 
 use seahorse_engine::tiny_model::{SplitMix, TinyQwen2};
 use seahorse_engine::{
@@ -19,11 +23,6 @@ const W: u32 = 16;
 const S: u32 = 4;
 const TOL: f32 = 1e-3;
 
-fn default_model() -> PathBuf {
-    let spec = seahorse_models::DEFAULT_MODEL;
-    let dir = seahorse_models::cache_dir();
-    seahorse_models::locate(spec, &dir).unwrap_or_else(|| seahorse_models::fetch(spec, &dir, |_| {}).unwrap())
-}
 
 fn configs() -> [TinyQwen2; 2] {
     [
@@ -145,10 +144,7 @@ fn ahn_is_invariant_to_ubatches_restores_and_other_sequences() {
 /// Logits from the independent JAX reference (tools/ahn_ref), float64 prefill, for the same
 /// GGUF files. `SEAHORSE_TOOLS_PYTHON` is the tools venv's python (`./x test` sets it).
 fn reference_logits(model: &Path, block: Option<&Path>, toks: &[i32], dir: &Path) -> Vec<f32> {
-    let python = std::env::var("SEAHORSE_TOOLS_PYTHON").expect(
-        "SEAHORSE_TOOLS_PYTHON must name the python of the tools venv (./x test sets it up)",
-    );
-    let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools");
+    let (python, tools) = tools_python();
     let tokens_file = dir.join("tokens.txt");
     let list: Vec<String> = toks.iter().map(|t| t.to_string()).collect();
     std::fs::write(&tokens_file, list.join(" ")).unwrap();
@@ -169,19 +165,6 @@ fn reference_logits(model: &Path, block: Option<&Path>, toks: &[i32], dir: &Path
     read_npy_f32(&out)
 }
 
-/// A little-endian float32 .npy file's values (C order).
-fn read_npy_f32(path: &Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap();
-    assert_eq!(&bytes[..6], b"\x93NUMPY", "not an npy file");
-    let (header_len, start) = if bytes[6] == 1 {
-        (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10)
-    } else {
-        (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
-    };
-    let header = std::str::from_utf8(&bytes[start..start + header_len]).unwrap();
-    assert!(header.contains("'<f4'") && header.contains("'fortran_order': False"), "{header}");
-    bytes[start + header_len..].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
-}
 
 #[test]
 fn engine_matches_the_independent_reference() {

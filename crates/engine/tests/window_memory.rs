@@ -35,18 +35,7 @@ impl Rng {
 /// projection (0 gives a block whose read-out is exactly zero).
 fn gdn_block(dir: &Path, out_scale: f32) -> PathBuf {
     let path = dir.join(format!("gdn-{out_scale}.gguf"));
-    let info = AhnBlockInfo {
-        path: path.clone(),
-        architecture: "qwen2".into(),
-        ahn_type: AhnType::Gdn,
-        block_count: 24,
-        head_count: 14,
-        head_dim: 64,
-        embedding_length: 896,
-        window: None,
-        sinks: None,
-        n_params: 0,
-    };
+    let info = AhnBlockInfo::for_base(&base_model(), AhnType::Gdn, &path).unwrap();
     let mut rng = Rng(0x5eed);
     write_block(&path, &info, |name, ne| {
         let n = ne.iter().product::<i64>() as usize;

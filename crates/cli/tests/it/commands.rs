@@ -63,6 +63,12 @@ fn add_list_show_search_jobs_remove() {
     let jobs = json(&run(&home, &["jobs", "--json"]));
     assert_eq!(jobs.as_array().unwrap().len(), 2);
 
+    // Rebuilding the index from SQLite finds the same passages again.
+    let rebuilt = json(&run(&home, &["index", "rebuild", "--json"]));
+    assert!(rebuilt["reindexed"].as_u64().unwrap() >= 1, "{rebuilt}");
+    let again = json(&run(&home, &["search", "--json", "seahorse lantern"]));
+    assert_eq!(again.as_array().unwrap().len(), hits.len());
+
     let removed = run(&home, &["remove", "--json", &id]);
     assert!(removed.status.success());
     assert!(json(&run(&home, &["list", "--json"]))

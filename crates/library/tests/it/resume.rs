@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use seahorse_engine::{write_block, AhnBlockInfo, AhnType, CancelToken, MemoryOptions};
 use seahorse_library::{IngestEvent, JobState, Library};
 
-use crate::common::{load, markdown, memory, open, reader, write};
+use crate::common::{load, markdown, memory, model_path, open, reader, write};
 
 fn final_state(lib: &Library, reader: &seahorse_library::Reader<'_>) -> Vec<u8> {
     let doc = lib.store().documents().unwrap()[0].id;
@@ -33,18 +33,7 @@ fn with_an_ahn_block_the_resumed_state_is_the_same_too() {
 /// A GDN block for the default model with small random weights (a deterministic stream).
 fn gdn_block(dir: &Path) -> PathBuf {
     let path = dir.join("gdn.gguf");
-    let info = AhnBlockInfo {
-        path: path.clone(),
-        architecture: "qwen2".into(),
-        ahn_type: AhnType::Gdn,
-        block_count: 24,
-        head_count: 14,
-        head_dim: 64,
-        embedding_length: 896,
-        window: None,
-        sinks: None,
-        n_params: 0,
-    };
+    let info = AhnBlockInfo::for_base(&model_path(), AhnType::Gdn, &path).unwrap();
     let mut x = 0x5eed_u64;
     write_block(&path, &info, |name, ne| {
         let n = ne.iter().product::<i64>() as usize;
