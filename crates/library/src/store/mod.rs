@@ -139,12 +139,7 @@ impl Store {
         action: &'static str,
         f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
     ) -> Result<T> {
-        let err = self.err(action);
-        let tx =
-            Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(&err)?;
-        let out = f(&tx).map_err(&err)?;
-        tx.commit().map_err(&err)?;
-        Ok(out)
+        self.transaction(TransactionBehavior::Immediate, action, f)
     }
 
     /// Runs `f` in one read transaction (one consistent snapshot).
@@ -153,9 +148,17 @@ impl Store {
         action: &'static str,
         f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
     ) -> Result<T> {
+        self.transaction(TransactionBehavior::Deferred, action, f)
+    }
+
+    fn transaction<T>(
+        &self,
+        behavior: TransactionBehavior,
+        action: &'static str,
+        f: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T> {
         let err = self.err(action);
-        let tx =
-            Transaction::new_unchecked(&self.conn, TransactionBehavior::Deferred).map_err(&err)?;
+        let tx = Transaction::new_unchecked(&self.conn, behavior).map_err(&err)?;
         let out = f(&tx).map_err(&err)?;
         tx.commit().map_err(&err)?;
         Ok(out)
