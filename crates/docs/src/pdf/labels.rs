@@ -137,30 +137,7 @@ fn roman(n: i64) -> String {
     if !(1..5000).contains(&n) {
         return n.to_string();
     }
-    const TABLE: &[(i64, &str)] = &[
-        (1000, "m"),
-        (900, "cm"),
-        (500, "d"),
-        (400, "cd"),
-        (100, "c"),
-        (90, "xc"),
-        (50, "l"),
-        (40, "xl"),
-        (10, "x"),
-        (9, "ix"),
-        (5, "v"),
-        (4, "iv"),
-        (1, "i"),
-    ];
-    let mut n = n;
-    let mut out = String::new();
-    for &(value, letters) in TABLE {
-        while n >= value {
-            out.push_str(letters);
-            n -= value;
-        }
-    }
-    out
+    crate::postprocess::to_roman(n)
 }
 
 /// Lowercase letters as the PDF spec counts them: a..z, then aa..zz, aaa..zzz.

@@ -8,6 +8,8 @@
 mod hyphen;
 mod running;
 
+pub(crate) use running::to_roman;
+
 use unicode_normalization::UnicodeNormalization;
 
 /// How much whitespace to squeeze; formats differ in what their spacing means.

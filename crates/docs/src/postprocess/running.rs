@@ -221,7 +221,8 @@ fn roman(word: &str) -> Option<i64> {
     (total > 0 && to_roman(total) == word).then_some(total)
 }
 
-fn to_roman(mut n: i64) -> String {
+/// Lowercase canonical roman numeral of `n` (1..5000).
+pub(crate) fn to_roman(mut n: i64) -> String {
     const TABLE: &[(i64, &str)] = &[
         (1000, "m"),
         (900, "cm"),
