@@ -9,7 +9,7 @@
 use crate::archive::{Archive, ReadFailure};
 use crate::error::Result;
 use crate::job::Job;
-use crate::model::{Document, Format, Locator, Page};
+use crate::model::{Document, Format, Locator};
 use crate::postprocess::{self, Cleanup, Spacing};
 use crate::text;
 use crate::warning::Warning;
@@ -78,30 +78,24 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
             sections.push((block.page, block.paragraph, block.paragraph, chunk.text));
         }
     }
-    let mut texts: Vec<String> = sections.iter().map(|s| s.3.clone()).collect();
-    postprocess::finish(
-        &mut texts,
+    let pages = postprocess::into_pages(
+        sections,
+        |s| &s.3,
         Cleanup {
             spacing: Spacing::Collapse,
             join_hyphens: true,
             drop_running_lines: false,
         },
+        |(page, first, last, _)| {
+            (
+                rendered.then(|| page.to_string()),
+                Locator::Docx {
+                    paragraph_first: first,
+                    paragraph_last: last,
+                },
+            )
+        },
     );
-    let pages = sections
-        .into_iter()
-        .zip(texts)
-        .filter(|(_, text)| !text.is_empty())
-        .enumerate()
-        .map(|(index, ((page, first, last, _), text))| Page {
-            index: index as u32,
-            label: rendered.then(|| page.to_string()),
-            locator: Locator::Docx {
-                paragraph_first: first,
-                paragraph_last: last,
-            },
-            text,
-        })
-        .collect();
     job.progress(1, 1);
     Ok(Document {
         format: Format::Docx,

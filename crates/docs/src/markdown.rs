@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::job::Job;
-use crate::model::{Document, Format, Locator, Page};
+use crate::model::{Document, Format, Locator};
 use crate::postprocess::{self, Cleanup, Spacing};
 use crate::text;
 
@@ -24,31 +24,25 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
             sections.push((chunk, heading.text.clone()));
         }
     }
-    let mut texts: Vec<String> = sections.iter().map(|(c, _)| c.text.clone()).collect();
-    postprocess::finish(
-        &mut texts,
+    let pages = postprocess::into_pages(
+        sections,
+        |(c, _)| &c.text,
         Cleanup {
             spacing: Spacing::Keep,
             join_hyphens: false,
             drop_running_lines: false,
         },
+        |(chunk, heading)| {
+            (
+                None,
+                Locator::Section {
+                    line_first: chunk.line_first as u32 + 1,
+                    line_last: chunk.line_last as u32 + 1,
+                    heading,
+                },
+            )
+        },
     );
-    let pages = sections
-        .into_iter()
-        .zip(texts)
-        .filter(|(_, text)| !text.is_empty())
-        .enumerate()
-        .map(|(index, ((chunk, heading), text))| Page {
-            index: index as u32,
-            label: None,
-            locator: Locator::Section {
-                line_first: chunk.line_first as u32 + 1,
-                line_last: chunk.line_last as u32 + 1,
-                heading,
-            },
-            text,
-        })
-        .collect();
     job.progress(1, 1);
     Ok(Document {
         format: Format::Markdown,

@@ -5,7 +5,7 @@ use encoding_rs::{UTF_16BE, UTF_16LE, WINDOWS_1252};
 
 use crate::error::Result;
 use crate::job::Job;
-use crate::model::{Document, Format, Locator, Page};
+use crate::model::{Document, Format, Locator};
 use crate::postprocess::{self, Cleanup, Spacing};
 use crate::warning::Warning;
 
@@ -14,30 +14,24 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
     let text = decode(job, bytes);
     let lines = split_lines(&text);
     let chunks = chunk_lines(&lines, 0, job.config.section_max_chars);
-    let mut texts: Vec<String> = chunks.iter().map(|c| c.text.clone()).collect();
-    postprocess::finish(
-        &mut texts,
+    let pages = postprocess::into_pages(
+        chunks,
+        |c| &c.text,
         Cleanup {
             spacing: Spacing::Keep,
             join_hyphens: true,
             drop_running_lines: false,
         },
+        |chunk| {
+            (
+                None,
+                Locator::Lines {
+                    line_first: chunk.line_first as u32 + 1,
+                    line_last: chunk.line_last as u32 + 1,
+                },
+            )
+        },
     );
-    let pages = chunks
-        .iter()
-        .zip(texts)
-        .filter(|(_, text)| !text.is_empty())
-        .enumerate()
-        .map(|(index, (chunk, text))| Page {
-            index: index as u32,
-            label: None,
-            locator: Locator::Lines {
-                line_first: chunk.line_first as u32 + 1,
-                line_last: chunk.line_last as u32 + 1,
-            },
-            text,
-        })
-        .collect();
     job.progress(1, 1);
     Ok(Document {
         format: Format::Text,

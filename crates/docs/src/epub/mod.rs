@@ -11,7 +11,7 @@ use crate::archive::{Archive, ReadFailure};
 use crate::error::{Error, Result};
 use crate::html;
 use crate::job::Job;
-use crate::model::{Document, Format, Locator, Page};
+use crate::model::{Document, Format, Locator};
 use crate::postprocess::{self, Cleanup, Spacing};
 use crate::text;
 use crate::warning::Warning;
@@ -100,27 +100,16 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
         job.progress(done as u32 + 1, total);
     }
 
-    let mut texts: Vec<String> = sections.iter().map(|(_, _, t)| t.clone()).collect();
-    postprocess::finish(
-        &mut texts,
+    let pages = postprocess::into_pages(
+        sections,
+        |(_, _, t)| t,
         Cleanup {
             spacing: Spacing::Collapse,
             join_hyphens: true,
             drop_running_lines: false,
         },
+        |(locator, label, _)| (label, locator),
     );
-    let pages = sections
-        .into_iter()
-        .zip(texts)
-        .filter(|(_, text)| !text.is_empty())
-        .enumerate()
-        .map(|(index, ((locator, label, _), text))| Page {
-            index: index as u32,
-            label,
-            locator,
-            text,
-        })
-        .collect();
     Ok(Document {
         format: Format::Epub,
         title: package.title,

@@ -32,6 +32,28 @@ pub(crate) struct Cleanup {
 }
 
 /// Cleans the raw texts of one document's pages, in place.
+/// Cleans the sections' texts together ([`finish`]), drops the sections left empty, and
+/// numbers the rest as pages; `place` gives each kept section its label and locator.
+pub(crate) fn into_pages<S>(
+    sections: Vec<S>,
+    text: impl Fn(&S) -> &str,
+    cleanup: Cleanup,
+    mut place: impl FnMut(S) -> (Option<String>, crate::model::Locator),
+) -> Vec<crate::model::Page> {
+    let mut texts: Vec<String> = sections.iter().map(|s| text(s).to_owned()).collect();
+    finish(&mut texts, cleanup);
+    sections
+        .into_iter()
+        .zip(texts)
+        .filter(|(_, text)| !text.is_empty())
+        .enumerate()
+        .map(|(index, (section, text))| {
+            let (label, locator) = place(section);
+            crate::model::Page { index: index as u32, label, locator, text }
+        })
+        .collect()
+}
+
 pub(crate) fn finish(pages: &mut [String], cleanup: Cleanup) {
     finish_with_labels(pages, cleanup, &[]);
 }
