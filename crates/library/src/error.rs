@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::ids::{DocId, JobId};
+use crate::ids::{ChatId, DocId, JobId};
 
 /// Everything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +91,9 @@ pub enum Error {
         /// How many documents match.
         count: usize,
     },
+    /// No chat with this id.
+    #[error("no chat {0} (see `seahorse chats`)")]
+    NoChat(ChatId),
     /// No job with this id.
     #[error("no job {0}")]
     NoJob(JobId),

@@ -5,14 +5,15 @@
 //! its payload, the store generation it reflects (`Library` keeps the two in step and
 //! repairs a mismatch).
 
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tantivy::collector::TopDocs;
 use tantivy::directory::error::LockError;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::QueryParser;
-use tantivy::schema::{Field, Schema, Value, FAST, INDEXED, STORED, TEXT};
+use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Schema, Value, FAST, INDEXED, STORED, TEXT};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{
     doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term,
@@ -61,6 +62,30 @@ impl Hit {
     }
 }
 
+/// A whole passage found by [`TextIndex::passages`], for placing in a prompt.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Passage {
+    /// The document.
+    pub doc: DocId,
+    /// The page's 0-based index.
+    pub page_index: u32,
+    /// The page label to show.
+    pub page_label: String,
+    /// BM25 score (higher is better).
+    pub score: f32,
+    /// The passage's text (a part of one page).
+    pub text: String,
+}
+
+/// Which passages a search may return.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassageFilter {
+    /// Only this document's.
+    pub doc: Option<DocId>,
+    /// Only pages up to this 0-based index ("as of page N").
+    pub max_page_index: Option<u32>,
+}
+
 #[derive(Clone, Copy)]
 struct Fields {
     doc_id: Field,
@@ -81,7 +106,8 @@ fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let fields = Fields {
         doc_id: b.add_u64_field("doc_id", INDEXED | STORED | FAST),
-        page_index: b.add_u64_field("page_index", STORED),
+        // Indexed so that "as of page N" can exclude later pages inside the query.
+        page_index: b.add_u64_field("page_index", INDEXED | STORED | FAST),
         page_label: b.add_text_field("page_label", STORED),
         text: b.add_text_field("text", TEXT | STORED),
     };
@@ -218,29 +244,13 @@ impl TextIndex {
     /// The `limit` best passages for `query` (tantivy query syntax; syntax errors are
     /// forgiven by searching the words that parse).
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>> {
-        // Another process may have committed since; a reload is cheap.
-        self.reader
-            .reload()
-            .map_err(self.err("reload the reader"))?;
+        let (parsed, found) = self.run_query(query, &PassageFilter::default(), limit)?;
         let searcher = self.reader.searcher();
-        let parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
-        let (query, _errors) = parser.parse_query_lenient(query);
-        let top = searcher
-            .search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())
-            .map_err(self.err("search"))?;
-        let mut snippets = SnippetGenerator::create(&searcher, &*query, self.fields.text)
+        let mut snippets = SnippetGenerator::create(&searcher, &*parsed, self.fields.text)
             .map_err(self.err("search"))?;
         snippets.set_max_num_chars(240);
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            let stored: TantivyDocument =
-                searcher.doc(address).map_err(self.err("read a passage"))?;
-            let u = |field| {
-                stored
-                    .get_first(field)
-                    .and_then(|v| v.as_u64())
-                    .unwrap_or(0)
-            };
+        let mut hits = Vec::with_capacity(found.len());
+        for (score, stored) in found {
             let snippet = snippets.snippet_from_doc(&stored);
             let mut text = snippet.fragment().to_owned();
             let mut highlights: Vec<(usize, usize)> = snippet
@@ -248,30 +258,118 @@ impl TextIndex {
                 .iter()
                 .map(|r| (r.start, r.end))
                 .collect();
+            let fields = self.stored_fields(&stored);
             if text.is_empty() {
                 // A match the snippet generator cannot place (a phrase across passages):
                 // show the passage's start instead.
-                let full = stored
-                    .get_first(self.fields.text)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("");
-                text = full.chars().take(240).collect();
+                text = fields.3.chars().take(240).collect();
                 highlights.clear();
             }
             hits.push(Hit {
-                doc: DocId(u(self.fields.doc_id) as i64),
-                page_index: u(self.fields.page_index) as u32,
-                page_label: stored
-                    .get_first(self.fields.page_label)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_owned(),
+                doc: fields.0,
+                page_index: fields.1,
+                page_label: fields.2,
                 score,
                 snippet: text,
                 highlights,
             });
         }
         Ok(hits)
+    }
+
+    /// The `limit` best whole passages for `query` within `filter`, best first.
+    pub fn passages(
+        &self,
+        query: &str,
+        filter: &PassageFilter,
+        limit: usize,
+    ) -> Result<Vec<Passage>> {
+        let (_, found) = self.run_query(query, filter, limit)?;
+        Ok(found
+            .into_iter()
+            .map(|(score, stored)| {
+                let (doc, page_index, page_label, text) = self.stored_fields(&stored);
+                Passage {
+                    doc,
+                    page_index,
+                    page_label,
+                    score,
+                    text,
+                }
+            })
+            .collect())
+    }
+
+    /// Parses `query` leniently, restricts it to `filter` and runs it.
+    #[allow(clippy::type_complexity)]
+    fn run_query(
+        &self,
+        query: &str,
+        filter: &PassageFilter,
+        limit: usize,
+    ) -> Result<(Box<dyn Query>, Vec<(f32, TantivyDocument)>)> {
+        // Another process may have committed since; a reload is cheap.
+        self.reader
+            .reload()
+            .map_err(self.err("reload the reader"))?;
+        let searcher = self.reader.searcher();
+        let parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
+        let (text_query, _errors) = parser.parse_query_lenient(query);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        if let Some(doc) = filter.doc {
+            let term = Term::from_field_u64(self.fields.doc_id, doc.0 as u64);
+            clauses.push((
+                Occur::Must,
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+            ));
+        }
+        if let Some(max) = filter.max_page_index {
+            let lower = Term::from_field_u64(self.fields.page_index, 0);
+            let upper = Term::from_field_u64(self.fields.page_index, max as u64);
+            clauses.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(Bound::Included(lower), Bound::Included(upper))),
+            ));
+        }
+        let full: Box<dyn Query> = if clauses.is_empty() {
+            text_query.box_clone()
+        } else {
+            clauses.push((Occur::Must, text_query.box_clone()));
+            Box::new(BooleanQuery::new(clauses))
+        };
+        let top = searcher
+            .search(&*full, &TopDocs::with_limit(limit.max(1)).order_by_score())
+            .map_err(self.err("search"))?;
+        let mut found = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let stored: TantivyDocument =
+                searcher.doc(address).map_err(self.err("read a passage"))?;
+            found.push((score, stored));
+        }
+        Ok((text_query, found))
+    }
+
+    /// Document, page index, page label and text of a stored passage.
+    fn stored_fields(&self, stored: &TantivyDocument) -> (DocId, u32, String, String) {
+        let u = |field| {
+            stored
+                .get_first(field)
+                .and_then(|v| v.as_u64())
+                .unwrap_or(0)
+        };
+        let s = |field| {
+            stored
+                .get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        (
+            DocId(u(self.fields.doc_id) as i64),
+            u(self.fields.page_index) as u32,
+            s(self.fields.page_label),
+            s(self.fields.text),
+        )
     }
 
     /// Passages stored for `doc` (for checks and storage accounting).
@@ -281,7 +379,7 @@ impl TextIndex {
             .map_err(self.err("reload the reader"))?;
         let searcher = self.reader.searcher();
         let term = Term::from_field_u64(self.fields.doc_id, doc.0 as u64);
-        let query = tantivy::query::TermQuery::new(term, tantivy::schema::IndexRecordOption::Basic);
+        let query = TermQuery::new(term, IndexRecordOption::Basic);
         let n = searcher
             .search(&query, &tantivy::collector::Count)
             .map_err(self.err("count passages"))?;

@@ -8,7 +8,7 @@ use seahorse_docs::ExtractConfig;
 
 use crate::error::{Error, Result};
 use crate::ids::{DocId, JobId};
-use crate::index::{dir_bytes, Hit, TextIndex};
+use crate::index::{dir_bytes, Hit, Passage, PassageFilter, TextIndex};
 use crate::scan::collect_files;
 use crate::store::{DocumentInfo, DocumentStorage, Store, StoreConfig};
 
@@ -237,6 +237,29 @@ impl Library {
         Ok(out)
     }
 
+    /// The `limit` best whole passages for a question in plain words (not query syntax:
+    /// punctuation and operators are ignored, every word counts), within `filter`, for
+    /// placing in a prompt. Passages of documents removed since the last sync are skipped.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Index`], [`Error::Database`].
+    pub fn passages(
+        &self,
+        question: &str,
+        filter: &PassageFilter,
+        limit: usize,
+    ) -> Result<Vec<Passage>> {
+        let words = plain_words(question);
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found = self.index.passages(&words, filter, limit)?;
+        let docs = self.store.documents()?;
+        found.retain(|p| docs.iter().any(|d| d.id == p.doc));
+        Ok(found)
+    }
+
     /// Removes a document: its rows, memory states and jobs in one SQLite transaction, then
     /// its index entries (a crash in between is repaired at the next open).
     ///
@@ -367,4 +390,14 @@ impl Library {
             }),
         }
     }
+}
+
+/// The words of `text` (letters and digits), lower-cased and space-separated: a query that
+/// tantivy's parser reads as "any of these words", whatever punctuation the text had.
+pub(crate) fn plain_words(text: &str) -> String {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
 }

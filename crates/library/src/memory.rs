@@ -13,6 +13,8 @@ use crate::store::Store;
 /// A memory state ready to restore.
 #[derive(Clone)]
 pub struct LoadedState {
+    /// The state's row id.
+    pub id: i64,
     /// The document.
     pub doc: DocId,
     /// Tokens read into the state.
@@ -93,6 +95,7 @@ impl Library {
         };
         let bytes = load_raw(store, doc, info.id)?;
         Ok(LoadedState {
+            id: info.id,
             doc,
             position: info.position,
             page_index: info.page_index,

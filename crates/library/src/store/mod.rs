@@ -2,6 +2,7 @@
 //! jobs, memory states, chats). One file, WAL mode, foreign keys on, versioned migrations;
 //! every multi-step write runs in one transaction.
 
+mod chats;
 mod documents;
 mod jobs;
 mod schema;
@@ -15,6 +16,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::error::{is_disk_full, Error, Result};
 
+pub use chats::{ChatInfo, ChatScope, MessageInfo, MessageRole, NewMessage};
 pub use documents::{DocumentInfo, NewDocument, StoredPage};
 pub use jobs::{JobInfo, JobState};
 pub use schema::SCHEMA_VERSION;

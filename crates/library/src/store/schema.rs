@@ -8,10 +8,10 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use crate::error::{is_disk_full, Error, Result};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2];
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3];
 
 /// Version 1: documents, pages with the token → page map, the index generation, jobs and
 /// memory states.
@@ -103,6 +103,42 @@ CREATE TABLE messages (
     citations  TEXT NOT NULL DEFAULT '[]',
     created_ms INTEGER NOT NULL
 );
+CREATE INDEX messages_by_chat ON messages (chat_id, id);
+"#;
+
+/// Version 3: chats about the whole corpus (no document), "as of page N" chats, and what
+/// each answer was built from (the memory state and the passages given to the model).
+/// SQLite cannot relax a NOT NULL, so both tables are rebuilt, keeping their rows.
+const V3: &str = r#"
+CREATE TABLE chats_v3 (
+    id         INTEGER PRIMARY KEY,
+    scope      TEXT NOT NULL CHECK (scope IN ('document', 'corpus')),
+    doc_id     INTEGER REFERENCES documents(id) ON DELETE CASCADE,
+    as_of_page INTEGER,
+    title      TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    CHECK ((scope = 'document') = (doc_id IS NOT NULL))
+);
+INSERT INTO chats_v3 (id, scope, doc_id, title, created_ms)
+    SELECT id, 'document', doc_id, title, created_ms FROM chats;
+
+CREATE TABLE messages_v3 (
+    id         INTEGER PRIMARY KEY,
+    chat_id    INTEGER NOT NULL REFERENCES chats_v3(id) ON DELETE CASCADE,
+    role       TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+    content    TEXT NOT NULL,
+    citations  TEXT NOT NULL DEFAULT '[]',
+    sources    TEXT NOT NULL DEFAULT '{}',
+    created_ms INTEGER NOT NULL
+);
+INSERT INTO messages_v3 (id, chat_id, role, content, citations, created_ms)
+    SELECT id, chat_id, role, content, citations, created_ms FROM messages;
+
+DROP TABLE messages;
+DROP TABLE chats;
+ALTER TABLE chats_v3 RENAME TO chats;
+ALTER TABLE messages_v3 RENAME TO messages;
+CREATE INDEX chats_by_doc ON chats (doc_id);
 CREATE INDEX messages_by_chat ON messages (chat_id, id);
 "#;
 
@@ -211,7 +247,7 @@ mod tests {
         store
             .conn
             .execute(
-                "INSERT INTO chats (doc_id, title, created_ms) VALUES (?1, 'q', 0)",
+                "INSERT INTO chats (scope, doc_id, title, created_ms) VALUES ('document', ?1, 'q', 0)",
                 [docs[0].id.0],
             )
             .unwrap();
@@ -219,6 +255,54 @@ mod tests {
         drop(store);
         let store = crate::store::Store::open(&path, &Default::default()).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn upgrades_chats_from_version_2_keeping_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lib.sqlite3");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        migrate_to(&conn, &path, 2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO documents (sha256, title, format, size_bytes, page_count, source_path, added_ms, extraction_version, generation)
+             VALUES ('abc', 'Old book', 'text', 10, 1, '/b.txt', 0, 1, 1);
+             INSERT INTO chats (doc_id, title, created_ms) VALUES (1, 'old chat', 5);
+             INSERT INTO messages (chat_id, role, content, citations, created_ms)
+               VALUES (1, 'user', 'who?', '[]', 6), (1, 'assistant', 'Emma [p. 3]', '[3]', 7);",
+        )
+        .unwrap();
+        drop(conn);
+
+        let store = crate::store::Store::open(&path, &Default::default()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let chats = store.chats().unwrap();
+        assert_eq!(chats.len(), 1);
+        assert_eq!(chats[0].title, "old chat");
+        assert_eq!(chats[0].doc(), Some(crate::ids::DocId(1)));
+        let messages = store.messages(chats[0].id).unwrap();
+        assert_eq!(messages.len(), 2);
+        assert_eq!(messages[1].content, "Emma [p. 3]");
+        assert_eq!(messages[1].citations, "[3]");
+        assert_eq!(messages[1].sources, "{}");
+        // A corpus chat has no document; a document chat must have one.
+        store
+            .conn
+            .execute(
+                "INSERT INTO chats (scope, title, created_ms) VALUES ('corpus', 'all', 0)",
+                [],
+            )
+            .unwrap();
+        assert!(store
+            .conn
+            .execute(
+                "INSERT INTO chats (scope, title, created_ms) VALUES ('document', 'x', 0)",
+                [],
+            )
+            .is_err());
+        // Removing the document removes its chats and their messages.
+        store.remove_document(crate::ids::DocId(1)).unwrap();
+        assert_eq!(store.chats().unwrap().len(), 1);
     }
 
     #[test]

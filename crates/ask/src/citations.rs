@@ -1,0 +1,337 @@
+//! Page citations in answers: `[p. 12]`, `[p. 12, 14]`, `[pp. 3-4]`, `[page xii]`, and for
+//! corpus answers `[2, p. 12]` (document 2 of the list given to the model).
+//!
+//! A citation is kept only if every page it names is one the model was actually given (a
+//! passage placed in the window, or a page still inside the restored window); pages it
+//! invents are removed, and a citation left with no valid page is dropped from the text.
+//! [`CitationFilter`] does this while the answer streams, so a person never sees a citation
+//! that is then taken back.
+
+use std::collections::BTreeMap;
+
+/// A page the model was given, which answers may cite.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CitablePage {
+    /// 1-based number of the document in a corpus answer; 0 for a one-document answer.
+    pub source: u32,
+    /// The document.
+    pub doc: i64,
+    /// 0-based page index.
+    pub page_index: u32,
+    /// The label shown to the model and the person.
+    pub label: String,
+    /// The page's locator (JSON, as stored).
+    pub locator: String,
+}
+
+/// A validated citation as it appears in the answer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Citation {
+    /// The text shown (normalised, e.g. `[p. 12, 14]`).
+    pub text: String,
+    /// The pages it names, each one the model was given.
+    pub pages: Vec<CitablePage>,
+}
+
+/// The pages an answer may cite, looked up by (source, label).
+#[derive(Debug, Clone, Default)]
+pub struct CitablePages {
+    by_label: BTreeMap<(u32, String), CitablePage>,
+}
+
+impl CitablePages {
+    /// Adds a page (a page already present is kept once).
+    pub fn insert(&mut self, page: CitablePage) {
+        let key = (page.source, normalise_label(&page.label));
+        self.by_label.entry(key).or_insert(page);
+    }
+
+    /// Whether any page can be cited.
+    pub fn is_empty(&self) -> bool {
+        self.by_label.is_empty()
+    }
+
+    /// Every citable page, ordered by source and label.
+    pub fn pages(&self) -> impl Iterator<Item = &CitablePage> {
+        self.by_label.values()
+    }
+
+    fn get(&self, source: u32, label: &str) -> Option<&CitablePage> {
+        self.by_label.get(&(source, normalise_label(label)))
+    }
+}
+
+fn normalise_label(label: &str) -> String {
+    label.trim().to_lowercase()
+}
+
+/// What became of one bracketed span of the answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    /// Not a citation (e.g. `[sic]`): kept as written.
+    NotCitation,
+    /// A citation whose valid pages are kept; `text` replaces the span.
+    Valid(Citation),
+    /// A citation naming no page the model was given: removed.
+    Invalid,
+}
+
+/// Checks one bracketed span (including the brackets) against `pages`.
+pub fn check(span: &str, pages: &CitablePages) -> Checked {
+    let Some(inner) = span.strip_prefix('[').and_then(|s| s.strip_suffix(']')) else {
+        return Checked::NotCitation;
+    };
+    let inner = inner.trim();
+    // Corpus form: "2, p. 12" names document 2.
+    let (source, rest) = match inner.split_once(',') {
+        Some((n, rest)) if n.trim().parse::<u32>().is_ok() && page_prefix(rest.trim()).is_some() => {
+            (n.trim().parse::<u32>().unwrap_or(0), rest.trim())
+        }
+        _ => (0, inner),
+    };
+    let Some(list) = page_prefix(rest) else {
+        return Checked::NotCitation;
+    };
+    let mut kept = Vec::new();
+    let mut shown = Vec::new();
+    for item in list
+        .split([',', ';'])
+        .flat_map(|s| s.split(" and "))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        // A range counts when both ends were given.
+        let ends: Vec<&str> = item
+            .split(['-', '–', '—'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        let found: Option<Vec<&CitablePage>> = ends.iter().map(|e| pages.get(source, e)).collect();
+        if let Some(found) = found.filter(|f| !f.is_empty()) {
+            shown.push(
+                found
+                    .iter()
+                    .map(|p| p.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join("–"),
+            );
+            for p in found {
+                if !kept.contains(p) {
+                    kept.push(p.clone());
+                }
+            }
+        }
+    }
+    if kept.is_empty() {
+        return Checked::Invalid;
+    }
+    let text = if source == 0 {
+        format!("[p. {}]", shown.join(", "))
+    } else {
+        format!("[{source}, p. {}]", shown.join(", "))
+    };
+    Checked::Valid(Citation { text, pages: kept })
+}
+
+/// The page list after a citation's prefix (`p.`, `pp.`, `p`, `page`, `pages`), if the span
+/// is a page citation.
+fn page_prefix(s: &str) -> Option<&str> {
+    let lower = s.to_lowercase();
+    for prefix in ["pages", "page", "pp.", "pp", "p.", "p"] {
+        if lower.starts_with(prefix) {
+            let rest = &s[prefix.len()..];
+            // "p12" is fine, "pilot" is not a citation.
+            if prefix.ends_with('.')
+                || rest.starts_with(' ')
+                || rest.starts_with(|c: char| c.is_ascii_digit())
+            {
+                let rest = rest.trim();
+                return (!rest.is_empty()).then_some(rest);
+            }
+        }
+    }
+    None
+}
+
+/// Filters citations out of streamed text: text outside brackets passes at once; a
+/// bracketed span is held until it closes (or grows too long to be a citation) and then
+/// passed, normalised or dropped.
+#[derive(Debug)]
+pub struct CitationFilter<'p> {
+    pages: &'p CitablePages,
+    held: String,
+    /// Citations kept so far, in order.
+    pub citations: Vec<Citation>,
+    /// Citation spans removed, as the model wrote them.
+    pub dropped: Vec<String>,
+}
+
+/// Longest bracketed span still considered a possible citation.
+const MAX_SPAN: usize = 80;
+
+impl<'p> CitationFilter<'p> {
+    /// A filter validating against `pages`.
+    pub fn new(pages: &'p CitablePages) -> Self {
+        Self {
+            pages,
+            held: String::new(),
+            citations: Vec::new(),
+            dropped: Vec::new(),
+        }
+    }
+
+    /// Feeds a piece of the answer; returns the text that may be shown now.
+    pub fn push(&mut self, piece: &str) -> String {
+        let mut out = String::new();
+        for c in piece.chars() {
+            if self.held.is_empty() {
+                if c == '[' {
+                    self.held.push(c);
+                } else {
+                    out.push(c);
+                }
+                continue;
+            }
+            if c == '[' {
+                // A new bracket opens: what was held was not a citation.
+                out.push_str(&std::mem::take(&mut self.held));
+                self.held.push(c);
+                continue;
+            }
+            self.held.push(c);
+            if c == ']' {
+                let span = std::mem::take(&mut self.held);
+                out.push_str(&self.resolve(span));
+            } else if c == '\n' || self.held.len() > MAX_SPAN {
+                out.push_str(&std::mem::take(&mut self.held));
+            }
+        }
+        out
+    }
+
+    /// Ends the stream; returns what was still held (an unclosed bracket is plain text).
+    pub fn finish(&mut self) -> String {
+        std::mem::take(&mut self.held)
+    }
+
+    fn resolve(&mut self, span: String) -> String {
+        match check(&span, self.pages) {
+            Checked::NotCitation => span,
+            Checked::Valid(c) => {
+                let text = c.text.clone();
+                self.citations.push(c);
+                text
+            }
+            Checked::Invalid => {
+                self.dropped.push(span);
+                String::new()
+            }
+        }
+    }
+}
+
+/// Removes the spaces a dropped citation leaves behind (`"word  ."` → `"word."`).
+pub fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ' ' {
+            match chars.peek() {
+                Some(' ') => continue,
+                Some(&n) if matches!(n, '.' | ',' | ';' | ':' | '!' | '?') => continue,
+                _ => {}
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pages(list: &[(u32, &str)]) -> CitablePages {
+        let mut p = CitablePages::default();
+        for (i, &(source, label)) in list.iter().enumerate() {
+            p.insert(CitablePage {
+                source,
+                doc: 1,
+                page_index: i as u32,
+                label: label.to_owned(),
+                locator: "{}".into(),
+            });
+        }
+        p
+    }
+
+    #[test]
+    fn keeps_given_pages_and_drops_invented_ones() {
+        let p = pages(&[(0, "12"), (0, "14"), (0, "xii")]);
+        let Checked::Valid(c) = check("[p. 12]", &p) else {
+            panic!()
+        };
+        assert_eq!(c.text, "[p. 12]");
+        let Checked::Valid(c) = check("[pp. 12, 14, 99]", &p) else {
+            panic!()
+        };
+        assert_eq!(c.text, "[p. 12, 14]");
+        assert_eq!(c.pages.len(), 2);
+        let Checked::Valid(c) = check("[page XII]", &p) else {
+            panic!()
+        };
+        assert_eq!(c.pages[0].label, "xii");
+        let Checked::Valid(c) = check("[p. 12-14]", &p) else {
+            panic!()
+        };
+        assert_eq!(c.text, "[p. 12–14]");
+        assert_eq!(check("[p. 13]", &p), Checked::Invalid);
+        assert_eq!(check("[p. 12-13]", &p), Checked::Invalid);
+        assert_eq!(check("[sic]", &p), Checked::NotCitation);
+        assert_eq!(check("[pilot]", &p), Checked::NotCitation);
+        assert_eq!(check("[1]", &p), Checked::NotCitation);
+    }
+
+    #[test]
+    fn corpus_citations_name_their_document() {
+        let p = pages(&[(1, "5"), (2, "5"), (2, "9")]);
+        let Checked::Valid(c) = check("[2, p. 9]", &p) else {
+            panic!()
+        };
+        assert_eq!(c.text, "[2, p. 9]");
+        assert_eq!(c.pages[0].source, 2);
+        assert_eq!(check("[1, p. 9]", &p), Checked::Invalid);
+        assert_eq!(check("[3, p. 5]", &p), Checked::Invalid);
+    }
+
+    #[test]
+    fn the_stream_never_shows_an_invalid_citation() {
+        let p = pages(&[(0, "3")]);
+        let mut f = CitationFilter::new(&p);
+        let mut shown = String::new();
+        for piece in ["Emma marries Mr Knight", "ley [p", ". 3] and [p.", " 77]. See [note] ", "[un", "closed"] {
+            let out = f.push(piece);
+            assert!(!out.contains("77"), "{out:?}");
+            shown.push_str(&out);
+        }
+        shown.push_str(&f.finish());
+        assert_eq!(
+            shown,
+            "Emma marries Mr Knightley [p. 3] and . See [note] [unclosed"
+        );
+        assert_eq!(tidy(&shown), "Emma marries Mr Knightley [p. 3] and. See [note] [unclosed");
+        assert_eq!(f.citations.len(), 1);
+        assert_eq!(f.dropped, vec!["[p. 77]".to_owned()]);
+    }
+
+    #[test]
+    fn long_brackets_and_newlines_pass_through() {
+        let p = pages(&[(0, "1")]);
+        let mut f = CitationFilter::new(&p);
+        let long = format!("[{}]", "x".repeat(100));
+        let mut shown = f.push(&long);
+        shown.push_str(&f.push("[a\nb]"));
+        shown.push_str(&f.finish());
+        assert_eq!(shown, format!("{long}[a\nb]"));
+    }
+}

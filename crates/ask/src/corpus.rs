@@ -1,0 +1,278 @@
+//! Asking the whole library.
+//!
+//! Cost model: full-text search ranks documents by the summed BM25 score of their best
+//! passages (milliseconds, even over thousands of documents); only the `max_documents` best
+//! ranked documents that have a memory state are consulted, each as a one-document question
+//! (restore + passages + a short answer: about the time of one document question), and a
+//! last short generation combines their answers. So a corpus question costs about
+//! `max_documents + 1` document questions, however large the library is; `max_documents`
+//! is the knob (default 3).
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use seahorse_engine::{Event, GenerateOptions};
+use seahorse_library::{DocId, PassageFilter};
+
+use crate::citations::{tidy, CitablePages, Citation, CitationFilter};
+use crate::document::{citable_page, ms, stop_name, Answer, AskEvent, AskOptions};
+use crate::error::{Error, Result};
+use crate::prompt::{self, neutralise};
+use crate::Asker;
+
+/// How to answer a corpus question.
+#[derive(Debug, Clone)]
+pub struct CorpusOptions {
+    /// Documents consulted at most.
+    pub max_documents: usize,
+    /// How each document is asked (its `max_tokens` bounds each document's answer).
+    pub per_document: AskOptions,
+    /// Longest combined answer, in tokens.
+    pub max_tokens: usize,
+}
+
+impl Default for CorpusOptions {
+    fn default() -> Self {
+        Self {
+            max_documents: 3,
+            per_document: AskOptions {
+                max_tokens: 160,
+                ..AskOptions::default()
+            },
+            max_tokens: 320,
+        }
+    }
+}
+
+/// A document ranked for a question.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RankedDocument {
+    /// Its number in the combined answer's citations (1-based).
+    pub number: u32,
+    /// The document.
+    pub doc: i64,
+    /// Its title.
+    pub title: String,
+    /// Summed BM25 score of its best passages.
+    pub score: f32,
+}
+
+/// What happens while a corpus answer is made.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CorpusEvent<'a> {
+    /// The documents that will be consulted, best first.
+    Ranked(&'a [RankedDocument]),
+    /// Progress of one document's answer.
+    Document {
+        /// Which one.
+        document: &'a RankedDocument,
+        /// What happened.
+        event: AskEvent<'a>,
+    },
+    /// A document could not be consulted (no memory state yet, say); it is skipped.
+    Skipped {
+        /// Which one.
+        document: &'a RankedDocument,
+        /// Why.
+        reason: String,
+    },
+    /// The next piece of the combined answer.
+    Text(&'a str),
+}
+
+/// One consulted document's answer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DocumentAnswer {
+    /// The document.
+    pub document: RankedDocument,
+    /// Its answer.
+    pub answer: Answer,
+}
+
+/// A finished corpus answer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CorpusAnswer {
+    /// The combined answer as shown: only validated `[n, p. X]` citations.
+    pub text: String,
+    /// Its validated citations.
+    pub citations: Vec<Citation>,
+    /// Citations the model made up (removed).
+    pub dropped: Vec<String>,
+    /// The documents consulted, with their answers.
+    pub documents: Vec<DocumentAnswer>,
+    /// From the call to the first piece of the combined answer.
+    pub first_token_ms: f64,
+    /// The whole call.
+    pub total_ms: f64,
+    /// Why the combined answer ended.
+    pub stop: String,
+}
+
+impl Asker<'_> {
+    /// The documents best matching `question`, best first (at most `limit`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Library`].
+    pub fn rank_documents(&self, question: &str, limit: usize) -> Result<Vec<RankedDocument>> {
+        let passages = self
+            .library
+            .passages(question, &PassageFilter::default(), 400)?;
+        // A document's score: its three best passages (one lucky passage is not enough,
+        // a long book is not favoured for its length).
+        let mut per_doc: BTreeMap<i64, Vec<f32>> = BTreeMap::new();
+        for p in passages {
+            per_doc.entry(p.doc.0).or_default().push(p.score);
+        }
+        let mut ranked: Vec<(i64, f32)> = per_doc
+            .into_iter()
+            .map(|(doc, mut scores)| {
+                scores.sort_by(|a, b| b.total_cmp(a));
+                (doc, scores.iter().take(3).sum())
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut out = Vec::new();
+        for (doc, score) in ranked.into_iter().take(limit) {
+            let info = self.library.store().document(DocId(doc))?;
+            out.push(RankedDocument {
+                number: out.len() as u32 + 1,
+                doc,
+                title: info.title,
+                score,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Answers `question` from the library's most relevant documents (see the module's
+    /// cost model), streaming [`CorpusEvent`]s.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NothingRelevant`] if no document matches or none of those has a memory
+    /// state, [`Error::Library`], [`Error::Engine`].
+    pub fn ask_corpus(
+        &self,
+        question: &str,
+        history: &[(String, String)],
+        options: &CorpusOptions,
+        mut on_event: impl FnMut(CorpusEvent<'_>),
+    ) -> Result<CorpusAnswer> {
+        let started = Instant::now();
+        if question.trim().is_empty() {
+            return Err(Error::EmptyQuestion);
+        }
+        // Rank a few more than needed: some may have no state yet.
+        let ranked = self.rank_documents(question, options.max_documents.max(1) * 3)?;
+        on_event(CorpusEvent::Ranked(&ranked));
+        let mut documents: Vec<DocumentAnswer> = Vec::new();
+        for document in &ranked {
+            if documents.len() >= options.max_documents.max(1)
+                || options.per_document.cancel.is_cancelled()
+            {
+                break;
+            }
+            let answer = self.ask_document(
+                DocId(document.doc),
+                question,
+                history,
+                &options.per_document,
+                |event| on_event(CorpusEvent::Document { document, event }),
+            );
+            match answer {
+                Ok(answer) => {
+                    let mut document = document.clone();
+                    document.number = documents.len() as u32 + 1;
+                    documents.push(DocumentAnswer { document, answer });
+                }
+                Err(Error::Library(
+                    e @ (seahorse_library::Error::NoState { .. }
+                    | seahorse_library::Error::StaleState { .. }),
+                )) => on_event(CorpusEvent::Skipped {
+                    document,
+                    reason: e.to_string(),
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+        if documents.is_empty() {
+            return Err(Error::NothingRelevant);
+        }
+        self.combine(question, documents, options, started, on_event)
+    }
+
+    /// The last step: one answer from the documents' answers, in a fresh context.
+    fn combine(
+        &self,
+        question: &str,
+        documents: Vec<DocumentAnswer>,
+        options: &CorpusOptions,
+        started: Instant,
+        mut on_event: impl FnMut(CorpusEvent<'_>),
+    ) -> Result<CorpusAnswer> {
+        let mut citable = CitablePages::default();
+        let mut listing = String::new();
+        for d in &documents {
+            let pages = self.library.store().pages(DocId(d.document.doc))?;
+            let sources = &d.answer.sources;
+            let given = sources
+                .passages
+                .iter()
+                .map(|p| p.page_index)
+                .chain(sources.window_pages.iter().copied());
+            for i in given {
+                if let Some(page) = pages.get(i as usize) {
+                    citable.insert(citable_page(d.document.number, DocId(d.document.doc), page));
+                }
+            }
+            let n = d.document.number;
+            let text = d.answer.text.replace("[p. ", &format!("[{n}, p. "));
+            listing.push_str(&format!(
+                "Document {n} ({}):\n{}\n\n",
+                neutralise(&d.document.title),
+                neutralise(&text)
+            ));
+        }
+        let model = self.reader.model();
+        let user = format!("Question: {}\n\n{listing}", neutralise(question));
+        let text = prompt::render(model, prompt::CORPUS_SYSTEM, &[], &[], &user)?;
+        let tokens = model.tokenize(&text);
+        let mut session = self.reader.new_session()?;
+        let gen_options = GenerateOptions {
+            max_tokens: options.max_tokens,
+            n_threads: self.reader.options().n_threads,
+            cancel: options.per_document.cancel.clone(),
+            ..GenerateOptions::default()
+        };
+        let mut filter = CitationFilter::new(&citable);
+        let mut shown = String::new();
+        let mut first_token_ms = None;
+        let generation = session.generate(0, &tokens, &gen_options, |event| {
+            if let Event::Text(piece) = event {
+                let out = filter.push(piece);
+                if !out.is_empty() {
+                    first_token_ms.get_or_insert_with(|| ms(started.elapsed()));
+                    shown.push_str(&out);
+                    on_event(CorpusEvent::Text(&out));
+                }
+            }
+        })?;
+        let rest = filter.finish();
+        if !rest.is_empty() {
+            shown.push_str(&rest);
+            on_event(CorpusEvent::Text(&rest));
+        }
+        let total_ms = ms(started.elapsed());
+        Ok(CorpusAnswer {
+            text: tidy(shown.trim()),
+            citations: std::mem::take(&mut filter.citations),
+            dropped: std::mem::take(&mut filter.dropped),
+            documents,
+            first_token_ms: first_token_ms.unwrap_or(total_ms),
+            total_ms,
+            stop: stop_name(generation.stop).to_owned(),
+        })
+    }
+}

@@ -1,0 +1,344 @@
+//! Asking one document: restore its memory, place the best passages in the window, stream
+//! the answer with validated citations.
+
+use std::time::{Duration, Instant};
+
+use seahorse_engine::{CancelToken, Event, GenerateOptions, StopReason};
+use seahorse_library::{DocId, LoadedState, PassageFilter, StoredPage};
+
+use crate::citations::{tidy, CitablePage, CitablePages, Citation, CitationFilter};
+use crate::error::{Error, Result};
+use crate::prompt::{self, GivenPassage};
+use crate::Asker;
+
+/// How to answer.
+#[derive(Debug, Clone)]
+pub struct AskOptions {
+    /// Restore the document's memory state (off: the passages alone, "retrieval only").
+    pub memory: bool,
+    /// Place passages found by full-text search in the window.
+    pub passages: bool,
+    /// At most this many passages.
+    pub max_passages: usize,
+    /// At most this many tokens of passages; `None`: half the window.
+    pub passage_tokens: Option<usize>,
+    /// Answer as of this 0-based page: restore the newest checkpoint at or before its end
+    /// and use no passage after it.
+    pub as_of_page: Option<u32>,
+    /// Longest answer, in tokens.
+    pub max_tokens: usize,
+    /// Checked between batches and tokens.
+    pub cancel: CancelToken,
+}
+
+impl Default for AskOptions {
+    fn default() -> Self {
+        Self {
+            memory: true,
+            passages: true,
+            max_passages: 6,
+            passage_tokens: None,
+            as_of_page: None,
+            max_tokens: 320,
+            cancel: CancelToken::new(),
+        }
+    }
+}
+
+/// What happens while an answer is made.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum AskEvent<'a> {
+    /// The memory state is restored.
+    Restored {
+        /// Tokens of the document it holds.
+        position: u64,
+        /// 0-based page of its last token.
+        page_index: u32,
+        /// Whether it is the state after the whole document.
+        is_final: bool,
+    },
+    /// The passages placed in the window.
+    Passages(&'a [GivenPassage]),
+    /// Prompt tokens evaluated.
+    Prefill {
+        /// Done.
+        done: usize,
+        /// In all.
+        total: usize,
+    },
+    /// The next piece of the answer (citations already validated).
+    Text(&'a str),
+}
+
+/// Where an answer's time went.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Timings {
+    /// Loading and restoring the memory state.
+    pub restore_ms: f64,
+    /// Tokens evaluated before the answer (instructions, passages, question).
+    pub prompt_tokens: usize,
+    /// Evaluating them.
+    pub prefill_ms: f64,
+    /// From the call to the first piece of the answer.
+    pub first_token_ms: f64,
+    /// Tokens generated.
+    pub generated_tokens: usize,
+    /// The whole call.
+    pub total_ms: f64,
+}
+
+/// What an answer was built from (stored with it).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Sources {
+    /// The document.
+    pub doc: i64,
+    /// The memory state restored (row id), if any.
+    pub state_id: Option<i64>,
+    /// Tokens of the document in that state.
+    pub state_position: u64,
+    /// 0-based page of the state's last token.
+    pub state_page_index: u32,
+    /// The passages given.
+    pub passages: Vec<GivenPassage>,
+    /// 0-based pages still (partly) inside the restored window.
+    pub window_pages: Vec<u32>,
+}
+
+/// A finished answer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Answer {
+    /// The answer as shown: only validated citations.
+    pub text: String,
+    /// The validated citations, in order.
+    pub citations: Vec<Citation>,
+    /// Citations the model made up (removed from `text`).
+    pub dropped: Vec<String>,
+    /// What it was built from.
+    pub sources: Sources,
+    /// Where the time went.
+    pub timings: Timings,
+    /// Why it ended: "end_of_turn", "max_tokens", "cancelled".
+    pub stop: String,
+}
+
+pub(crate) fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+pub(crate) fn stop_name(stop: StopReason) -> &'static str {
+    match stop {
+        StopReason::EndOfTurn => "end_of_turn",
+        StopReason::MaxTokens => "max_tokens",
+        StopReason::ContextFull => "context_full",
+        StopReason::Cancelled => "cancelled",
+    }
+}
+
+impl Asker<'_> {
+    /// Answers `question` about `doc`, with the earlier `history` (question, answer) turns
+    /// of a chat, streaming [`AskEvent`]s.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Library`] (no such document, no memory state for the current model and
+    /// settings, a damaged state), [`Error::Engine`].
+    pub fn ask_document(
+        &self,
+        doc: DocId,
+        question: &str,
+        history: &[(String, String)],
+        options: &AskOptions,
+        mut on_event: impl FnMut(AskEvent<'_>),
+    ) -> Result<Answer> {
+        let started = Instant::now();
+        let library = self.library;
+        let reader = self.reader;
+        let model = reader.model();
+        let window = reader.fingerprint().window as u64;
+        let pages = library.store().pages(doc)?;
+        if question.trim().is_empty() {
+            return Err(Error::EmptyQuestion);
+        }
+
+        // 1. The memory.
+        let (mut session, state) = if options.memory {
+            let state = library.load_state(doc, reader.fingerprint(), options.as_of_page)?;
+            let session = reader.restore(&state)?;
+            on_event(AskEvent::Restored {
+                position: state.position,
+                page_index: state.page_index,
+                is_final: state.is_final,
+            });
+            (session, Some(state))
+        } else {
+            (reader.new_session()?, None)
+        };
+        let restore_ms = ms(started.elapsed());
+        let window_pages = state
+            .as_ref()
+            .map(|s| pages_in_window(&pages, s, window))
+            .unwrap_or_default();
+
+        // 2. The passages.
+        let budget = options
+            .passage_tokens
+            .unwrap_or((window as usize / 2).max(128));
+        let passages = if options.passages {
+            self.pick_passages(doc, question, &pages, &window_pages, options, budget)?
+        } else {
+            Vec::new()
+        };
+        on_event(AskEvent::Passages(&passages));
+
+        // 3. What may be cited: the passages and the pages in the window.
+        let mut citable = CitablePages::default();
+        for p in &passages {
+            if let Some(page) = pages.get(p.page_index as usize) {
+                citable.insert(citable_page(0, doc, page));
+            }
+        }
+        for &i in &window_pages {
+            citable.insert(citable_page(0, doc, &pages[i as usize]));
+        }
+
+        // 4. The question, and the answer.
+        let system = if state.is_some() {
+            prompt::DOCUMENT_SYSTEM
+        } else {
+            prompt::PASSAGES_ONLY_SYSTEM
+        };
+        let history = prompt::fit_history(model, history, (window as usize / 4).max(64));
+        let text = prompt::render(model, system, &history, &passages, question)?;
+        let tokens = model.tokenize(&text);
+        let gen_options = GenerateOptions {
+            max_tokens: options.max_tokens,
+            n_threads: reader.options().n_threads,
+            cancel: options.cancel.clone(),
+            ..GenerateOptions::default()
+        };
+        let mut filter = CitationFilter::new(&citable);
+        let mut shown = String::new();
+        let mut first_token_ms = None;
+        let mut prefill_done = None;
+        let generation = session.generate(0, &tokens, &gen_options, |event| match event {
+            Event::Prefill { done, total } => {
+                if done == total {
+                    prefill_done = Some(Instant::now());
+                }
+                on_event(AskEvent::Prefill { done, total });
+            }
+            Event::Text(piece) => {
+                let out = filter.push(piece);
+                if !out.is_empty() {
+                    first_token_ms.get_or_insert_with(|| ms(started.elapsed()));
+                    shown.push_str(&out);
+                    on_event(AskEvent::Text(&out));
+                }
+            }
+        })?;
+        let rest = filter.finish();
+        if !rest.is_empty() {
+            first_token_ms.get_or_insert_with(|| ms(started.elapsed()));
+            shown.push_str(&rest);
+            on_event(AskEvent::Text(&rest));
+        }
+        let total_ms = ms(started.elapsed());
+        Ok(Answer {
+            text: tidy(shown.trim()),
+            citations: std::mem::take(&mut filter.citations),
+            dropped: std::mem::take(&mut filter.dropped),
+            sources: Sources {
+                doc: doc.0,
+                state_id: state.as_ref().map(|s| s.id),
+                state_position: state.as_ref().map_or(0, |s| s.position),
+                state_page_index: state.as_ref().map_or(0, |s| s.page_index),
+                passages,
+                window_pages,
+            },
+            timings: Timings {
+                restore_ms,
+                prompt_tokens: generation.prompt_tokens,
+                prefill_ms: ms(generation.prefill_time),
+                first_token_ms: first_token_ms.unwrap_or(total_ms),
+                generated_tokens: generation.generated_tokens,
+                total_ms,
+            },
+            stop: stop_name(generation.stop).to_owned(),
+        })
+    }
+
+    /// The best passages of `doc` for `question` within the token budget, in page order;
+    /// pages still inside the restored window are skipped (the model has them verbatim).
+    fn pick_passages(
+        &self,
+        doc: DocId,
+        question: &str,
+        pages: &[StoredPage],
+        window_pages: &[u32],
+        options: &AskOptions,
+        budget: usize,
+    ) -> Result<Vec<GivenPassage>> {
+        let filter = PassageFilter {
+            doc: Some(doc),
+            max_page_index: options.as_of_page,
+        };
+        let found = self
+            .library
+            .passages(question, &filter, options.max_passages * 3)?;
+        let model = self.reader.model();
+        let mut picked = Vec::new();
+        let mut used = 0;
+        for p in found {
+            if picked.len() >= options.max_passages {
+                break;
+            }
+            if window_pages.contains(&p.page_index) {
+                continue;
+            }
+            let label = pages
+                .get(p.page_index as usize)
+                .map_or(p.page_label.clone(), |pg| pg.display_label.clone());
+            let tokens = model
+                .tokenize(&prompt::passage_block(&label, &p.text))
+                .len();
+            if used + tokens > budget {
+                continue;
+            }
+            used += tokens;
+            picked.push(GivenPassage {
+                doc: doc.0,
+                page_index: p.page_index,
+                page_label: label,
+                score: p.score,
+                tokens,
+                text: p.text,
+            });
+        }
+        picked.sort_by_key(|p| p.page_index);
+        Ok(picked)
+    }
+}
+
+pub(crate) fn citable_page(source: u32, doc: DocId, page: &StoredPage) -> CitablePage {
+    CitablePage {
+        source,
+        doc: doc.0,
+        page_index: page.index,
+        label: page.display_label.clone(),
+        locator: page.locator_json.clone(),
+    }
+}
+
+/// Pages with a token in the window of a restored state: `[position − W, position)`.
+fn pages_in_window(pages: &[StoredPage], state: &LoadedState, window: u64) -> Vec<u32> {
+    let start = state.position.saturating_sub(window);
+    pages
+        .iter()
+        .filter(|p| match (p.token_start, p.token_end) {
+            (Some(s), Some(e)) => e > start && s < state.position,
+            _ => false,
+        })
+        .map(|p| p.index)
+        .collect()
+}

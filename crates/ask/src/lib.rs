@@ -1,0 +1,54 @@
+//! Asking Seahorse's library.
+//!
+//! An answer about a document is built without re-reading it:
+//! 1. the document's saved memory state (sinks + window K/V + the AHN state, the gist of
+//!    everything before the window) is restored into a fresh context;
+//! 2. the passages that full-text search finds for the question are placed in the lossless
+//!    window, each behind its page marker (compressed memory is weak at exact recall:
+//!    names, numbers, quotes);
+//! 3. the question follows in the model's chat template and the answer streams.
+//!
+//! Citations (`[p. 12]`) are validated while the answer streams against the pages the model
+//! was actually given; invented ones never reach the person ([`citations`]). Corpus
+//! questions consult the documents that full-text search ranks highest, then combine their
+//! answers ([`corpus`]). Chats persist every question and answer with what the answer was
+//! built from ([`chat`]).
+//!
+//! Everything runs on the caller's thread and reports through callbacks; a UI runs it on a
+//! worker thread and stops it with the [`seahorse_engine::CancelToken`] in the options.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod chat;
+pub mod citations;
+pub mod corpus;
+mod document;
+mod error;
+mod prompt;
+
+pub use document::{Answer, AskEvent, AskOptions, Sources, Timings};
+pub use error::{Error, Result};
+pub use prompt::GivenPassage;
+
+use seahorse_library::{Library, Reader};
+
+/// Answers questions about a library's documents with one model and reading settings
+/// (those that built the memory states: a state is only restored with its fingerprint).
+#[derive(Debug, Clone, Copy)]
+pub struct Asker<'a> {
+    library: &'a Library,
+    reader: &'a Reader<'a>,
+}
+
+impl<'a> Asker<'a> {
+    /// An asker over `library`, restoring states built by `reader`'s model and settings.
+    pub fn new(library: &'a Library, reader: &'a Reader<'a>) -> Self {
+        Self { library, reader }
+    }
+
+    /// The library.
+    pub fn library(&self) -> &'a Library {
+        self.library
+    }
+}
