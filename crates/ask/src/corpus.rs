@@ -11,11 +11,12 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use seahorse_engine::{Event, GenerateOptions};
 use seahorse_library::{DocId, PassageFilter};
 
-use crate::citations::{tidy, CitablePages, Citation, CitationFilter};
-use crate::document::{citable_page, ms, stop_name, Answer, AskEvent, AskOptions};
+use crate::citations::{tidy, CitablePages, Citation};
+use crate::document::{
+    answer_in_session, citable_page, ms, stop_name, Answer, AskEvent, AskOptions, Turn,
+};
 use crate::error::{Error, Result};
 use crate::prompt::{self, neutralise};
 use crate::Asker;
@@ -118,7 +119,7 @@ impl Asker<'_> {
     pub fn rank_documents(&self, question: &str, limit: usize) -> Result<Vec<RankedDocument>> {
         let passages = self
             .library
-            .passages(question, &PassageFilter::default(), 400)?;
+            .passages(question, &PassageFilter::default(), 400, 200)?;
         // A document's score: its three best passages (one lucky passage is not enough,
         // a long book is not favoured for its length).
         let mut per_doc: BTreeMap<i64, Vec<f32>> = BTreeMap::new();
@@ -235,35 +236,22 @@ impl Asker<'_> {
                 neutralise(&text)
             ));
         }
-        let model = self.reader.model();
         let user = format!("Question: {}\n\n{listing}", neutralise(question));
-        let text = prompt::render(model, prompt::CORPUS_SYSTEM, &[], &[], &user)?;
-        let tokens = model.tokenize(&text);
         let mut session = self.reader.new_session()?;
-        let gen_options = GenerateOptions {
+        let turn = Turn {
+            system: prompt::CORPUS_SYSTEM,
+            history: &[],
+            passages: &[],
+            question: &user,
+            citable: &citable,
             max_tokens: options.max_tokens,
             n_threads: self.reader.options().n_threads,
-            cancel: options.per_document.cancel.clone(),
-            ..GenerateOptions::default()
+            cancel: &options.per_document.cancel,
         };
-        let mut filter = CitationFilter::new(&citable);
-        let mut shown = String::new();
-        let mut first_token_ms = None;
-        let generation = session.generate(0, &tokens, &gen_options, |event| {
-            if let Event::Text(piece) = event {
-                let out = filter.push(piece);
-                if !out.is_empty() {
-                    first_token_ms.get_or_insert_with(|| ms(started.elapsed()));
-                    shown.push_str(&out);
-                    on_event(CorpusEvent::Text(&out));
-                }
-            }
-        })?;
-        let rest = filter.finish();
-        if !rest.is_empty() {
-            shown.push_str(&rest);
-            on_event(CorpusEvent::Text(&rest));
-        }
+        let (generation, shown, mut filter, first_token_ms) =
+            answer_in_session(&mut session, &turn, started, |piece| {
+                on_event(CorpusEvent::Text(piece))
+            })?;
         let total_ms = ms(started.elapsed());
         Ok(CorpusAnswer {
             text: tidy(shown.trim()),

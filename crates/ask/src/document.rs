@@ -11,6 +11,10 @@ use crate::error::{Error, Result};
 use crate::prompt::{self, GivenPassage};
 use crate::Asker;
 
+/// Passages are cut to their best fragment of about this many characters (~150 tokens of
+/// English), so that several fit in the window's budget.
+const PASSAGE_CHARS: usize = 640;
+
 /// How to answer.
 #[derive(Debug, Clone)]
 pub struct AskOptions {
@@ -209,40 +213,20 @@ impl Asker<'_> {
             prompt::PASSAGES_ONLY_SYSTEM
         };
         let history = prompt::fit_history(model, history, (window as usize / 4).max(64));
-        let text = prompt::render(model, system, &history, &passages, question)?;
-        let tokens = model.tokenize(&text);
-        let gen_options = GenerateOptions {
+        let turn = Turn {
+            system,
+            history: &history,
+            passages: &passages,
+            question,
+            citable: &citable,
             max_tokens: options.max_tokens,
             n_threads: reader.options().n_threads,
-            cancel: options.cancel.clone(),
-            ..GenerateOptions::default()
+            cancel: &options.cancel,
         };
-        let mut filter = CitationFilter::new(&citable);
-        let mut shown = String::new();
-        let mut first_token_ms = None;
-        let mut prefill_done = None;
-        let generation = session.generate(0, &tokens, &gen_options, |event| match event {
-            Event::Prefill { done, total } => {
-                if done == total {
-                    prefill_done = Some(Instant::now());
-                }
-                on_event(AskEvent::Prefill { done, total });
-            }
-            Event::Text(piece) => {
-                let out = filter.push(piece);
-                if !out.is_empty() {
-                    first_token_ms.get_or_insert_with(|| ms(started.elapsed()));
-                    shown.push_str(&out);
-                    on_event(AskEvent::Text(&out));
-                }
-            }
-        })?;
-        let rest = filter.finish();
-        if !rest.is_empty() {
-            first_token_ms.get_or_insert_with(|| ms(started.elapsed()));
-            shown.push_str(&rest);
-            on_event(AskEvent::Text(&rest));
-        }
+        let (generation, shown, mut filter, first_token_ms) =
+            answer_in_session(&mut session, &turn, started, |piece| {
+                on_event(AskEvent::Text(piece))
+            })?;
         let total_ms = ms(started.elapsed());
         Ok(Answer {
             text: tidy(shown.trim()),
@@ -285,7 +269,7 @@ impl Asker<'_> {
         };
         let found = self
             .library
-            .passages(question, &filter, options.max_passages * 3)?;
+            .passages(question, &filter, options.max_passages * 3, PASSAGE_CHARS)?;
         let model = self.reader.model();
         let mut picked = Vec::new();
         let mut used = 0;
@@ -341,4 +325,69 @@ fn pages_in_window(pages: &[StoredPage], state: &LoadedState, window: u64) -> Ve
         })
         .map(|p| p.index)
         .collect()
+}
+
+/// One turn to answer in a session that already holds what the model should know.
+#[derive(Debug)]
+pub struct Turn<'a> {
+    /// Instructions.
+    pub system: &'a str,
+    /// Earlier (question, answer) pairs.
+    pub history: &'a [(String, String)],
+    /// Passages placed before the question.
+    pub passages: &'a [GivenPassage],
+    /// The question.
+    pub question: &'a str,
+    /// What the answer may cite.
+    pub citable: &'a CitablePages,
+    /// Longest answer in tokens.
+    pub max_tokens: usize,
+    /// CPU threads.
+    pub n_threads: Option<i32>,
+    /// Stops the answer.
+    pub cancel: &'a CancelToken,
+}
+
+/// Evaluates `turn` after whatever `session` holds and streams the answer through a
+/// [`CitationFilter`]: returns the generation, the text shown, the filter (its citations
+/// and dropped spans) and the time from `started` to the first piece shown.
+///
+/// # Errors
+///
+/// [`Error::Engine`].
+pub fn answer_in_session<'c>(
+    session: &mut seahorse_engine::Session<'_>,
+    turn: &Turn<'c>,
+    started: Instant,
+    mut on_text: impl FnMut(&str),
+) -> Result<(seahorse_engine::Generation, String, CitationFilter<'c>, Option<f64>)> {
+    let model = session.model();
+    let text = prompt::render(model, turn.system, turn.history, turn.passages, turn.question)?;
+    let tokens = model.tokenize(&text);
+    let gen_options = GenerateOptions {
+        max_tokens: turn.max_tokens,
+        n_threads: turn.n_threads,
+        cancel: turn.cancel.clone(),
+        ..GenerateOptions::default()
+    };
+    let mut filter = CitationFilter::new(turn.citable);
+    let mut shown = String::new();
+    let mut first_token_ms = None;
+    let generation = session.generate(0, &tokens, &gen_options, |event| {
+        if let Event::Text(piece) = event {
+            let out = filter.push(piece);
+            if !out.is_empty() {
+                first_token_ms.get_or_insert_with(|| ms(started.elapsed()));
+                shown.push_str(&out);
+                on_text(&out);
+            }
+        }
+    })?;
+    let rest = filter.finish();
+    if !rest.is_empty() {
+        first_token_ms.get_or_insert_with(|| ms(started.elapsed()));
+        shown.push_str(&rest);
+        on_text(&rest);
+    }
+    Ok((generation, shown, filter, first_token_ms))
 }

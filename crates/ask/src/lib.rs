@@ -25,9 +25,9 @@ pub mod citations;
 pub mod corpus;
 mod document;
 mod error;
-mod prompt;
+pub mod prompt;
 
-pub use document::{Answer, AskEvent, AskOptions, Sources, Timings};
+pub use document::{answer_in_session, Answer, AskEvent, AskOptions, Sources, Timings, Turn};
 pub use error::{Error, Result};
 pub use prompt::GivenPassage;
 

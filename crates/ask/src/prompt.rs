@@ -9,18 +9,18 @@ use seahorse_engine::{ChatMessage, Model, Role};
 use crate::error::Result;
 
 /// Instructions for one-document answers.
-pub(crate) const DOCUMENT_SYSTEM: &str = "You have just read the document above; each of its \
+pub const DOCUMENT_SYSTEM: &str = "You have just read the document above; each of its \
 pages began with a marker like [page 12]. Answer the question from the document. Be brief. \
 Cite the pages your answer comes from as [p. 12], using the labels of the page markers. If \
 the document does not say, say so.";
 
 /// Instructions when no document memory is restored (retrieval only).
-pub(crate) const PASSAGES_ONLY_SYSTEM: &str = "Answer the question from the passages below; \
+pub const PASSAGES_ONLY_SYSTEM: &str = "Answer the question from the passages below; \
 each begins with a page marker like [page 12]. Be brief. Cite the pages your answer comes \
 from as [p. 12], using the labels of the page markers. If the passages do not say, say so.";
 
 /// Instructions for combining the answers of several documents.
-pub(crate) const CORPUS_SYSTEM: &str = "Several documents were asked the same question; \
+pub const CORPUS_SYSTEM: &str = "Several documents were asked the same question; \
 their answers are below, numbered. Write one answer to the question from them. Be brief. \
 Cite as [2, p. 12]: the document's number, then a page that document's answer cited. Do \
 not cite anything else.";
@@ -44,7 +44,7 @@ pub struct GivenPassage {
 
 /// The engine parses special tokens in prompts; text from documents, people and earlier
 /// answers must not be able to open or close a turn, so `<|` gets a space.
-pub(crate) fn neutralise(text: &str) -> Cow<'_, str> {
+pub fn neutralise(text: &str) -> Cow<'_, str> {
     if text.contains("<|") {
         Cow::Owned(text.replace("<|", "< |"))
     } else {
@@ -53,13 +53,13 @@ pub(crate) fn neutralise(text: &str) -> Cow<'_, str> {
 }
 
 /// A passage with its page marker, as the document stream writes pages.
-pub(crate) fn passage_block(label: &str, text: &str) -> String {
+pub fn passage_block(label: &str, text: &str) -> String {
     format!("[page {label}]\n{}\n\n", neutralise(text.trim()))
 }
 
 /// Renders the turn(s) to evaluate after the memory: `system`, the earlier `history`
 /// (question, answer) pairs, then the question with the passages before it.
-pub(crate) fn render(
+pub fn render(
     model: &Model,
     system: &str,
     history: &[(String, String)],
@@ -85,7 +85,7 @@ pub(crate) fn render(
 }
 
 /// Keeps the latest `history` turns that fit in `budget` tokens (whole turns only).
-pub(crate) fn fit_history(
+pub fn fit_history(
     model: &Model,
     history: &[(String, String)],
     budget: usize,

@@ -11,6 +11,7 @@ macro_rules! out {
     };
 }
 
+mod ask_cmd;
 mod docs_cmd;
 mod home;
 mod ingest_cmd;
@@ -80,22 +81,35 @@ enum Command {
         #[command(subcommand)]
         command: Option<JobsCommand>,
     },
-    /// Ask the model a question (fetches the default model first if needed).
+    /// Ask a document (`ask DOC "question"`), every document (`ask --all "question"`), or
+    /// the model itself (`ask "question"`); answers stream with page citations and are kept
+    /// as chats.
     Ask {
-        /// The question.
-        question: String,
-        /// Model id from `seahorse models list`.
-        #[arg(long, default_value = seahorse_models::DEFAULT_MODEL.id)]
-        model: String,
-        /// A GGUF file to use instead of a catalogue model.
-        #[arg(long)]
-        model_path: Option<PathBuf>,
-        /// Maximum reply length in tokens.
-        #[arg(long, default_value_t = 256)]
-        max_tokens: usize,
-        /// CPU threads (default: all cores).
-        #[arg(long)]
-        threads: Option<i32>,
+        /// [DOCUMENT] QUESTION: a document id, sha256 prefix or part of its title, then the
+        /// question.
+        #[arg(required = true, num_args = 1..=2, value_names = ["DOCUMENT", "QUESTION"])]
+        words: Vec<String>,
+        /// Continue this chat (its document and settings) instead of starting one.
+        #[arg(long, conflicts_with = "all")]
+        chat: Option<i64>,
+        #[command(flatten)]
+        answer: ask_cmd::AnswerArgs,
+    },
+    /// A conversation about a document (or --all): one question per line on stdin, an empty
+    /// line ends it; stored, and resumable with --resume.
+    Chat {
+        /// Id, sha256 prefix, or part of the title or file name.
+        doc: Option<String>,
+        /// Continue this chat.
+        #[arg(long, conflicts_with_all = ["doc", "all"])]
+        resume: Option<i64>,
+        #[command(flatten)]
+        answer: ask_cmd::AnswerArgs,
+    },
+    /// Stored chats: list (default), export as Markdown, remove.
+    Chats {
+        #[command(subcommand)]
+        command: Option<ChatsCommand>,
     },
     /// Manage the model cache.
     Models {
@@ -115,6 +129,20 @@ enum JobsCommand {
     },
     /// Forget finished jobs (done, failed, cancelled).
     Clear,
+}
+
+#[derive(Subcommand)]
+enum ChatsCommand {
+    /// Write a chat as Markdown (questions, answers, citations with their pages) to stdout.
+    Export {
+        /// The chat's id.
+        id: i64,
+    },
+    /// Delete a chat.
+    Remove {
+        /// The chat's id.
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -174,18 +202,35 @@ fn run(cli: Cli) -> Result<u8> {
             command: IndexCommand::Rebuild,
         } => docs_cmd::rebuild_index(json)?,
         Command::Ask {
-            question,
-            model,
-            model_path,
-            max_tokens,
-            threads,
-        } => {
-            let path = match model_path {
-                Some(p) => p,
-                None => models_cmd::ensure_model(models_cmd::spec(&model)?, json)?,
-            };
-            models_cmd::ask(&path, &question, max_tokens, threads, json)?
-        }
+            words,
+            chat,
+            answer,
+        } => match (words.as_slice(), answer.all || chat.is_some()) {
+            // Only a question: the model itself answers, without the library.
+            ([question], false) => {
+                let reading = home::Reading::resolve(&home::library_dir()?, &answer.reading)?;
+                let path = match &reading.model_path {
+                    Some(p) => p.clone(),
+                    None => models_cmd::ensure_model(models_cmd::spec(&reading.model)?, json)?,
+                };
+                models_cmd::ask(&path, question, answer.max_tokens, reading.threads, json)?
+            }
+            ([question], true) => ask_cmd::ask(None, question, chat, &answer, json)?,
+            ([doc, question], _) => ask_cmd::ask(Some(doc), question, chat, &answer, json)?,
+            _ => unreachable!("clap allows one or two words"),
+        },
+        Command::Chat {
+            doc,
+            resume,
+            answer,
+        } => ask_cmd::chat(doc.as_deref(), resume, &answer, json)?,
+        Command::Chats { command: None } => ask_cmd::list_chats(json)?,
+        Command::Chats {
+            command: Some(ChatsCommand::Export { id }),
+        } => ask_cmd::export_chat(id, json)?,
+        Command::Chats {
+            command: Some(ChatsCommand::Remove { id }),
+        } => ask_cmd::remove_chat(id, json)?,
         Command::Models {
             command: ModelsCommand::Fetch { model },
         } => models_cmd::fetch(&model, json)?,

@@ -73,7 +73,7 @@ pub struct Passage {
     pub page_label: String,
     /// BM25 score (higher is better).
     pub score: f32,
-    /// The passage's text (a part of one page).
+    /// The passage's text (a part of one page), or its best fragment.
     pub text: String,
 }
 
@@ -277,18 +277,35 @@ impl TextIndex {
         Ok(hits)
     }
 
-    /// The `limit` best whole passages for `query` within `filter`, best first.
+    /// The `limit` best passages for `query` within `filter`, best first, each cut to the
+    /// fragment of at most about `max_chars` characters around its best matches (the whole
+    /// passage when it is shorter).
     pub fn passages(
         &self,
         query: &str,
         filter: &PassageFilter,
         limit: usize,
+        max_chars: usize,
     ) -> Result<Vec<Passage>> {
-        let (_, found) = self.run_query(query, filter, limit)?;
+        let (parsed, found) = self.run_query(query, filter, limit)?;
+        let searcher = self.reader.searcher();
+        let mut snippets = SnippetGenerator::create(&searcher, &*parsed, self.fields.text)
+            .map_err(self.err("search"))?;
+        snippets.set_max_num_chars(max_chars.max(1));
         Ok(found
             .into_iter()
             .map(|(score, stored)| {
                 let (doc, page_index, page_label, text) = self.stored_fields(&stored);
+                let text = if text.chars().count() <= max_chars {
+                    text
+                } else {
+                    let fragment = snippets.snippet_from_doc(&stored).fragment().to_owned();
+                    if fragment.trim().is_empty() {
+                        text.chars().take(max_chars).collect()
+                    } else {
+                        fragment
+                    }
+                };
                 Passage {
                     doc,
                     page_index,

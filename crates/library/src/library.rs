@@ -237,9 +237,10 @@ impl Library {
         Ok(out)
     }
 
-    /// The `limit` best whole passages for a question in plain words (not query syntax:
+    /// The `limit` best passages for a question in plain words (not query syntax:
     /// punctuation and operators are ignored, every word counts), within `filter`, for
-    /// placing in a prompt. Passages of documents removed since the last sync are skipped.
+    /// placing in a prompt: each cut to its best fragment of about `max_chars` characters.
+    /// Passages of documents removed since the last sync are skipped.
     ///
     /// # Errors
     ///
@@ -249,12 +250,13 @@ impl Library {
         question: &str,
         filter: &PassageFilter,
         limit: usize,
+        max_chars: usize,
     ) -> Result<Vec<Passage>> {
         let words = plain_words(question);
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let mut found = self.index.passages(&words, filter, limit)?;
+        let mut found = self.index.passages(&words, filter, limit, max_chars)?;
         let docs = self.store.documents()?;
         found.retain(|p| docs.iter().any(|d| d.id == p.doc));
         Ok(found)

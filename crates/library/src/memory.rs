@@ -57,6 +57,20 @@ pub(crate) fn load_raw(store: &Store, doc: DocId, id: i64) -> Result<Vec<u8>> {
 }
 
 impl Library {
+    /// The token stream the memory pass reads for `doc` with `model` (page markers
+    /// included): what a full-attention baseline must read to see the same document.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoDocument`], [`Error::Database`].
+    pub fn document_tokens(&self, model: &seahorse_engine::Model, doc: DocId) -> Result<Vec<i32>> {
+        let pages = self.store().pages(doc)?;
+        if pages.is_empty() {
+            self.store().document(doc)?;
+        }
+        Ok(crate::ingest::tokens::tokenize(model, &pages).tokens)
+    }
+
     /// The memory state of `doc` built with `fingerprint`: with `page_index` `Some(n)`, the
     /// newest checkpoint that has read no further than the end of page `n` (0-based); with
     /// `None`, the newest state (the final one once the document is read).

@@ -2,7 +2,7 @@
 //! full-text index, then read the document into a memory state (see [`reader`]).
 
 mod reader;
-mod tokens;
+pub(crate) mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;

@@ -1,0 +1,361 @@
+//! Asking end to end with the real default model, real SQLite and real tantivy: a small
+//! book is ingested (W = 128, S = 4, so most of it leaves the window), then asked.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use seahorse_ask::chat::{export_markdown, history, ChatAnswer};
+use seahorse_ask::corpus::{CorpusEvent, CorpusOptions};
+use seahorse_ask::{Answer, AskEvent, AskOptions, Asker, Error};
+use seahorse_engine::{CancelToken, MemoryOptions, Model, ModelOptions};
+use seahorse_library::{
+    ChatScope, DocId, Library, LibraryConfig, ReadOptions, Reader,
+};
+
+fn model_path() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let spec = seahorse_models::DEFAULT_MODEL;
+        let dir = seahorse_models::cache_dir();
+        seahorse_models::locate(spec, &dir).unwrap_or_else(|| {
+            seahorse_models::fetch(spec, &dir, |_| {}).expect("fetch the default model")
+        })
+    })
+    .clone()
+}
+
+fn memory(dir: &Path, window: u32) -> MemoryOptions {
+    MemoryOptions {
+        window,
+        sinks: 4,
+        block: None,
+        merged_dir: dir.to_owned(),
+    }
+}
+
+fn load(memory: &MemoryOptions) -> Model {
+    Model::load(
+        model_path(),
+        &ModelOptions {
+            memory: Some(memory.clone()),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
+fn read_options() -> ReadOptions {
+    ReadOptions {
+        chunk_tokens: 64,
+        n_threads: Some(2),
+        checkpoint_tokens: 128,
+        checkpoint_interval: Duration::from_secs(3600),
+        checkpoints_kept: 100,
+        ..ReadOptions::default()
+    }
+}
+
+/// A book of `n` one-page chapters of filler about the sea; `facts` puts a sentence on a
+/// chapter (0-based).
+fn book(n: usize, facts: &[(usize, &str)], seed: usize) -> String {
+    const WORDS: &[&str] = &[
+        "kelp", "current", "ledger", "storm", "visitor", "tide", "coral", "harbour", "shell",
+        "reef", "compass", "anchor", "drift", "pearl", "evening", "morning", "river", "gull",
+    ];
+    let mut out = String::new();
+    for c in 0..n {
+        out.push_str(&format!("# Chapter {}\n\n", c + 1));
+        for s in 0..5 {
+            let words: Vec<&str> = (0..10)
+                .map(|w| WORDS[(seed * 7 + c * 13 + s * 5 + w * 3) % WORDS.len()])
+                .collect();
+            out.push_str(&format!("The {} turned that day.\n", words.join(" ")));
+        }
+        for (at, fact) in facts {
+            if *at == c {
+                out.push_str(&format!("\n{fact}\n"));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+const KEEPER: &str = "The lighthouse keeper of Saltmere was named Oswin Tarrow.";
+
+/// Ingests `files` into a new library in `dir` with `reader`.
+fn ingest(dir: &Path, reader: &Reader<'_>, files: &[(&str, String)]) -> (Library, Vec<DocId>) {
+    let library = Library::open(&dir.join("lib"), &LibraryConfig::default()).unwrap();
+    let mut paths = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        paths.push(path);
+    }
+    let jobs = library.enqueue_paths(&paths, 1).unwrap();
+    let summary = library
+        .run_jobs(reader, &CancelToken::new(), |_| {})
+        .unwrap();
+    assert_eq!((summary.done, summary.failed), (files.len(), 0));
+    let docs = jobs
+        .iter()
+        .map(|j| library.store().job(*j).unwrap().doc.unwrap())
+        .collect();
+    (library, docs)
+}
+
+/// Every citation names only pages given to the model: a passage or a window page.
+fn assert_citations_given(answer: &Answer) {
+    let given: Vec<u32> = answer
+        .sources
+        .passages
+        .iter()
+        .map(|p| p.page_index)
+        .chain(answer.sources.window_pages.iter().copied())
+        .collect();
+    for c in &answer.citations {
+        assert!(answer.text.contains(&c.text), "{c:?} not in {:?}", answer.text);
+        for p in &c.pages {
+            assert!(given.contains(&p.page_index), "{c:?} cites a page not given: {given:?}");
+        }
+    }
+    for d in &answer.dropped {
+        assert!(!answer.text.contains(d.as_str()), "dropped {d} still shown");
+    }
+}
+
+#[test]
+fn asking_one_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = memory(dir.path(), 128);
+    let model = load(&mem);
+    let reader = Reader::new(&model, &mem, read_options()).unwrap();
+    let text = book(12, &[(8, KEEPER)], 1);
+    let (library, docs) = ingest(dir.path(), &reader, &[("saltmere.md", text)]);
+    let doc = docs[0];
+    let asker = Asker::new(&library, &reader);
+    let pages = library.store().pages(doc).unwrap();
+    let total = library.store().document(doc).unwrap().token_count.unwrap();
+    assert!(total > 4 * 128, "the book must leave the window: {total} tokens");
+
+    // 1. Memory + passages: the fact, far behind the window, is found and cited.
+    let question = "What was the name of the lighthouse keeper of Saltmere?";
+    let mut events = Vec::new();
+    let answer = asker
+        .ask_document(doc, question, &[], &AskOptions::default(), |e| {
+            events.push(match e {
+                AskEvent::Restored { position, .. } => format!("restored {position}"),
+                AskEvent::Passages(p) => format!("passages {}", p.len()),
+                AskEvent::Prefill { .. } => "prefill".to_owned(),
+                AskEvent::Text(t) => format!("text {t}"),
+                _ => "other".to_owned(),
+            })
+        })
+        .unwrap();
+    assert_eq!(events[0], format!("restored {total}"), "{events:?}");
+    assert!(events[1].starts_with("passages "), "{events:?}");
+    let streamed: String = events
+        .iter()
+        .filter_map(|e| e.strip_prefix("text "))
+        .collect();
+    assert_eq!(tidy_trim(&streamed), answer.text);
+    assert!(answer.text.contains("Oswin"), "{answer:#?}");
+    assert!(
+        answer.sources.passages.iter().any(|p| p.page_index == 8),
+        "{:?}",
+        answer.sources.passages
+    );
+    assert_eq!(answer.sources.state_position, total);
+    assert!(answer.sources.state_id.is_some());
+    assert!(!answer.sources.window_pages.contains(&8));
+    assert!(answer.sources.window_pages.contains(&11));
+    // The default passage budget: half the window, at least 128 tokens.
+    let passage_tokens: usize = answer.sources.passages.iter().map(|p| p.tokens).sum();
+    assert!(passage_tokens <= 128, "{passage_tokens}");
+    assert_citations_given(&answer);
+    assert!(answer.timings.first_token_ms <= answer.timings.total_ms);
+    assert!(answer.timings.prompt_tokens > 0 && answer.timings.generated_tokens > 0);
+
+    // 2. Retrieval only: no memory restored, same fact.
+    let options = AskOptions {
+        memory: false,
+        ..AskOptions::default()
+    };
+    let answer = asker.ask_document(doc, question, &[], &options, |_| {}).unwrap();
+    assert_eq!(answer.sources.state_id, None);
+    assert!(answer.sources.window_pages.is_empty());
+    assert!(answer.text.contains("Oswin"), "{answer:#?}");
+    assert_citations_given(&answer);
+
+    // 3. As of page 3 (0-based 2): the memory and the passages stop there; no spoiler.
+    let options = AskOptions {
+        as_of_page: Some(2),
+        ..AskOptions::default()
+    };
+    let answer = asker.ask_document(doc, question, &[], &options, |_| {}).unwrap();
+    assert!(answer.sources.state_position <= pages[2].token_end.unwrap());
+    assert!(answer.sources.state_position > 0);
+    assert!(answer.sources.passages.iter().all(|p| p.page_index <= 2));
+    assert!(answer.sources.window_pages.iter().all(|&p| p <= 2));
+    assert!(!answer.text.contains("Oswin"), "{answer:#?}");
+    assert_citations_given(&answer);
+
+    // 4. A cancelled answer stops at once.
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let options = AskOptions {
+        cancel,
+        ..AskOptions::default()
+    };
+    let answer = asker.ask_document(doc, question, &[], &options, |_| {}).unwrap();
+    assert_eq!(answer.stop, "cancelled");
+    assert!(answer.text.is_empty());
+
+    // 5. A reader with other settings never restores these states.
+    let other_mem = memory(dir.path(), 96);
+    let other_model = load(&other_mem);
+    let other = Reader::new(&other_model, &other_mem, read_options()).unwrap();
+    let err = Asker::new(&library, &other)
+        .ask_document(doc, question, &[], &AskOptions::default(), |_| {})
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Library(seahorse_library::Error::NoState { .. })),
+        "{err:?}"
+    );
+}
+
+fn tidy_trim(s: &str) -> String {
+    seahorse_ask::citations::tidy(s.trim())
+}
+
+#[test]
+fn chats_are_stored_resumed_and_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = memory(dir.path(), 128);
+    let model = load(&mem);
+    let reader = Reader::new(&model, &mem, read_options()).unwrap();
+    let text = book(8, &[(5, KEEPER)], 2);
+    let (library, docs) = ingest(dir.path(), &reader, &[("saltmere.md", text)]);
+    let asker = Asker::new(&library, &reader);
+    let store = library.store();
+    let chat = store
+        .create_chat(
+            ChatScope::Document {
+                doc: docs[0],
+                as_of_page: None,
+            },
+            "keeper",
+            10,
+        )
+        .unwrap();
+    let first = asker
+        .ask_in_chat(
+            chat,
+            "Who was the lighthouse keeper of Saltmere?",
+            &AskOptions::default(),
+            &CorpusOptions::default(),
+            11,
+            |_| {},
+        )
+        .unwrap();
+    assert!(first.text().contains("Oswin"), "{first:#?}");
+    drop(asker);
+    drop(library);
+
+    // After a "restart": the chat is there, and the next turn sees the first.
+    let library = Library::open(&dir.path().join("lib"), &LibraryConfig::default()).unwrap();
+    let asker = Asker::new(&library, &reader);
+    let turns = history(library.store(), chat).unwrap();
+    assert_eq!(turns.len(), 1);
+    assert_eq!(turns[0].1, first.text());
+    let second = asker
+        .ask_in_chat(
+            chat,
+            "Repeat his surname only.",
+            &AskOptions::default(),
+            &CorpusOptions::default(),
+            12,
+            |_| {},
+        )
+        .unwrap();
+    assert!(second.text().contains("Tarrow"), "{second:#?}");
+    let messages = library.store().messages(chat).unwrap();
+    assert_eq!(messages.len(), 4);
+    let ChatAnswer::Document(answer) = &second else {
+        panic!("a document chat answers from the document")
+    };
+    let sources: seahorse_ask::Sources = serde_json::from_str(&messages[3].sources).unwrap();
+    assert_eq!(&sources, &answer.sources);
+    let citations: Vec<seahorse_ask::citations::Citation> =
+        serde_json::from_str(&messages[3].citations).unwrap();
+    assert_eq!(&citations, &answer.citations);
+
+    let markdown = export_markdown(library.store(), chat).unwrap();
+    assert!(markdown.starts_with("# keeper\n"), "{markdown}");
+    assert!(markdown.contains("**Question:** Who was the lighthouse keeper of Saltmere?"));
+    assert!(markdown.contains(&format!("**Answer:** {}", second.text())));
+    for c in &answer.citations {
+        assert!(markdown.contains(&c.text), "{markdown}");
+    }
+}
+
+#[test]
+fn asking_the_corpus_consults_the_documents_that_know() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = memory(dir.path(), 128);
+    let model = load(&mem);
+    let reader = Reader::new(&model, &mem, read_options()).unwrap();
+    let files = [
+        ("gulls.md", book(6, &[(2, "Gulls nest on the cliffs of Dunmore.")], 3)),
+        ("saltmere.md", book(6, &[(4, KEEPER)], 4)),
+        ("reefs.md", book(6, &[(1, "The reef of Corran is made of red coral.")], 5)),
+    ];
+    let (library, docs) = ingest(dir.path(), &reader, &files);
+    let asker = Asker::new(&library, &reader);
+    let question = "What was the name of the lighthouse keeper of Saltmere?";
+    let ranked = asker.rank_documents(question, 3).unwrap();
+    assert_eq!(ranked[0].doc, docs[1].0, "{ranked:?}");
+
+    let options = CorpusOptions {
+        max_documents: 2,
+        ..CorpusOptions::default()
+    };
+    let mut consulted = Vec::new();
+    let answer = asker
+        .ask_corpus(question, &[], &options, |e| {
+            if let CorpusEvent::Document {
+                document,
+                event: AskEvent::Restored { .. },
+            } = e
+            {
+                consulted.push(document.doc);
+            }
+        })
+        .unwrap();
+    assert_eq!(answer.documents.len(), 2);
+    assert_eq!(consulted[0], docs[1].0);
+    assert_eq!(answer.documents[0].document.number, 1);
+    assert!(answer.documents[0].answer.text.contains("Oswin"));
+    assert!(answer.text.contains("Oswin"), "{answer:#?}");
+    for c in &answer.citations {
+        for p in &c.pages {
+            let d = &answer.documents[p.source as usize - 1];
+            assert_eq!(d.document.doc, p.doc);
+            let given: Vec<u32> = d
+                .answer
+                .sources
+                .passages
+                .iter()
+                .map(|g| g.page_index)
+                .chain(d.answer.sources.window_pages.iter().copied())
+                .collect();
+            assert!(given.contains(&p.page_index), "{c:?}");
+        }
+    }
+    // Nothing matches: a clear error.
+    let err = asker
+        .ask_corpus("zeppelin xylophone", &[], &options, |_| {})
+        .unwrap_err();
+    assert!(matches!(err, Error::NothingRelevant), "{err:?}");
+}

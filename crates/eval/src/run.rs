@@ -1,0 +1,312 @@
+//! One evaluation at one book length: read the book with each memory configuration, then ask
+//! every question in every mode.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use seahorse_ask::citations::{CitablePages, Citation};
+use seahorse_ask::prompt::DOCUMENT_SYSTEM;
+use seahorse_ask::{answer_in_session, AskOptions, Asker, Turn};
+use seahorse_engine::{CancelToken, Logits, MemoryOptions, Model, ModelOptions, SessionOptions};
+use seahorse_library::{DocId, Library, LibraryConfig, ReadOptions, Reader};
+use serde::{Deserialize, Serialize};
+
+use crate::book::{self, Book, Question};
+
+/// Settings of one run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub tokens: usize,
+    pub window: u32,
+    pub sinks: u32,
+    pub block: Option<PathBuf>,
+    pub needles: usize,
+    pub seed: u64,
+    pub full_attention_max: usize,
+    pub text_source: String,
+}
+
+/// One answer, scored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Scored {
+    pub mode: String,
+    pub question: String,
+    pub kind: String,
+    pub beyond_window: bool,
+    pub score: f64,
+    pub answer: String,
+    pub cited_pages: usize,
+    pub cited_pages_with_answer: usize,
+    pub dropped_citations: usize,
+    pub prompt_tokens: usize,
+    pub first_token_ms: f64,
+    pub total_ms: f64,
+}
+
+/// What one length produced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LengthReport {
+    pub settings: Settings,
+    pub model: String,
+    pub cpu: String,
+    pub book_tokens: usize,
+    pub pages: usize,
+    /// Seconds to read the book, per memory configuration.
+    pub reading_seconds: Vec<(String, f64)>,
+    pub answers: Vec<Scored>,
+    /// Modes that could not run, and why.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Reads `book` into a new library under `dir` with the given memory.
+fn read_book(dir: &Path, model: &Model, memory: &MemoryOptions, text: &str) -> Result<(Library, DocId, f64)> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    let file = dir.join("book.txt");
+    std::fs::write(&file, text)?;
+    let library = Library::open(&dir.join("library"), &LibraryConfig::default())?;
+    let reader = Reader::new(model, memory, ReadOptions::default())?;
+    let jobs = library.enqueue_paths(&[file], 0)?;
+    let started = Instant::now();
+    let summary = library.run_jobs(&reader, &CancelToken::new(), |_| {})?;
+    if summary.done != 1 {
+        bail!("reading the evaluation book failed: {summary:?}");
+    }
+    let doc = library.store().job(jobs[0])?.doc.context("the job has no document")?;
+    Ok((library, doc, started.elapsed().as_secs_f64()))
+}
+
+fn load(path: &Path, memory: Option<MemoryOptions>) -> Result<Model> {
+    Ok(Model::load(path, &ModelOptions { memory, ..Default::default() })?)
+}
+
+/// Scores an answer against a question and the pages of the document.
+fn scored(
+    mode: &str,
+    q: &Question,
+    beyond_window: bool,
+    text: &str,
+    citations: &[Citation],
+    dropped: usize,
+    page_texts: &[String],
+    timings: (usize, f64, f64),
+) -> Scored {
+    let mut cited = 0;
+    let mut with_answer = 0;
+    for c in citations {
+        for p in &c.pages {
+            cited += 1;
+            let page = page_texts.get(p.page_index as usize).map_or("", String::as_str);
+            if q.gold.iter().any(|g| page.contains(g.as_str())) {
+                with_answer += 1;
+            }
+        }
+    }
+    Scored {
+        mode: mode.to_owned(),
+        question: q.id.clone(),
+        kind: q.kind.clone(),
+        beyond_window,
+        score: book::score(text, &q.gold),
+        answer: text.to_owned(),
+        cited_pages: cited,
+        cited_pages_with_answer: with_answer,
+        dropped_citations: dropped,
+        prompt_tokens: timings.0,
+        first_token_ms: timings.1,
+        total_ms: timings.2,
+    }
+}
+
+/// Runs every mode on one book length.
+pub fn run(model_path: &Path, novel: &str, settings: &Settings, work: &Path) -> Result<LengthReport> {
+    let merged_dir = seahorse_models::cache_dir().join("merged");
+    let window_memory = MemoryOptions {
+        window: settings.window,
+        sinks: settings.sinks,
+        block: None,
+        merged_dir: merged_dir.clone(),
+    };
+    let window_model = load(model_path, Some(window_memory.clone()))?;
+    let book: Book = book::build(&window_model, novel, settings.tokens, settings.needles, settings.seed);
+    let mut report = LengthReport {
+        settings: settings.clone(),
+        model: model_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        cpu: cpu_name(),
+        book_tokens: 0,
+        pages: 0,
+        reading_seconds: Vec::new(),
+        answers: Vec::new(),
+        skipped: Vec::new(),
+    };
+
+    // Sliding window (and retrieval, which needs only the index).
+    eprintln!("reading the book with sinks + window…");
+    let (library, doc, secs) = read_book(&work.join("window"), &window_model, &window_memory, &book.text)?;
+    report.reading_seconds.push(("window".into(), secs));
+    let pages = library.store().pages(doc)?;
+    let page_texts: Vec<String> = pages.iter().map(|p| p.text.clone()).collect();
+    report.pages = pages.len();
+    report.book_tokens = library.store().document(doc)?.token_count.unwrap_or(0) as usize;
+    let total = report.book_tokens as f64;
+    let beyond = |q: &Question| {
+        q.depth.map_or(true, |d| d * total < total - settings.window as f64)
+    };
+    let reader = Reader::new(&window_model, &window_memory, ReadOptions::default())?;
+    let asker = Asker::new(&library, &reader);
+    let modes: [(&str, bool, bool); 3] = [
+        ("window", true, false),
+        ("retrieval", false, true),
+        ("window+retrieval", true, true),
+    ];
+    for (mode, memory, passages) in modes {
+        ask_all(&asker, doc, &book, mode, memory, passages, &page_texts, &beyond, &mut report)?;
+    }
+    drop(reader);
+
+    // AHN memory (needs a trained block).
+    match &settings.block {
+        Some(block) => {
+            let ahn_memory = MemoryOptions { block: Some(block.clone()), ..window_memory.clone() };
+            let ahn_model = load(model_path, Some(ahn_memory.clone()))?;
+            eprintln!("reading the book with AHN memory…");
+            let (library, doc, secs) = read_book(&work.join("ahn"), &ahn_model, &ahn_memory, &book.text)?;
+            report.reading_seconds.push(("ahn".into(), secs));
+            let reader = Reader::new(&ahn_model, &ahn_memory, ReadOptions::default())?;
+            let asker = Asker::new(&library, &reader);
+            for (mode, passages) in [("ahn", false), ("ahn+retrieval", true)] {
+                ask_all(&asker, doc, &book, mode, true, passages, &page_texts, &beyond, &mut report)?;
+            }
+        }
+        None => {
+            for mode in ["ahn", "ahn+retrieval"] {
+                report.skipped.push((mode.into(), "no trained AHN block was given (--block)".into()));
+            }
+        }
+    }
+
+    // Full attention: read once, then every question from a restored copy.
+    if report.book_tokens + 2048 <= settings.full_attention_max {
+        full_attention(model_path, &library, doc, &window_model, &book, &page_texts, &mut report)?;
+    } else {
+        report.skipped.push((
+            "full".into(),
+            format!("{} tokens exceed the full-attention limit of {}", report.book_tokens, settings.full_attention_max),
+        ));
+    }
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ask_all(
+    asker: &Asker<'_>,
+    doc: DocId,
+    book: &Book,
+    mode: &str,
+    memory: bool,
+    passages: bool,
+    page_texts: &[String],
+    beyond: &dyn Fn(&Question) -> bool,
+    report: &mut LengthReport,
+) -> Result<()> {
+    for q in &book.questions {
+        let options = AskOptions { memory, passages, max_tokens: 96, ..AskOptions::default() };
+        let a = asker.ask_document(doc, &q.text, &[], &options, |_| {})?;
+        let s = scored(
+            mode,
+            q,
+            beyond(q),
+            &a.text,
+            &a.citations,
+            a.dropped.len(),
+            page_texts,
+            (a.timings.prompt_tokens, a.timings.first_token_ms, a.timings.total_ms),
+        );
+        eprintln!("  {mode:<17} {:<16} {:.2}  {}", q.id, s.score, one_line(&a.text));
+        report.answers.push(s);
+    }
+    Ok(())
+}
+
+fn full_attention(
+    model_path: &Path,
+    library: &Library,
+    doc: DocId,
+    tokenizer: &Model,
+    book: &Book,
+    page_texts: &[String],
+    report: &mut LengthReport,
+) -> Result<()> {
+    let model = load(model_path, None)?;
+    let tokens = library.document_tokens(tokenizer, doc)?;
+    let options = SessionOptions {
+        n_ctx: (tokens.len() + 1024).next_multiple_of(256) as u32,
+        ..SessionOptions::default()
+    };
+    eprintln!("reading the book with full attention ({} tokens)…", tokens.len());
+    let started = Instant::now();
+    let mut session = model.session(&options)?;
+    session.evaluate(0, &tokens, Logits::None, &CancelToken::new(), |_| {})?;
+    let state = session.save(0)?;
+    drop(session);
+    report.reading_seconds.push(("full".into(), started.elapsed().as_secs_f64()));
+    let pages = library.store().pages(doc)?;
+    let mut citable = CitablePages::default();
+    for p in &pages {
+        citable.insert(seahorse_ask::citations::CitablePage {
+            source: 0,
+            doc: doc.0,
+            page_index: p.index,
+            label: p.display_label.clone(),
+            locator: p.locator_json.clone(),
+        });
+    }
+    let cancel = CancelToken::new();
+    for q in &book.questions {
+        let started = Instant::now();
+        let mut session = model.session(&options)?;
+        session.restore(0, &state)?;
+        let turn = Turn {
+            system: DOCUMENT_SYSTEM,
+            history: &[],
+            passages: &[],
+            question: &q.text,
+            citable: &citable,
+            max_tokens: 96,
+            n_threads: None,
+            cancel: &cancel,
+        };
+        let (generation, shown, filter, first) = answer_in_session(&mut session, &turn, started, |_| {})?;
+        let total_ms = started.elapsed().as_secs_f64() * 1e3;
+        let text = seahorse_ask::citations::tidy(shown.trim());
+        let s = scored(
+            "full",
+            q,
+            true,
+            &text,
+            &filter.citations,
+            filter.dropped.len(),
+            page_texts,
+            (generation.prompt_tokens, first.unwrap_or(total_ms), total_ms),
+        );
+        eprintln!("  {:<17} {:<16} {:.2}  {}", "full", q.id, s.score, one_line(&text));
+        report.answers.push(s);
+    }
+    Ok(())
+}
+
+fn one_line(text: &str) -> String {
+    let t: String = text.replace('\n', " ").chars().take(90).collect();
+    t
+}
+
+fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(str::to_owned))
+        .and_then(|l| l.split_once(':').map(|(_, v)| v.trim().to_owned()))
+        .unwrap_or_else(|| "unknown".into())
+}
