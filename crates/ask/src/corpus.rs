@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use seahorse_library::{DocId, PassageFilter};
 
-use crate::citations::{tidy, CitablePages, Citation};
+use crate::citations::{tidy, CitablePage, CitablePages, Citation};
 use crate::document::{
     answer_in_session, citable_page, ms, stop_name, Answer, AskEvent, AskOptions, Turn,
 };
@@ -26,6 +26,9 @@ use crate::Asker;
 pub struct CorpusOptions {
     /// Documents consulted at most.
     pub max_documents: usize,
+    /// A document is consulted only if its score is at least this share of the best
+    /// document's (words common to every document do not make a document relevant).
+    pub min_relative_score: f32,
     /// How each document is asked (its `max_tokens` bounds each document's answer).
     pub per_document: AskOptions,
     /// Longest combined answer, in tokens.
@@ -36,6 +39,7 @@ impl Default for CorpusOptions {
     fn default() -> Self {
         Self {
             max_documents: 3,
+            min_relative_score: 0.5,
             per_document: AskOptions {
                 max_tokens: 160,
                 ..AskOptions::default()
@@ -166,7 +170,9 @@ impl Asker<'_> {
             return Err(Error::EmptyQuestion);
         }
         // Rank a few more than needed: some may have no state yet.
-        let ranked = self.rank_documents(question, options.max_documents.max(1) * 3)?;
+        let mut ranked = self.rank_documents(question, options.max_documents.max(1) * 3)?;
+        let best = ranked.first().map_or(0.0, |d| d.score);
+        ranked.retain(|d| d.score >= best * options.min_relative_score);
         on_event(CorpusEvent::Ranked(&ranked));
         let mut documents: Vec<DocumentAnswer> = Vec::new();
         for document in &ranked {
@@ -200,6 +206,9 @@ impl Asker<'_> {
         }
         if documents.is_empty() {
             return Err(Error::NothingRelevant);
+        }
+        if documents.len() == 1 {
+            return Ok(single(documents, started, on_event));
         }
         self.combine(question, documents, options, started, on_event)
     }
@@ -262,5 +271,44 @@ impl Asker<'_> {
             total_ms,
             stop: stop_name(generation.stop).to_owned(),
         })
+    }
+}
+
+/// With one document consulted its answer is the answer (no combining step); its
+/// citations gain the document's number.
+fn single(
+    documents: Vec<DocumentAnswer>,
+    started: Instant,
+    mut on_event: impl FnMut(CorpusEvent<'_>),
+) -> CorpusAnswer {
+    let answer = &documents[0].answer;
+    let number = documents[0].document.number;
+    let renumber = |text: &str| text.replace("[p. ", &format!("[{number}, p. "));
+    let text = renumber(&answer.text);
+    on_event(CorpusEvent::Text(&text));
+    let citations = answer
+        .citations
+        .iter()
+        .map(|c| Citation {
+            text: renumber(&c.text),
+            pages: c
+                .pages
+                .iter()
+                .map(|p| CitablePage {
+                    source: number,
+                    ..p.clone()
+                })
+                .collect(),
+        })
+        .collect();
+    let total_ms = ms(started.elapsed());
+    CorpusAnswer {
+        text,
+        citations,
+        dropped: answer.dropped.clone(),
+        first_token_ms: total_ms,
+        total_ms,
+        stop: answer.stop.clone(),
+        documents,
     }
 }

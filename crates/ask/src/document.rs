@@ -188,8 +188,17 @@ impl Asker<'_> {
         let budget = options
             .passage_tokens
             .unwrap_or((window as usize / 2).max(128));
+        // Pages wholly inside the restored window are there verbatim already.
+        let window_start = state
+            .as_ref()
+            .map_or(u64::MAX, |s| s.position.saturating_sub(window));
+        let verbatim: Vec<u32> = pages
+            .iter()
+            .filter(|p| p.token_start.is_some_and(|t| t >= window_start))
+            .map(|p| p.index)
+            .collect();
         let passages = if options.passages {
-            self.pick_passages(doc, question, &pages, &window_pages, options, budget)?
+            self.pick_passages(doc, question, &pages, &verbatim, options, budget)?
         } else {
             Vec::new()
         };
@@ -253,13 +262,13 @@ impl Asker<'_> {
     }
 
     /// The best passages of `doc` for `question` within the token budget, in page order;
-    /// pages still inside the restored window are skipped (the model has them verbatim).
+    /// pages in `verbatim` (wholly inside the restored window) are skipped.
     fn pick_passages(
         &self,
         doc: DocId,
         question: &str,
         pages: &[StoredPage],
-        window_pages: &[u32],
+        verbatim: &[u32],
         options: &AskOptions,
         budget: usize,
     ) -> Result<Vec<GivenPassage>> {
@@ -277,7 +286,7 @@ impl Asker<'_> {
             if picked.len() >= options.max_passages {
                 break;
             }
-            if window_pages.contains(&p.page_index) {
+            if verbatim.contains(&p.page_index) {
                 continue;
             }
             let label = pages

@@ -19,11 +19,12 @@ pub const PASSAGES_ONLY_SYSTEM: &str = "Answer the question from the passages be
 each begins with a page marker like [page 12]. Be brief. Cite the pages your answer comes \
 from as [p. 12], using the labels of the page markers. If the passages do not say, say so.";
 
-/// Instructions for combining the answers of several documents.
-pub const CORPUS_SYSTEM: &str = "Several documents were asked the same question; \
-their answers are below, numbered. Write one answer to the question from them. Be brief. \
-Cite as [2, p. 12]: the document's number, then a page that document's answer cited. Do \
-not cite anything else.";
+/// Instructions for combining the answers of several documents. (No example citation: a
+/// small model copies examples verbatim.)
+pub const CORPUS_SYSTEM: &str = "Several documents were asked the question below; their \
+answers follow, numbered. Write one short answer to the question from the answers that \
+contain it; ignore answers that do not know. Keep each citation in square brackets exactly \
+as it is written in the answers.";
 
 /// One passage as placed in the prompt.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
