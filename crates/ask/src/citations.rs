@@ -31,6 +31,10 @@ pub struct Citation {
     pub text: String,
     /// The pages it names, each one the model was given.
     pub pages: Vec<CitablePage>,
+    /// Added by Seahorse to a sentence the model left uncited (see `attribute`), rather
+    /// than written by the model.
+    #[serde(default)]
+    pub attributed: bool,
 }
 
 /// The pages an answer may cite, looked up by (source, label).
@@ -130,7 +134,11 @@ pub fn check(span: &str, pages: &CitablePages) -> Checked {
     } else {
         format!("[{source}, p. {}]", shown.join(", "))
     };
-    Checked::Valid(Citation { text, pages: kept })
+    Checked::Valid(Citation {
+        text,
+        pages: kept,
+        attributed: false,
+    })
 }
 
 /// The page list after a citation's prefix (`p.`, `pp.`, `p`, `page`, `pages`), if the span

@@ -223,6 +223,7 @@ impl Asker<'_> {
         mut on_event: impl FnMut(CorpusEvent<'_>),
     ) -> Result<CorpusAnswer> {
         let mut citable = CitablePages::default();
+        let mut texts = Vec::new();
         let mut listing = String::new();
         for d in &documents {
             let pages = self.library.store().pages(DocId(d.document.doc))?;
@@ -234,7 +235,14 @@ impl Asker<'_> {
                 .chain(sources.window_pages.iter().copied());
             for i in given {
                 if let Some(page) = pages.get(i as usize) {
-                    citable.insert(citable_page(d.document.number, DocId(d.document.doc), page));
+                    let citable_page = citable_page(d.document.number, DocId(d.document.doc), page);
+                    let text = sources
+                        .passages
+                        .iter()
+                        .find(|p| p.page_index == i)
+                        .map_or(page.text.clone(), |p| p.text.clone());
+                    texts.push((citable_page.clone(), text));
+                    citable.insert(citable_page);
                 }
             }
             let n = d.document.number;
@@ -253,6 +261,7 @@ impl Asker<'_> {
             passages: &[],
             question: &user,
             citable: &citable,
+            sources: &texts,
             max_tokens: options.max_tokens,
             n_threads: self.reader.options().n_threads,
             cancel: &options.per_document.cancel,
@@ -299,6 +308,7 @@ fn single(
                     ..p.clone()
                 })
                 .collect(),
+            attributed: c.attributed,
         })
         .collect();
     let total_ms = ms(started.elapsed());

@@ -3,17 +3,22 @@
 
 use std::time::{Duration, Instant};
 
-use seahorse_engine::{CancelToken, Event, GenerateOptions, StopReason};
-use seahorse_library::{DocId, LoadedState, PassageFilter, StoredPage};
+use seahorse_engine::{CancelToken, Event, GenerateOptions, Logits, StopReason};
+use seahorse_library::{DocId, PassageFilter, StoredPage};
 
 use crate::citations::{tidy, CitablePage, CitablePages, Citation, CitationFilter};
 use crate::error::{Error, Result};
 use crate::prompt::{self, GivenPassage};
+use crate::attribute::Attributor;
 use crate::Asker;
 
 /// Passages are cut to their best fragment of about this many characters (~150 tokens of
-/// English), so that several fit in the window's budget.
+/// English), so that several fit in the window's budget (and to less when the budget is
+/// smaller, ~3 characters a token, so that the best one always fits).
 const PASSAGE_CHARS: usize = 640;
+
+/// Passages scoring below this share of the best one are noise, not evidence.
+const MIN_RELATIVE_SCORE: f32 = 0.25;
 
 /// How to answer.
 #[derive(Debug, Clone)]
@@ -24,7 +29,9 @@ pub struct AskOptions {
     pub passages: bool,
     /// At most this many passages.
     pub max_passages: usize,
-    /// At most this many tokens of passages; `None`: half the window.
+    /// At most this many tokens of passages; `None`: half the window. Never more than the
+    /// window leaves after the instructions, the question and a quarter of the window (or
+    /// `max_tokens`, if less) for the answer.
     pub passage_tokens: Option<usize>,
     /// Answer as of this 0-based page: restore the newest checkpoint at or before its end
     /// and use no passage after it.
@@ -53,7 +60,7 @@ impl Default for AskOptions {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AskEvent<'a> {
-    /// The memory state is restored.
+    /// The memory is ready (restored, and caught up for "as of page N").
     Restored {
         /// Tokens of the document it holds.
         position: u64,
@@ -64,6 +71,14 @@ pub enum AskEvent<'a> {
     },
     /// The passages placed in the window.
     Passages(&'a [GivenPassage]),
+    /// "As of page N": the pages between the nearest stored checkpoint and the end of
+    /// page N are being read.
+    CatchingUp {
+        /// Tokens read.
+        done: usize,
+        /// Tokens to read.
+        total: usize,
+    },
     /// Prompt tokens evaluated.
     Prefill {
         /// Done.
@@ -103,6 +118,10 @@ pub struct Sources {
     pub state_position: u64,
     /// 0-based page of the state's last token.
     pub state_page_index: u32,
+    /// Tokens read after restoring the state to reach the end of the "as of" page (0 when
+    /// the state was used as stored).
+    #[serde(default)]
+    pub caught_up_tokens: u64,
     /// The passages given.
     pub passages: Vec<GivenPassage>,
     /// 0-based pages still (partly) inside the restored window.
@@ -166,32 +185,35 @@ impl Asker<'_> {
         }
 
         // 1. The memory.
-        let (mut session, state) = if options.memory {
-            let state = library.load_state(doc, reader.fingerprint(), options.as_of_page)?;
-            let session = reader.restore(&state)?;
-            on_event(AskEvent::Restored {
-                position: state.position,
-                page_index: state.page_index,
-                is_final: state.is_final,
-            });
-            (session, Some(state))
+        let (mut session, memory) = if options.memory {
+            let (session, memory) = self.restore(doc, &pages, options, &mut on_event)?;
+            (session, Some(memory))
         } else {
             (reader.new_session()?, None)
         };
         let restore_ms = ms(started.elapsed());
-        let window_pages = state
+        let window_pages = memory
             .as_ref()
-            .map(|s| pages_in_window(&pages, s, window))
+            .map(|m| pages_in_window(&pages, m.position, window))
             .unwrap_or_default();
 
-        // 2. The passages.
-        let budget = options
-            .passage_tokens
-            .unwrap_or((window as usize / 2).max(128));
+        // 2. The passages: what of the window the instructions, the question and a share
+        //    for the answer leave, so that all of it is still in the window when the
+        //    answer is written.
+        let system = if memory.is_some() {
+            prompt::DOCUMENT_SYSTEM
+        } else {
+            prompt::PASSAGES_ONLY_SYSTEM
+        };
+        let history = prompt::fit_history(model, history, (window as usize / 4).max(64));
+        let bare = prompt::render(model, system, &history, &[], question)?;
+        let reserve = options.max_tokens.min(window as usize / 4);
+        let room = (window as usize).saturating_sub(model.tokenize(&bare).len() + reserve + 16);
+        let budget = options.passage_tokens.unwrap_or(window as usize / 2).min(room);
         // Pages wholly inside the restored window are there verbatim already.
-        let window_start = state
+        let window_start = memory
             .as_ref()
-            .map_or(u64::MAX, |s| s.position.saturating_sub(window));
+            .map_or(u64::MAX, |m| m.position.saturating_sub(window));
         let verbatim: Vec<u32> = pages
             .iter()
             .filter(|p| p.token_start.is_some_and(|t| t >= window_start))
@@ -204,30 +226,30 @@ impl Asker<'_> {
         };
         on_event(AskEvent::Passages(&passages));
 
-        // 3. What may be cited: the passages and the pages in the window.
+        // 3. What may be cited: the passages and the pages in the window, with the text
+        //    the model was given of each.
         let mut citable = CitablePages::default();
+        let mut texts = Vec::new();
         for p in &passages {
             if let Some(page) = pages.get(p.page_index as usize) {
                 citable.insert(citable_page(0, doc, page));
+                texts.push((citable_page(0, doc, page), p.text.clone()));
             }
         }
         for &i in &window_pages {
-            citable.insert(citable_page(0, doc, &pages[i as usize]));
+            let page = &pages[i as usize];
+            citable.insert(citable_page(0, doc, page));
+            texts.push((citable_page(0, doc, page), page.text.clone()));
         }
 
         // 4. The question, and the answer.
-        let system = if state.is_some() {
-            prompt::DOCUMENT_SYSTEM
-        } else {
-            prompt::PASSAGES_ONLY_SYSTEM
-        };
-        let history = prompt::fit_history(model, history, (window as usize / 4).max(64));
         let turn = Turn {
             system,
             history: &history,
             passages: &passages,
             question,
             citable: &citable,
+            sources: &texts,
             max_tokens: options.max_tokens,
             n_threads: reader.options().n_threads,
             cancel: &options.cancel,
@@ -243,9 +265,10 @@ impl Asker<'_> {
             dropped: std::mem::take(&mut filter.dropped),
             sources: Sources {
                 doc: doc.0,
-                state_id: state.as_ref().map(|s| s.id),
-                state_position: state.as_ref().map_or(0, |s| s.position),
-                state_page_index: state.as_ref().map_or(0, |s| s.page_index),
+                state_id: memory.as_ref().and_then(|m| m.state_id),
+                state_position: memory.as_ref().map_or(0, |m| m.position),
+                state_page_index: memory.as_ref().map_or(0, |m| m.page_index),
+                caught_up_tokens: memory.as_ref().map_or(0, |m| m.caught_up),
                 passages,
                 window_pages,
             },
@@ -278,7 +301,10 @@ impl Asker<'_> {
         };
         let found = self
             .library
-            .passages(question, &filter, options.max_passages * 3, PASSAGE_CHARS)?;
+            .passages(question, &filter, options.max_passages * 3, usize::MAX)?;
+        let words = crate::excerpt::content_words(question);
+        let max_chars = PASSAGE_CHARS.min(budget * 3);
+        let best = found.first().map_or(0.0, |p| p.score);
         let model = self.reader.model();
         let mut picked = Vec::new();
         let mut used = 0;
@@ -286,15 +312,14 @@ impl Asker<'_> {
             if picked.len() >= options.max_passages {
                 break;
             }
-            if verbatim.contains(&p.page_index) {
+            if verbatim.contains(&p.page_index) || p.score < best * MIN_RELATIVE_SCORE {
                 continue;
             }
             let label = pages
                 .get(p.page_index as usize)
                 .map_or(p.page_label.clone(), |pg| pg.display_label.clone());
-            let tokens = model
-                .tokenize(&prompt::passage_block(&label, &p.text))
-                .len();
+            let text = crate::excerpt::excerpt(&p.text, &words, max_chars);
+            let tokens = model.tokenize(&prompt::passage_block(&label, &text)).len();
             if used + tokens > budget {
                 continue;
             }
@@ -305,11 +330,89 @@ impl Asker<'_> {
                 page_label: label,
                 score: p.score,
                 tokens,
-                text: p.text,
+                text,
             });
         }
         picked.sort_by_key(|p| p.page_index);
         Ok(picked)
+    }
+}
+
+/// The memory a question starts from.
+struct Memory {
+    state_id: Option<i64>,
+    position: u64,
+    page_index: u32,
+    caught_up: u64,
+}
+
+impl Asker<'_> {
+    /// The document's memory in a fresh session: the final state, or for "as of page N"
+    /// the nearest checkpoint at or before the end of page N, then the tokens up to that
+    /// end read into it (from the start of the document if no checkpoint is that early).
+    fn restore(
+        &self,
+        doc: DocId,
+        pages: &[StoredPage],
+        options: &AskOptions,
+        on_event: &mut impl FnMut(AskEvent<'_>),
+    ) -> Result<(seahorse_engine::Session<'_>, Memory)> {
+        let reader = self.reader;
+        let fingerprint = reader.fingerprint();
+        let Some(n) = options.as_of_page else {
+            let state = self.library.load_state(doc, fingerprint, None)?;
+            let session = reader.restore(&state)?;
+            on_event(AskEvent::Restored {
+                position: state.position,
+                page_index: state.page_index,
+                is_final: state.is_final,
+            });
+            let memory = Memory {
+                state_id: Some(state.id),
+                position: state.position,
+                page_index: state.page_index,
+                caught_up: 0,
+            };
+            return Ok((session, memory));
+        };
+        let page = pages.get(n as usize).or(pages.last());
+        let end = page.and_then(|p| p.token_end).unwrap_or(0);
+        let (mut session, state) = match self.library.load_state(doc, fingerprint, Some(n)) {
+            Ok(state) => (reader.restore(&state)?, Some(state)),
+            Err(seahorse_library::Error::NoState { .. }) => {
+                // Read with these settings at all? Then start from the beginning.
+                self.library.load_state(doc, fingerprint, None)?;
+                (reader.new_session()?, None)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let from = state.as_ref().map_or(0, |s| s.position);
+        let mut caught_up = 0;
+        if end > from {
+            let tokens = self.library.document_tokens(reader.model(), doc)?;
+            let gap = &tokens[from as usize..(end as usize).min(tokens.len())];
+            session.evaluate(0, gap, Logits::None, &options.cancel, |p| {
+                on_event(AskEvent::CatchingUp {
+                    done: p.done,
+                    total: p.total,
+                })
+            })?;
+            caught_up = gap.len() as u64;
+        }
+        let position = from + caught_up;
+        let page_index = page.map_or(0, |p| p.index);
+        on_event(AskEvent::Restored {
+            position,
+            page_index,
+            is_final: false,
+        });
+        let memory = Memory {
+            state_id: state.map(|s| s.id),
+            position,
+            page_index,
+            caught_up,
+        };
+        Ok((session, memory))
     }
 }
 
@@ -323,13 +426,13 @@ pub(crate) fn citable_page(source: u32, doc: DocId, page: &StoredPage) -> Citabl
     }
 }
 
-/// Pages with a token in the window of a restored state: `[position − W, position)`.
-fn pages_in_window(pages: &[StoredPage], state: &LoadedState, window: u64) -> Vec<u32> {
-    let start = state.position.saturating_sub(window);
+/// Pages with a token in the window of a memory at `position`: `[position − W, position)`.
+fn pages_in_window(pages: &[StoredPage], position: u64, window: u64) -> Vec<u32> {
+    let start = position.saturating_sub(window);
     pages
         .iter()
         .filter(|p| match (p.token_start, p.token_end) {
-            (Some(s), Some(e)) => e > start && s < state.position,
+            (Some(s), Some(e)) => e > start && s < position,
             _ => false,
         })
         .map(|p| p.index)
@@ -349,6 +452,9 @@ pub struct Turn<'a> {
     pub question: &'a str,
     /// What the answer may cite.
     pub citable: &'a CitablePages,
+    /// The text the model was given of each citable page (for citing sentences the model
+    /// left uncited).
+    pub sources: &'a [(CitablePage, String)],
     /// Longest answer in tokens.
     pub max_tokens: usize,
     /// CPU threads.
@@ -380,23 +486,25 @@ pub fn answer_in_session<'c>(
         ..GenerateOptions::default()
     };
     let mut filter = CitationFilter::new(turn.citable);
+    let mut attributor = Attributor::new(turn.sources.to_vec());
     let mut shown = String::new();
     let mut first_token_ms = None;
+    let mut emit = |out: String, shown: &mut String| {
+        if !out.is_empty() {
+            first_token_ms.get_or_insert_with(|| ms(started.elapsed()));
+            shown.push_str(&out);
+            on_text(&out);
+        }
+    };
     let generation = session.generate(0, &tokens, &gen_options, |event| {
         if let Event::Text(piece) = event {
-            let out = filter.push(piece);
-            if !out.is_empty() {
-                first_token_ms.get_or_insert_with(|| ms(started.elapsed()));
-                shown.push_str(&out);
-                on_text(&out);
-            }
+            let out = attributor.push(&filter.push(piece));
+            emit(out, &mut shown);
         }
     })?;
-    let rest = filter.finish();
-    if !rest.is_empty() {
-        first_token_ms.get_or_insert_with(|| ms(started.elapsed()));
-        shown.push_str(&rest);
-        on_text(&rest);
-    }
+    let mut rest = attributor.push(&filter.finish());
+    rest.push_str(&attributor.finish());
+    emit(rest, &mut shown);
+    filter.citations.append(&mut attributor.citations);
     Ok((generation, shown, filter, first_token_ms))
 }

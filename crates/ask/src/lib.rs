@@ -20,11 +20,13 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod attribute;
 pub mod chat;
 pub mod citations;
 pub mod corpus;
 mod document;
 mod error;
+mod excerpt;
 pub mod prompt;
 
 pub use document::{answer_in_session, Answer, AskEvent, AskOptions, Sources, Timings, Turn};

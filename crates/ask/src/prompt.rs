@@ -10,14 +10,15 @@ use crate::error::Result;
 
 /// Instructions for one-document answers.
 pub const DOCUMENT_SYSTEM: &str = "You have just read the document above; each of its \
-pages began with a marker like [page 12]. Answer the question from the document. Be brief. \
-Cite the pages your answer comes from as [p. 12], using the labels of the page markers. If \
-the document does not say, say so.";
+pages began with a marker like [page 12]. Answer the question from the document in one or \
+two full sentences, and end each sentence with the page it comes from in brackets, like \
+[p. 12]. If the document does not say, say so.";
 
 /// Instructions when no document memory is restored (retrieval only).
-pub const PASSAGES_ONLY_SYSTEM: &str = "Answer the question from the passages below; \
-each begins with a page marker like [page 12]. Be brief. Cite the pages your answer comes \
-from as [p. 12], using the labels of the page markers. If the passages do not say, say so.";
+pub const PASSAGES_ONLY_SYSTEM: &str = "Answer the question from the passages below; each \
+begins with a page marker like [page 12]. Answer in one or two full sentences, and end each \
+sentence with the page it comes from in brackets, like [p. 12]. If the passages do not say, \
+say so.";
 
 /// Instructions for combining the answers of several documents. (No example citation: a
 /// small model copies examples verbatim.)

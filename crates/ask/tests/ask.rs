@@ -1,5 +1,5 @@
 //! Asking end to end with the real default model, real SQLite and real tantivy: a small
-//! book is ingested (W = 128, S = 4, so most of it leaves the window), then asked.
+//! book is ingested (W = 256, S = 4, so most of it leaves the window), then asked.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -128,16 +128,16 @@ fn assert_citations_given(answer: &Answer) {
 #[test]
 fn asking_one_document() {
     let dir = tempfile::tempdir().unwrap();
-    let mem = memory(dir.path(), 128);
+    let mem = memory(dir.path(), 256);
     let model = load(&mem);
     let reader = Reader::new(&model, &mem, read_options()).unwrap();
-    let text = book(12, &[(8, KEEPER)], 1);
+    let text = book(16, &[(8, KEEPER)], 1);
     let (library, docs) = ingest(dir.path(), &reader, &[("saltmere.md", text)]);
     let doc = docs[0];
     let asker = Asker::new(&library, &reader);
     let pages = library.store().pages(doc).unwrap();
     let total = library.store().document(doc).unwrap().token_count.unwrap();
-    assert!(total > 4 * 128, "the book must leave the window: {total} tokens");
+    assert!(total > 4 * 256, "the book must leave the window: {total} tokens");
 
     // 1. Memory + passages: the fact, far behind the window, is found and cited.
     let question = "What was the name of the lighthouse keeper of Saltmere?";
@@ -169,10 +169,11 @@ fn asking_one_document() {
     assert_eq!(answer.sources.state_position, total);
     assert!(answer.sources.state_id.is_some());
     assert!(!answer.sources.window_pages.contains(&8));
-    assert!(answer.sources.window_pages.contains(&11));
-    // The default passage budget: half the window, at least 128 tokens.
+    assert!(answer.sources.window_pages.contains(&15));
+    // Passages, instructions, question and the answer's share fit in the window.
     let passage_tokens: usize = answer.sources.passages.iter().map(|p| p.tokens).sum();
     assert!(passage_tokens <= 128, "{passage_tokens}");
+    assert!(answer.timings.prompt_tokens + 256 / 4 <= 256, "{:?}", answer.timings);
     assert_citations_given(&answer);
     assert!(answer.timings.first_token_ms <= answer.timings.total_ms);
     assert!(answer.timings.prompt_tokens > 0 && answer.timings.generated_tokens > 0);
@@ -194,8 +195,15 @@ fn asking_one_document() {
         ..AskOptions::default()
     };
     let answer = asker.ask_document(doc, question, &[], &options, |_| {}).unwrap();
-    assert!(answer.sources.state_position <= pages[2].token_end.unwrap());
-    assert!(answer.sources.state_position > 0);
+    // The memory reaches exactly the end of page 3: the nearest checkpoint, then the rest.
+    assert_eq!(answer.sources.state_position, pages[2].token_end.unwrap());
+    let checkpoint = library
+        .load_state(doc, reader.fingerprint(), Some(2))
+        .map_or(0, |s| s.position);
+    assert_eq!(
+        answer.sources.caught_up_tokens,
+        answer.sources.state_position - checkpoint
+    );
     assert!(answer.sources.passages.iter().all(|p| p.page_index <= 2));
     assert!(answer.sources.window_pages.iter().all(|&p| p <= 2));
     assert!(!answer.text.contains("Oswin"), "{answer:#?}");
@@ -232,7 +240,7 @@ fn tidy_trim(s: &str) -> String {
 #[test]
 fn chats_are_stored_resumed_and_exported() {
     let dir = tempfile::tempdir().unwrap();
-    let mem = memory(dir.path(), 128);
+    let mem = memory(dir.path(), 256);
     let model = load(&mem);
     let reader = Reader::new(&model, &mem, read_options()).unwrap();
     let text = book(8, &[(5, KEEPER)], 2);
@@ -302,7 +310,7 @@ fn chats_are_stored_resumed_and_exported() {
 #[test]
 fn asking_the_corpus_consults_the_documents_that_know() {
     let dir = tempfile::tempdir().unwrap();
-    let mem = memory(dir.path(), 128);
+    let mem = memory(dir.path(), 256);
     let model = load(&mem);
     let reader = Reader::new(&model, &mem, read_options()).unwrap();
     let files = [

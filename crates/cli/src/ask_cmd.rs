@@ -115,6 +115,7 @@ impl Session {
                 ..document.clone()
             },
             max_tokens: args.max_tokens,
+            ..CorpusOptions::default()
         };
         (document, corpus)
     }

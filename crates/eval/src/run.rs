@@ -255,14 +255,17 @@ fn full_attention(
     report.reading_seconds.push(("full".into(), started.elapsed().as_secs_f64()));
     let pages = library.store().pages(doc)?;
     let mut citable = CitablePages::default();
+    let mut texts = Vec::new();
     for p in &pages {
-        citable.insert(seahorse_ask::citations::CitablePage {
+        let page = seahorse_ask::citations::CitablePage {
             source: 0,
             doc: doc.0,
             page_index: p.index,
             label: p.display_label.clone(),
             locator: p.locator_json.clone(),
-        });
+        };
+        texts.push((page.clone(), p.text.clone()));
+        citable.insert(page);
     }
     let cancel = CancelToken::new();
     for q in &book.questions {
@@ -275,6 +278,7 @@ fn full_attention(
             passages: &[],
             question: &q.text,
             citable: &citable,
+            sources: &texts,
             max_tokens: 96,
             n_threads: None,
             cancel: &cancel,
