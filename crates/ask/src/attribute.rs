@@ -15,11 +15,22 @@ const MIN_SHARED_WORDS: usize = 2;
 const MIN_SHARED_SHARE: f64 = 0.5;
 
 /// Adds citations to finished sentences of a stream that lack one.
+///
+/// A sentence ends at `.`, `!` or `?` followed by white space. The citation it would get is
+/// held (with that white space) until the next visible character: if that opens a bracket,
+/// the model is citing the sentence itself (`… arch. [p. 3]`) and nothing is added.
 #[derive(Debug)]
 pub struct Attributor {
     sources: Vec<(CitablePage, HashSet<String>)>,
     sentence: String,
-    ended: bool,
+    /// The last character ended a sentence if white space follows.
+    at_terminator: bool,
+    /// A sentence ended; white space held until the next visible character.
+    after_end: Option<String>,
+    /// The citation the ended sentence gets unless the model cites it.
+    pending: Option<Citation>,
+    /// Inside a bracket that follows an ended sentence (the model's own citation of it).
+    in_trailing: bool,
     /// Citations added, in order.
     pub citations: Vec<Citation>,
 }
@@ -33,73 +44,108 @@ impl Attributor {
                 .map(|(page, text)| (page, content_words(&text).into_iter().collect()))
                 .collect(),
             sentence: String::new(),
-            ended: false,
+            at_terminator: false,
+            after_end: None,
+            pending: None,
+            in_trailing: false,
             citations: Vec::new(),
         }
     }
 
-    /// Feeds a piece of (already filtered) answer; returns it with citations inserted after
-    /// sentences that ended in it.
+    /// Feeds a piece of (already filtered) answer; returns what may be shown now, with
+    /// citations inserted after sentences that ended.
     pub fn push(&mut self, piece: &str) -> String {
-        let mut out = String::with_capacity(piece.len());
+        let mut out = String::with_capacity(piece.len() + 8);
         for c in piece.chars() {
-            if self.ended && c.is_whitespace() {
-                out.push_str(&self.close());
+            if self.in_trailing {
+                out.push(c);
+                self.in_trailing = c != ']';
+                continue;
             }
-            if !c.is_whitespace() {
-                self.ended = false;
+            if let Some(held) = &mut self.after_end {
+                if c.is_whitespace() {
+                    held.push(c);
+                    continue;
+                }
+                let held = self.after_end.take().unwrap_or_default();
+                if c == '[' {
+                    // The model cites the sentence that just ended.
+                    self.pending = None;
+                    out.push_str(&held);
+                    out.push(c);
+                    self.in_trailing = true;
+                    continue;
+                }
+                out.push_str(&self.emit_pending());
+                out.push_str(&held);
             }
+            if self.at_terminator && c.is_whitespace() {
+                self.at_terminator = false;
+                let sentence = std::mem::take(&mut self.sentence);
+                self.pending = self.attribute(&sentence);
+                self.after_end = Some(c.to_string());
+                continue;
+            }
+            self.at_terminator = matches!(c, '.' | '!' | '?');
             self.sentence.push(c);
             out.push(c);
-            if matches!(c, '.' | '!' | '?') {
-                self.ended = true;
-            }
         }
         out
     }
 
-    /// Ends the stream; returns a citation for the last sentence, if it gets one.
+    /// Ends the stream; returns what was held, with the last sentence's citation.
     pub fn finish(&mut self) -> String {
-        if self.sentence.trim().is_empty() {
-            return String::new();
+        let mut out = String::new();
+        if let Some(held) = self.after_end.take() {
+            out.push_str(&self.emit_pending());
+            out.push_str(&held);
+        } else if !self.sentence.trim().is_empty() {
+            let sentence = std::mem::take(&mut self.sentence);
+            self.pending = self.attribute(&sentence);
+            out.push_str(&self.emit_pending());
         }
-        self.close()
+        out
     }
 
-    /// The citation (with a leading space) for the sentence just ended, or nothing.
-    fn close(&mut self) -> String {
-        let sentence = std::mem::take(&mut self.sentence);
-        self.ended = false;
+    fn emit_pending(&mut self) -> String {
+        match self.pending.take() {
+            Some(c) => {
+                let text = format!(" {}", c.text);
+                self.citations.push(c);
+                text
+            }
+            None => String::new(),
+        }
+    }
+
+    /// The citation an ended sentence gets: none if it cites already or no given page
+    /// shares enough of its words.
+    fn attribute(&self, sentence: &str) -> Option<Citation> {
         if sentence.contains("[p.") || sentence.contains(", p.") {
-            return String::new();
+            return None;
         }
-        let words = content_words(&sentence);
+        let words = content_words(sentence);
         if words.len() < MIN_SHARED_WORDS {
-            return String::new();
+            return None;
         }
-        let best = self
+        let (page, n) = self
             .sources
             .iter()
             .map(|(page, set)| (page, words.iter().filter(|w| set.contains(*w)).count()))
-            .max_by_key(|&(_, n)| n);
-        match best {
-            Some((page, n))
-                if n >= MIN_SHARED_WORDS && n as f64 >= words.len() as f64 * MIN_SHARED_SHARE =>
-            {
-                let text = if page.source == 0 {
-                    format!("[p. {}]", page.label)
-                } else {
-                    format!("[{}, p. {}]", page.source, page.label)
-                };
-                self.citations.push(Citation {
-                    text: text.clone(),
-                    pages: vec![page.clone()],
-                    attributed: true,
-                });
-                format!(" {text}")
-            }
-            _ => String::new(),
+            .max_by_key(|&(_, n)| n)?;
+        if n < MIN_SHARED_WORDS || (n as f64) < words.len() as f64 * MIN_SHARED_SHARE {
+            return None;
         }
+        let text = if page.source == 0 {
+            format!("[p. {}]", page.label)
+        } else {
+            format!("[{}, p. {}]", page.source, page.label)
+        };
+        Some(Citation {
+            text,
+            pages: vec![page.clone()],
+            attributed: true,
+        })
     }
 }
 
@@ -124,15 +170,24 @@ mod tests {
             (page("9"), "Gulls nest on the cliffs of Dunmore.".into()),
         ]);
         let mut out = String::new();
-        for piece in ["The seahorse hid the ", "brass key under the coral arch.", " Gulls nest", " at Dunmore [p. 9]. I like", " cheese."] {
+        for piece in [
+            "The seahorse hid the ",
+            "brass key under the coral arch.",
+            " Gulls nest",
+            " at Dunmore [p. 9]. I like",
+            " cheese. Gulls nest at Dunmore.",
+            " [p. 9]",
+            "\nThe seahorse hid the key under the arch.",
+        ] {
             out.push_str(&a.push(piece));
         }
         out.push_str(&a.finish());
         assert_eq!(
             out,
-            "The seahorse hid the brass key under the coral arch. [p. 3] Gulls nest at Dunmore [p. 9]. I like cheese."
+            "The seahorse hid the brass key under the coral arch. [p. 3] Gulls nest at Dunmore [p. 9]. \
+             I like cheese. Gulls nest at Dunmore. [p. 9]\nThe seahorse hid the key under the arch. [p. 3]"
         );
-        assert_eq!(a.citations.len(), 1);
+        assert_eq!(a.citations.len(), 2);
         assert!(a.citations[0].attributed);
         // Decimal points do not end sentences.
         let mut a = Attributor::new(vec![(page("2"), "The pearl weighs 3.5 grams on the scale.".into())]);
