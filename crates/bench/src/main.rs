@@ -2,10 +2,12 @@
 //! machine, in the same run; writes JSON and SVG plots to `docs/bench/` and regenerates
 //! `docs/benchmarks.md` from them.
 //!
-//! Suites: `prefill` (CPU build vs stock llama.cpp, see prefill.rs) and `stream` (reading a
-//! long document: AHN vs sinks + sliding window vs full attention, see stream.rs).
+//! Suites: `prefill` (CPU build vs stock llama.cpp, see prefill.rs), `stream` (reading a
+//! long document: AHN vs sinks + sliding window vs full attention, see stream.rs) and `ask`
+//! (time to the first answer token from a saved memory against the book's length, see ask.rs).
 
 mod accounting;
+mod ask;
 mod plot;
 mod prefill;
 mod report;
@@ -37,6 +39,8 @@ enum Suite {
     /// One mode of `stream` (run by `stream` in a child process, so memory is per mode).
     #[command(hide = true)]
     StreamWorker(stream::WorkerArgs),
+    /// Asking a read book: time to first token from the restored memory, against length.
+    Ask(ask::AskArgs),
     /// Only regenerate benchmarks.md from the JSON files.
     Render,
 }
@@ -47,6 +51,7 @@ fn main() -> Result<()> {
         Suite::Prefill(args) => prefill::run(&args, &cli.out)?,
         Suite::Stream(args) => stream::run(&args, &cli.out)?,
         Suite::StreamWorker(args) => return stream::worker(&args),
+        Suite::Ask(args) => ask::run(&args, &cli.out)?,
         Suite::Render => {}
     }
     report::render(&cli.out)?;

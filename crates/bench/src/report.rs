@@ -113,6 +113,11 @@ pub fn render(out: &Path) -> Result<()> {
         md.push_str(&r.markdown());
         any = true;
     }
+    if let Ok(text) = std::fs::read_to_string(dir.join("ask.json")) {
+        let r: crate::ask::AskReport = serde_json::from_str(&text).context("ask.json")?;
+        md.push_str(&r.markdown());
+        any = true;
+    }
     if !any {
         md.push_str("No measurements yet: run `./x bench`.\n\n");
     }
