@@ -112,3 +112,25 @@ pub fn score(answer: &str, gold: &[String]) -> f64 {
         .count();
     found as f64 / gold.len().max(1) as f64
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_are_the_share_of_gold_strings_found() {
+        let gold = vec!["amber".to_owned(), "jade".to_owned()];
+        assert_eq!(score("Amber and JADE.", &gold), 1.0);
+        assert_eq!(score("Only amber.", &gold), 0.5);
+        assert_eq!(score("", &gold), 0.0);
+    }
+
+    #[test]
+    fn needles_go_at_paragraph_breaks() {
+        let text = "one two\n\nthree four\n\nfive";
+        assert_eq!(paragraph_break(text, 0), 7);
+        assert_eq!(paragraph_break(text, 8), 19);
+        assert_eq!(paragraph_break(text, 21), text.len());
+        assert_eq!(paragraph_break("é\n\nx", 1), 2);
+    }
+}
