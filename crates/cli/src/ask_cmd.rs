@@ -86,16 +86,16 @@ fn page_index(library: &Library, doc: seahorse_library::DocId, label: &str) -> R
     }
 }
 
-struct Session {
+struct AskSetup {
     library: Library,
     reading: Reading,
 }
 
-impl Session {
-    fn open(args: &AnswerArgs, json: bool) -> Result<Session> {
+impl AskSetup {
+    fn open(args: &AnswerArgs, json: bool) -> Result<AskSetup> {
         let library = open_library(json)?;
         let reading = Reading::resolve(&library_dir()?, &args.reading)?;
-        Ok(Session { library, reading })
+        Ok(AskSetup { library, reading })
     }
 
     fn options(&self, args: &AnswerArgs, cancel: &CancelToken) -> (AskOptions, CorpusOptions) {
@@ -258,7 +258,7 @@ fn dropped_note(n: usize) -> String {
 /// `seahorse ask [DOC] QUESTION`: one question, stored as a new chat (or the next turn of
 /// `--chat N`).
 pub fn ask(doc: Option<&str>, question: &str, chat: Option<i64>, args: &AnswerArgs, json: bool) -> Result<()> {
-    let session = Session::open(args, json)?;
+    let session = AskSetup::open(args, json)?;
     let chat = match chat {
         Some(id) => ChatId(id),
         None => session.new_chat(doc, args, question)?,
@@ -277,7 +277,7 @@ pub fn ask(doc: Option<&str>, question: &str, chat: Option<i64>, args: &AnswerAr
 
 /// `seahorse chat [DOC]`: questions from stdin, one per line, until an empty line or EOF.
 pub fn chat(doc: Option<&str>, resume: Option<i64>, args: &AnswerArgs, json: bool) -> Result<()> {
-    let session = Session::open(args, json)?;
+    let session = AskSetup::open(args, json)?;
     let model = session.reading.load_model(json)?;
     let reader = Reader::new(&model, &session.reading.memory(), session.reading.read_options())?;
     let asker = Asker::new(&session.library, &reader);

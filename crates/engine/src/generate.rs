@@ -222,7 +222,9 @@ impl Session<'_> {
         let started = Instant::now();
         let model = self.model();
         let vocab = model.inner.vocab();
-        let limit = if model.windowed() { usize::MAX } else { options.n_ctx as usize };
+        // A full-attention session is full at its own context size (the session may be larger
+        // or smaller than `options.n_ctx`, which sizes only the sessions `complete` opens).
+        let limit = if model.windowed() { usize::MAX } else { self.context_size() };
         let mut pending = Vec::new(); // bytes of an incomplete UTF-8 character
         loop {
             if options.cancel.is_cancelled() {

@@ -132,6 +132,11 @@ impl<'m> Session<'m> {
         self.model
     }
 
+    /// The context size in tokens (what a full-attention sequence can hold).
+    pub fn context_size(&self) -> usize {
+        self.ctx.n_ctx() as usize
+    }
+
     /// Next position of sequence `seq` (= tokens evaluated in it).
     pub fn position(&self, seq: u32) -> usize {
         self.positions[seq as usize]

@@ -105,3 +105,20 @@ fn bad_model_files_give_clear_errors() {
     let err = Model::load(&truncated, &ModelOptions::default()).unwrap_err();
     assert!(matches!(err, EngineError::ModelLoad { .. }), "{err}");
 }
+
+#[test]
+fn a_session_is_full_at_its_own_context_size() {
+    // The session is smaller than GenerateOptions::n_ctx (4096): generation must stop at the
+    // session's 512 tokens, not run into llama.cpp's limit.
+    let model = default_model();
+    let options = seahorse_engine::SessionOptions { n_ctx: 512, n_batch: 512, n_ubatch: 512, ..Default::default() };
+    let mut session = model.session(&options).expect("session");
+    assert_eq!(session.context_size(), 512);
+    let prompt: Vec<i32> = model.tokenize(&"The tide comes in and the tide goes out. ".repeat(40));
+    assert!(prompt.len() > 300 && prompt.len() < 500, "{}", prompt.len());
+    let generate = GenerateOptions { max_tokens: 1000, stop_at_end_of_turn: false, ..Default::default() };
+    let generation = session.generate(0, &prompt, &generate, |_| {}).expect("generation");
+    assert_eq!(generation.stop, StopReason::ContextFull);
+    assert_eq!(session.position(0), 512);
+    assert_eq!(generation.generated_tokens, 512 - prompt.len());
+}

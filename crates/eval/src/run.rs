@@ -296,7 +296,15 @@ fn full_attention(
             page_texts,
             (generation.prompt_tokens, first.unwrap_or(total_ms), total_ms),
         );
-        eprintln!("  {:<17} {:<16} {:.2}  {}", "full", q.id, s.score, one_line(&text));
+        eprintln!(
+            "  {:<17} {:<16} {:.2}  {} ({:?}, {} tokens)",
+            "full",
+            q.id,
+            s.score,
+            one_line(&text),
+            generation.stop,
+            generation.generated_tokens
+        );
         report.answers.push(s);
     }
     Ok(())
