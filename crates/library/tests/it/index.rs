@@ -136,3 +136,42 @@ fn a_damaged_index_is_recreated_and_a_rebuild_restores_everything() {
     assert_eq!(lib.opened_sync().reindexed, 1);
     assert_eq!(lib.search("pearl", 5).unwrap().len(), 1);
 }
+
+#[test]
+fn passages_for_a_question_are_filtered_by_document_and_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = open(dir.path());
+    let texts = [
+        "The keeper lit the lantern at dusk.",
+        "Storms came in from the west.",
+        "The keeper's lantern was green, he said, and the lantern never failed.",
+    ];
+    let a = lib.store().store_document(&new_doc("p1"), &pages(&texts)).unwrap();
+    let b = lib
+        .store()
+        .store_document(&new_doc("p2"), &pages(&["A lantern shop sold lanterns."]))
+        .unwrap();
+    lib.sync_index().unwrap();
+    // A question in plain words: punctuation and operators are not query syntax.
+    let question = "What colour was the keeper's lantern? (AND -)";
+    let all = lib
+        .passages(question, &Default::default(), 10, usize::MAX)
+        .unwrap();
+    assert!(all.iter().any(|p| p.doc == a) && all.iter().any(|p| p.doc == b), "{all:?}");
+    let in_a = |max_page_index| seahorse_library::PassageFilter {
+        doc: Some(a),
+        max_page_index,
+    };
+    let found = lib.passages(question, &in_a(None), 10, usize::MAX).unwrap();
+    assert!(found.iter().all(|p| p.doc == a));
+    assert_eq!(found[0].page_index, 2, "{found:?}");
+    assert_eq!(found[0].page_label, "3");
+    assert_eq!(found[0].text, texts[2]);
+    // "As of page 2": the page with the answer is out of reach.
+    let found = lib.passages(question, &in_a(Some(1)), 10, usize::MAX).unwrap();
+    assert!(!found.is_empty() && found.iter().all(|p| p.page_index <= 1), "{found:?}");
+    // A limit on characters cuts a long passage to its best fragment.
+    let found = lib.passages("green", &in_a(None), 1, 20).unwrap();
+    assert!(found[0].text.contains("green") && found[0].text.chars().count() <= 30, "{found:?}");
+    assert!(lib.passages("?!", &Default::default(), 10, 100).unwrap().is_empty());
+}
