@@ -392,7 +392,7 @@ class Trainer:
             if sc.max_minutes and wall0 + time.time() - started >= 60 * sc.max_minutes:
                 self.log(f"stage {stage}: time limit {sc.max_minutes} min reached at step {step}")
                 break
-            t0 = time.time()
+            t0, c0 = time.time(), time.process_time()
             seq = step // sc.steps_per_sequence if stage == 1 else step
             tokens = self.sampler.sequence(stage, seq)
             w_tr, sinks = draw_window(self.cfg, rng_for(self.cfg.seed, stage, step, 1), len(tokens))
@@ -415,7 +415,8 @@ class Trainer:
             step += 1
             dt = time.time() - t0
             row = {"stage": stage, "step": step, "loss": loss, "lr": lr, "W": window, "S": sinks, "seq": seq}
-            row.update({"step_s": round(dt, 3), "tokens_per_s": round(len(tokens) / dt, 1)})
+            row.update({"step_s": round(dt, 3), "cpu_s": round(time.process_time() - c0, 3)})
+            row["tokens_per_s"] = round(len(tokens) / dt, 1)
             row["wall_s"] = round(wall0 + time.time() - started, 1)
             if aux is not None:
                 row["layer_loss"] = [round(float(x), 4) for x in aux]

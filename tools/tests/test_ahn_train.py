@@ -272,3 +272,10 @@ def test_sampler_is_a_pure_function_of_seed_stage_index():
     assert all(np.array_equal(s, b.sequence(2, i)) for i, s in enumerate(seqs))
     tails = [s for s in seqs if list(s[-22:]) == list(range(20)) + [7, 8]]
     assert 0 < len(tails) < 20  # some sequences end with the task and its answer
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 8, 64])
+def test_unit_lower_inverse(check, size):
+    a = np.tril(np.random.default_rng(size).normal(size=(3, size, size)), -1)
+    expected = np.linalg.inv(np.eye(size) + a)
+    check(f"inverse {size}", fm.unit_lower_inverse(jnp.asarray(a), size), expected, 1e-9)
