@@ -123,8 +123,10 @@ impl Asker<'_> {
                 let sources = serde_json::to_string(&answer.sources).unwrap_or_default();
                 (ChatAnswer::Document(answer), sources)
             }
-            ChatScope::Corpus => {
-                let answer = self.ask_corpus(question, &turns, corpus, |e| {
+            ChatScope::Corpus { collection } => {
+                let mut corpus = corpus.clone();
+                corpus.collection = collection.or(corpus.collection);
+                let answer = self.ask_corpus(question, &turns, &corpus, |e| {
                     on_event(ChatEvent::Corpus(e))
                 })?;
                 let sources = serde_json::to_string(&CorpusSources {
@@ -174,7 +176,17 @@ pub fn export_markdown(store: &Store, chat: ChatId) -> Result<String> {
                 None => format!("About *{}*.", d.title),
             }
         }
-        ChatScope::Corpus => "About the whole library.".to_owned(),
+        ChatScope::Corpus { collection: None } => "About the whole library.".to_owned(),
+        ChatScope::Corpus {
+            collection: Some(id),
+        } => {
+            let name = store
+                .collections()?
+                .into_iter()
+                .find(|c| c.id == id)
+                .map_or_else(|| format!("collection {id}"), |c| c.name);
+            format!("About the collection *{name}*.")
+        }
     };
     out.push_str(&about);
     out.push_str("\n\n");

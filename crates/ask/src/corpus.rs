@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use seahorse_library::{DocId, PassageFilter};
+use seahorse_library::{CollectionId, DocId, PassageFilter};
 
 use crate::citations::{tidy, CitablePage, CitablePages, Citation};
 use crate::document::{
@@ -24,6 +24,8 @@ use crate::Asker;
 /// How to answer a corpus question.
 #[derive(Debug, Clone)]
 pub struct CorpusOptions {
+    /// Only documents of this collection (`None`: the whole library).
+    pub collection: Option<CollectionId>,
     /// Documents consulted at most.
     pub max_documents: usize,
     /// A document is consulted only if its score is at least this share of the best
@@ -38,6 +40,7 @@ pub struct CorpusOptions {
 impl Default for CorpusOptions {
     fn default() -> Self {
         Self {
+            collection: None,
             max_documents: 3,
             min_relative_score: 0.5,
             per_document: AskOptions {
@@ -115,20 +118,45 @@ pub struct CorpusAnswer {
 }
 
 impl Asker<'_> {
-    /// The documents best matching `question`, best first (at most `limit`).
+    /// The documents best matching `question`, best first (at most `limit`), among
+    /// `within` if given.
     ///
     /// # Errors
     ///
     /// [`Error::Library`].
-    pub fn rank_documents(&self, question: &str, limit: usize) -> Result<Vec<RankedDocument>> {
-        let passages = self
-            .library
-            .passages(question, &PassageFilter::default(), 400, 200)?;
+    pub fn rank_documents(
+        &self,
+        question: &str,
+        limit: usize,
+        within: Option<&[DocId]>,
+    ) -> Result<Vec<RankedDocument>> {
         // A document's score: its three best passages (one lucky passage is not enough,
         // a long book is not favoured for its length).
         let mut per_doc: BTreeMap<i64, Vec<f32>> = BTreeMap::new();
-        for p in passages {
-            per_doc.entry(p.doc.0).or_default().push(p.score);
+        match within {
+            // A small collection: each document's own best passages.
+            Some(docs) if docs.len() <= 64 => {
+                for &doc in docs {
+                    let filter = PassageFilter {
+                        doc: Some(doc),
+                        max_page_index: None,
+                    };
+                    for p in self.library.passages(question, &filter, 3, 200)? {
+                        per_doc.entry(p.doc.0).or_default().push(p.score);
+                    }
+                }
+            }
+            _ => {
+                let limit = if within.is_some() { 4000 } else { 400 };
+                let passages =
+                    self.library
+                        .passages(question, &PassageFilter::default(), limit, 200)?;
+                for p in passages {
+                    if within.is_none_or(|docs| docs.contains(&p.doc)) {
+                        per_doc.entry(p.doc.0).or_default().push(p.score);
+                    }
+                }
+            }
         }
         let mut ranked: Vec<(i64, f32)> = per_doc
             .into_iter()
@@ -170,7 +198,12 @@ impl Asker<'_> {
             return Err(Error::EmptyQuestion);
         }
         // Rank a few more than needed: some may have no state yet.
-        let mut ranked = self.rank_documents(question, options.max_documents.max(1) * 3)?;
+        let members = match options.collection {
+            Some(id) => Some(self.library.store().collection_documents(id)?),
+            None => None,
+        };
+        let mut ranked =
+            self.rank_documents(question, options.max_documents.max(1) * 3, members.as_deref())?;
         let best = ranked.first().map_or(0.0, |d| d.score);
         ranked.retain(|d| d.score >= best * options.min_relative_score);
         on_event(CorpusEvent::Ranked(&ranked));

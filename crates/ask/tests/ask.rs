@@ -321,7 +321,7 @@ fn asking_the_corpus_consults_the_documents_that_know() {
     let (library, docs) = ingest(dir.path(), &reader, &files);
     let asker = Asker::new(&library, &reader);
     let question = "What was the name of the lighthouse keeper of Saltmere?";
-    let ranked = asker.rank_documents(question, 3).unwrap();
+    let ranked = asker.rank_documents(question, 3, None).unwrap();
     assert_eq!(ranked[0].doc, docs[1].0, "{ranked:?}");
 
     let options = CorpusOptions {

@@ -21,6 +21,9 @@ pub struct AnswerArgs {
     /// Ask every document in the library (the best-matching ones are consulted).
     #[arg(long)]
     pub all: bool,
+    /// Ask the documents of this collection (see `seahorse collection`).
+    #[arg(long, conflicts_with = "all")]
+    pub collection: Option<String>,
     /// Answer from the memory alone: no passages placed in the window.
     #[arg(long)]
     pub no_passages: bool,
@@ -35,7 +38,7 @@ pub struct AnswerArgs {
     pub passage_tokens: Option<usize>,
     /// Answer as of this page (its printed label, else its number): the memory and the
     /// passages stop there (no spoilers).
-    #[arg(long, conflicts_with = "all")]
+    #[arg(long, conflicts_with_all = ["all", "collection"])]
     pub as_of_page: Option<String>,
     /// Documents consulted at most by `--all`.
     #[arg(long, default_value_t = 3)]
@@ -122,10 +125,18 @@ impl AskSetup {
 
     /// Starts a chat for `doc` (or the corpus with `all`).
     fn new_chat(&self, doc: Option<&str>, args: &AnswerArgs, title: &str) -> Result<ChatId> {
-        let scope = match (doc, args.all) {
-            (Some(_), true) => bail!("name a document or --all, not both"),
-            (None, false) => bail!("name a document (see `seahorse list`) or use --all"),
-            (None, true) => ChatScope::Corpus,
+        let corpus = args.all || args.collection.is_some();
+        let scope = match (doc, corpus) {
+            (Some(_), true) => bail!("name a document or --all/--collection, not both"),
+            (None, false) => {
+                bail!("name a document (see `seahorse list`), --collection NAME or --all")
+            }
+            (None, true) => ChatScope::Corpus {
+                collection: match &args.collection {
+                    Some(name) => Some(self.library.store().collection(name)?.id),
+                    None => None,
+                },
+            },
             (Some(query), false) => {
                 let doc = self.library.find_document(query)?.id;
                 let as_of_page = match &args.as_of_page {
@@ -333,7 +344,18 @@ pub fn list_chats(json: bool) -> Result<()> {
                     None => title,
                 }
             }
-            ChatScope::Corpus => "all documents".to_owned(),
+            ChatScope::Corpus { collection: None } => "all documents".to_owned(),
+            ChatScope::Corpus {
+                collection: Some(id),
+            } => {
+                let name = library
+                    .store()
+                    .collections()?
+                    .into_iter()
+                    .find(|c| c.id == id)
+                    .map_or_else(|| id.to_string(), |c| c.name);
+                format!("collection {name}")
+            }
         };
         out!("{:>4}  {}  [{}; {} messages]", c.id, c.title, about, c.message_count);
     }
@@ -363,6 +385,54 @@ pub fn remove_chat(id: i64, json: bool) -> Result<()> {
         out!("{}", serde_json::json!({ "removed": id }));
     } else {
         eprintln!("removed chat {id}");
+    }
+    Ok(())
+}
+
+/// `seahorse collection`: list (default).
+pub fn list_collections(json: bool) -> Result<()> {
+    let library = open_library(json)?;
+    let collections = library.store().collections()?;
+    if json {
+        out!("{}", serde_json::to_string(&collections)?);
+        return Ok(());
+    }
+    for c in collections {
+        out!("{}  ({} documents)", c.name, c.documents);
+    }
+    Ok(())
+}
+
+/// `seahorse collection add|remove NAME DOC…`.
+pub fn change_collection(name: &str, docs: &[String], add: bool, json: bool) -> Result<()> {
+    let library = open_library(json)?;
+    let ids = docs
+        .iter()
+        .map(|d| Ok(library.find_document(d)?.id))
+        .collect::<Result<Vec<_>>>()?;
+    let store = library.store();
+    if add {
+        store.add_to_collection(name, &ids)?;
+    } else {
+        store.remove_from_collection(name, &ids)?;
+    }
+    let info = store.collection(name)?;
+    if json {
+        out!("{}", serde_json::to_string(&info)?);
+    } else {
+        eprintln!("{}: {} documents", info.name, info.documents);
+    }
+    Ok(())
+}
+
+/// `seahorse collection delete NAME`.
+pub fn delete_collection(name: &str, json: bool) -> Result<()> {
+    let library = open_library(json)?;
+    library.store().delete_collection(name)?;
+    if json {
+        out!("{}", serde_json::json!({ "deleted": name }));
+    } else {
+        eprintln!("deleted collection {name} (its documents stay in the library)");
     }
     Ok(())
 }

@@ -15,7 +15,12 @@ use crate::home::{library_dir, open_library, Reading, ReadingArgs};
 pub const EXIT_CANCELLED: u8 = 130;
 
 /// `seahorse add`. Returns the exit code.
-pub fn add(paths: &[PathBuf], args: &ReadingArgs, json: bool) -> Result<u8> {
+pub fn add(
+    paths: &[PathBuf],
+    collection: Option<&str>,
+    args: &ReadingArgs,
+    json: bool,
+) -> Result<u8> {
     if paths.is_empty() {
         bail!("nothing to add: name files or directories");
     }
@@ -33,7 +38,19 @@ pub fn add(paths: &[PathBuf], args: &ReadingArgs, json: bool) -> Result<u8> {
     if !json {
         eprintln!("queued {} file(s)", jobs.len());
     }
-    run_queue(&library, args, json)
+    let code = run_queue(&library, args, json)?;
+    if let Some(name) = collection {
+        // Every document stored for these jobs (read or not: a cancelled one still joins).
+        let docs: Vec<_> = jobs
+            .iter()
+            .filter_map(|&j| library.store().job(j).ok().and_then(|j| j.doc))
+            .collect();
+        library.store().add_to_collection(name, &docs)?;
+        if !json {
+            eprintln!("added {} document(s) to the collection {name}", docs.len());
+        }
+    }
+    Ok(code)
 }
 
 /// `seahorse jobs resume`. Returns the exit code.

@@ -48,6 +48,9 @@ enum Command {
         /// Files or directories.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Also put the documents in this collection (created if needed).
+        #[arg(long)]
+        collection: Option<String>,
         #[command(flatten)]
         reading: ReadingArgs,
     },
@@ -90,7 +93,7 @@ enum Command {
         #[arg(required = true, num_args = 1..=2, value_names = ["DOCUMENT", "QUESTION"])]
         words: Vec<String>,
         /// Continue this chat (its document and settings) instead of starting one.
-        #[arg(long, conflicts_with = "all")]
+        #[arg(long, conflicts_with_all = ["all", "collection"])]
         chat: Option<i64>,
         #[command(flatten)]
         answer: ask_cmd::AnswerArgs,
@@ -101,10 +104,15 @@ enum Command {
         /// Id, sha256 prefix, or part of the title or file name.
         doc: Option<String>,
         /// Continue this chat.
-        #[arg(long, conflicts_with_all = ["doc", "all"])]
+        #[arg(long, conflicts_with_all = ["doc", "all", "collection"])]
         resume: Option<i64>,
         #[command(flatten)]
         answer: ask_cmd::AnswerArgs,
+    },
+    /// Named collections of documents: list (default), add, remove, delete.
+    Collection {
+        #[command(subcommand)]
+        command: Option<CollectionCommand>,
     },
     /// Stored chats: list (default), export as Markdown, remove.
     Chats {
@@ -129,6 +137,31 @@ enum JobsCommand {
     },
     /// Forget finished jobs (done, failed, cancelled).
     Clear,
+}
+
+#[derive(Subcommand)]
+enum CollectionCommand {
+    /// Add documents to a collection (created if needed).
+    Add {
+        /// The collection's name.
+        name: String,
+        /// Documents: ids, sha256 prefixes, or parts of titles or file names.
+        #[arg(required = true)]
+        docs: Vec<String>,
+    },
+    /// Take documents out of a collection.
+    Remove {
+        /// The collection's name.
+        name: String,
+        /// Documents.
+        #[arg(required = true)]
+        docs: Vec<String>,
+    },
+    /// Delete a collection (its documents stay in the library).
+    Delete {
+        /// The collection's name.
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -186,7 +219,11 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8> {
     let json = cli.json;
     match cli.command {
-        Command::Add { paths, reading } => return ingest_cmd::add(&paths, &reading, json),
+        Command::Add {
+            paths,
+            collection,
+            reading,
+        } => return ingest_cmd::add(&paths, collection.as_deref(), &reading, json),
         Command::Jobs {
             command: Some(JobsCommand::Resume { reading }),
         } => return ingest_cmd::resume(&reading, json),
@@ -205,7 +242,10 @@ fn run(cli: Cli) -> Result<u8> {
             words,
             chat,
             answer,
-        } => match (words.as_slice(), answer.all || chat.is_some()) {
+        } => match (
+            words.as_slice(),
+            answer.all || answer.collection.is_some() || chat.is_some(),
+        ) {
             // Only a question: the model itself answers, without the library.
             ([question], false) => {
                 let reading = home::Reading::resolve(&home::library_dir()?, &answer.reading)?;
@@ -224,6 +264,16 @@ fn run(cli: Cli) -> Result<u8> {
             resume,
             answer,
         } => ask_cmd::chat(doc.as_deref(), resume, &answer, json)?,
+        Command::Collection { command: None } => ask_cmd::list_collections(json)?,
+        Command::Collection {
+            command: Some(CollectionCommand::Add { name, docs }),
+        } => ask_cmd::change_collection(&name, &docs, true, json)?,
+        Command::Collection {
+            command: Some(CollectionCommand::Remove { name, docs }),
+        } => ask_cmd::change_collection(&name, &docs, false, json)?,
+        Command::Collection {
+            command: Some(CollectionCommand::Delete { name }),
+        } => ask_cmd::delete_collection(&name, json)?,
         Command::Chats { command: None } => ask_cmd::list_chats(json)?,
         Command::Chats {
             command: Some(ChatsCommand::Export { id }),

@@ -91,6 +91,9 @@ pub enum Error {
         /// How many documents match.
         count: usize,
     },
+    /// No collection with this name.
+    #[error("no collection named {0:?} (see `seahorse collection list`)")]
+    NoCollection(String),
     /// No chat with this id.
     #[error("no chat {0} (see `seahorse chats`)")]
     NoChat(ChatId),

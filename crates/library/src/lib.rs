@@ -49,13 +49,13 @@ mod store;
 
 pub use error::{Error, Result};
 pub use fingerprint::Fingerprint;
-pub use ids::{ChatId, DocId, JobId};
+pub use ids::{ChatId, CollectionId, DocId, JobId};
 pub use index::{Hit, Passage, PassageFilter};
 pub use ingest::{IngestEvent, ReadOptions, ReadProgress, Reader, RunSummary};
 pub use library::{IndexSync, Library, LibraryConfig, LibraryStorage, SearchHit};
 pub use memory::LoadedState;
 pub use scan::{collect_files, SUPPORTED_EXTENSIONS};
 pub use store::{
-    ChatInfo, ChatScope, DocumentInfo, MessageInfo, MessageRole, NewMessage, DocumentStorage, JobInfo, JobState, NewDocument, StateInfo, Store, StoreConfig,
+    ChatInfo, ChatScope, CollectionInfo, DocumentInfo, MessageInfo, MessageRole, NewMessage, DocumentStorage, JobInfo, JobState, NewDocument, StateInfo, Store, StoreConfig,
     StoredPage, SCHEMA_VERSION,
 };

@@ -120,6 +120,33 @@ fn ask_chat_chats() {
     assert_eq!(v["answer"]["scope"], "corpus");
     assert_eq!(v["answer"]["documents"].as_array().unwrap().len(), 1);
 
+    // A collection: `add --collection`, then asking only its documents.
+    let other = dir.path().join("gulls.md");
+    std::fs::write(&other, "# Gulls\n\nGulls nest on the cliffs of Dunmore.\n").unwrap();
+    let mut add = vec!["add", "--json", "--collection", "birds", other.to_str().unwrap()];
+    add.extend(reading());
+    let out = run(&home, &add);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let collections = json(&run(&home, &["collection", "--json"]));
+    assert_eq!(collections[0]["name"], "birds");
+    assert_eq!(collections[0]["documents"], 1);
+    let out = run(&home, &["ask", "--json", "--collection", "birds", question]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v = json(&out);
+    let consulted = v["answer"]["documents"].as_array().unwrap();
+    assert!(consulted.iter().all(|d| d["document"]["title"] == "Gulls"), "{v}");
+    let out = run(&home, &["collection", "add", "--json", "birds", "reef"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["documents"], 2);
+    let out = run(&home, &["ask", "--json", "--collection", "birds", question]);
+    let v = json(&out);
+    assert_eq!(v["answer"]["documents"][0]["document"]["title"], "Part 1", "{v}");
+    let out = run(&home, &["collection", "delete", "birds"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&home, &["ask", "--collection", "birds", question]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no collection named \"birds\""), "{}", stderr(&out));
+
     // Clear errors.
     let out = run(&home, &["ask", "nosuchbook", question]);
     assert_eq!(out.status.code(), Some(2));

@@ -8,7 +8,7 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::Store;
 use crate::error::{Error, Result};
-use crate::ids::{ChatId, DocId};
+use crate::ids::{ChatId, CollectionId, DocId};
 
 /// What a chat is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -21,8 +21,11 @@ pub enum ChatScope {
         /// The last page the reader has reached (0-based), if any.
         as_of_page: Option<u32>,
     },
-    /// Every document in the library.
-    Corpus,
+    /// Every document in the library, or in one collection.
+    Corpus {
+        /// The collection, if the chat is limited to one.
+        collection: Option<CollectionId>,
+    },
 }
 
 /// A stored chat.
@@ -46,7 +49,7 @@ impl ChatInfo {
     pub fn doc(&self) -> Option<DocId> {
         match self.scope {
             ChatScope::Document { doc, .. } => Some(doc),
-            ChatScope::Corpus => None,
+            ChatScope::Corpus { .. } => None,
         }
     }
 }
@@ -103,7 +106,7 @@ pub struct NewMessage<'a> {
 }
 
 const CHAT_COLUMNS: &str = "c.id, c.scope, c.doc_id, c.as_of_page, c.title, c.created_ms,
-    (SELECT count(*) FROM messages m WHERE m.chat_id = c.id)";
+    (SELECT count(*) FROM messages m WHERE m.chat_id = c.id), c.collection_id";
 
 fn chat_from_row(r: &Row<'_>) -> rusqlite::Result<ChatInfo> {
     let scope: String = r.get(1)?;
@@ -113,7 +116,9 @@ fn chat_from_row(r: &Row<'_>) -> rusqlite::Result<ChatInfo> {
             doc: DocId(doc),
             as_of_page: r.get::<_, Option<i64>>(3)?.map(|p| p as u32),
         },
-        _ => ChatScope::Corpus,
+        _ => ChatScope::Corpus {
+            collection: r.get::<_, Option<i64>>(7)?.map(CollectionId),
+        },
     };
     Ok(ChatInfo {
         id: ChatId(r.get(0)?),
@@ -152,17 +157,17 @@ impl Store {
         if let ChatScope::Document { doc, .. } = scope {
             self.document(doc)?;
         }
-        let (kind, doc, as_of) = match scope {
+        let (kind, doc, as_of, collection) = match scope {
             ChatScope::Document { doc, as_of_page } => {
-                ("document", Some(doc.0), as_of_page.map(i64::from))
+                ("document", Some(doc.0), as_of_page.map(i64::from), None)
             }
-            ChatScope::Corpus => ("corpus", None, None),
+            ChatScope::Corpus { collection } => ("corpus", None, None, collection.map(|c| c.0)),
         };
         self.write("start a chat", |tx| {
             tx.execute(
-                "INSERT INTO chats (scope, doc_id, as_of_page, title, created_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![kind, doc, as_of, title, now_ms],
+                "INSERT INTO chats (scope, doc_id, as_of_page, title, created_ms, collection_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![kind, doc, as_of, title, now_ms, collection],
             )?;
             Ok(ChatId(tx.last_insert_rowid()))
         })

@@ -3,6 +3,7 @@
 //! every multi-step write runs in one transaction.
 
 mod chats;
+mod collections;
 mod documents;
 mod jobs;
 mod schema;
@@ -17,6 +18,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use crate::error::{is_disk_full, Error, Result};
 
 pub use chats::{ChatInfo, ChatScope, MessageInfo, MessageRole, NewMessage};
+pub use collections::CollectionInfo;
 pub use documents::{DocumentInfo, NewDocument, StoredPage};
 pub use jobs::{JobInfo, JobState};
 pub use schema::SCHEMA_VERSION;

@@ -8,10 +8,10 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use crate::error::{is_disk_full, Error, Result};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3];
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3, V4];
 
 /// Version 1: documents, pages with the token → page map, the index generation, jobs and
 /// memory states.
@@ -140,6 +140,21 @@ ALTER TABLE chats_v3 RENAME TO chats;
 ALTER TABLE messages_v3 RENAME TO messages;
 CREATE INDEX chats_by_doc ON chats (doc_id);
 CREATE INDEX messages_by_chat ON messages (chat_id, id);
+"#;
+
+/// Version 4: named collections of documents, and corpus chats limited to one.
+const V4: &str = r#"
+CREATE TABLE collections (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE collection_documents (
+    collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+    doc_id        INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    PRIMARY KEY (collection_id, doc_id)
+) WITHOUT ROWID;
+CREATE INDEX collection_documents_by_doc ON collection_documents (doc_id);
+ALTER TABLE chats ADD COLUMN collection_id INTEGER REFERENCES collections(id) ON DELETE CASCADE;
 "#;
 
 /// The schema version of `conn` (0 for a new, empty database).

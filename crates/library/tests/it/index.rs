@@ -175,3 +175,49 @@ fn passages_for_a_question_are_filtered_by_document_and_page() {
     assert!(found[0].text.contains("green") && found[0].text.chars().count() <= 30, "{found:?}");
     assert!(lib.passages("?!", &Default::default(), 10, 100).unwrap().is_empty());
 }
+
+#[test]
+fn collections_group_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = open(dir.path());
+    let store = lib.store();
+    let a = store.store_document(&new_doc("c1"), &pages(&["one"])).unwrap();
+    let b = store.store_document(&new_doc("c2"), &pages(&["two"])).unwrap();
+    let id = store.add_to_collection("Austen", &[a, b]).unwrap();
+    // Adding again is idempotent, and the collection is found by name.
+    assert_eq!(store.add_to_collection("Austen", &[a]).unwrap(), id);
+    assert_eq!(store.collection("Austen").unwrap().documents, 2);
+    assert_eq!(store.collection_documents(id).unwrap(), vec![a, b]);
+    // A missing document changes nothing.
+    let missing = seahorse_library::DocId(99);
+    assert!(store.add_to_collection("Austen", &[missing]).is_err());
+    assert!(store.add_to_collection("Other", &[missing]).is_err());
+    assert!(matches!(
+        store.collection("Other"),
+        Err(seahorse_library::Error::NoCollection(_))
+    ));
+    // A corpus chat limited to the collection; removing a document removes it from the
+    // collection; deleting the collection deletes its chats, not its documents.
+    let chat = store
+        .create_chat(
+            seahorse_library::ChatScope::Corpus {
+                collection: Some(id),
+            },
+            "q",
+            0,
+        )
+        .unwrap();
+    assert_eq!(
+        store.chat(chat).unwrap().scope,
+        seahorse_library::ChatScope::Corpus {
+            collection: Some(id)
+        }
+    );
+    lib.remove(b).unwrap();
+    assert_eq!(store.collection_documents(id).unwrap(), vec![a]);
+    assert_eq!(store.remove_from_collection("Austen", &[a]).unwrap(), 1);
+    store.delete_collection("Austen").unwrap();
+    assert!(store.collections().unwrap().is_empty());
+    assert!(store.chat(chat).is_err());
+    assert_eq!(store.documents().unwrap().len(), 1);
+}

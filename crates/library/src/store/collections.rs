@@ -1,0 +1,135 @@
+//! Named collections of documents ("Austen", "work papers"), for asking a group of
+//! documents at once. A document may be in several; removing it removes it from all.
+
+use rusqlite::{params, OptionalExtension};
+
+use super::Store;
+use crate::error::{Error, Result};
+use crate::ids::{CollectionId, DocId};
+
+/// A collection and how many documents it holds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CollectionInfo {
+    /// Row id.
+    pub id: CollectionId,
+    /// Its name.
+    pub name: String,
+    /// Documents in it.
+    pub documents: u64,
+}
+
+const COLUMNS: &str = "c.id, c.name,
+    (SELECT count(*) FROM collection_documents d WHERE d.collection_id = c.id)";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CollectionInfo> {
+    Ok(CollectionInfo {
+        id: CollectionId(r.get(0)?),
+        name: r.get(1)?,
+        documents: r.get::<_, i64>(2)? as u64,
+    })
+}
+
+impl Store {
+    /// Every collection, by name.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`].
+    pub fn collections(&self) -> Result<Vec<CollectionInfo>> {
+        let sql = format!("SELECT {COLUMNS} FROM collections c ORDER BY c.name");
+        self.read("list collections", |tx| {
+            let mut stmt = tx.prepare(&sql)?;
+            let rows = stmt.query_map([], from_row)?;
+            rows.collect()
+        })
+    }
+
+    /// The collection named `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoCollection`], [`Error::Database`].
+    pub fn collection(&self, name: &str) -> Result<CollectionInfo> {
+        let sql = format!("SELECT {COLUMNS} FROM collections c WHERE c.name = ?1");
+        self.read("read a collection", |tx| {
+            tx.query_row(&sql, [name], from_row).optional()
+        })?
+        .ok_or_else(|| Error::NoCollection(name.to_owned()))
+    }
+
+    /// Adds documents to the collection `name`, creating it if needed (one transaction).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoDocument`] (then nothing changed), [`Error::Database`], [`Error::DiskFull`].
+    pub fn add_to_collection(&self, name: &str, docs: &[DocId]) -> Result<CollectionId> {
+        for &doc in docs {
+            self.document(doc)?;
+        }
+        self.write("add to a collection", |tx| {
+            tx.execute(
+                "INSERT INTO collections (name) VALUES (?1) ON CONFLICT (name) DO NOTHING",
+                [name],
+            )?;
+            let id: i64 =
+                tx.query_row("SELECT id FROM collections WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })?;
+            for doc in docs {
+                tx.execute(
+                    "INSERT OR IGNORE INTO collection_documents (collection_id, doc_id)
+                     VALUES (?1, ?2)",
+                    params![id, doc.0],
+                )?;
+            }
+            Ok(CollectionId(id))
+        })
+    }
+
+    /// Takes documents out of a collection. Returns how many were in it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoCollection`], [`Error::Database`].
+    pub fn remove_from_collection(&self, name: &str, docs: &[DocId]) -> Result<usize> {
+        let id = self.collection(name)?.id;
+        self.write("remove from a collection", |tx| {
+            let mut n = 0;
+            for doc in docs {
+                n += tx.execute(
+                    "DELETE FROM collection_documents WHERE collection_id = ?1 AND doc_id = ?2",
+                    params![id.0, doc.0],
+                )?;
+            }
+            Ok(n)
+        })
+    }
+
+    /// Deletes a collection (its documents stay in the library; its chats go).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoCollection`], [`Error::Database`].
+    pub fn delete_collection(&self, name: &str) -> Result<()> {
+        let id = self.collection(name)?.id;
+        self.write("delete a collection", |tx| {
+            tx.execute("DELETE FROM collections WHERE id = ?1", [id.0])?;
+            Ok(())
+        })
+    }
+
+    /// The documents of a collection, by id.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`].
+    pub fn collection_documents(&self, id: CollectionId) -> Result<Vec<DocId>> {
+        self.read("read a collection", |tx| {
+            let mut stmt = tx.prepare(
+                "SELECT doc_id FROM collection_documents WHERE collection_id = ?1 ORDER BY doc_id",
+            )?;
+            let rows = stmt.query_map([id.0], |r| Ok(DocId(r.get(0)?)))?;
+            rows.collect()
+        })
+    }
+}
