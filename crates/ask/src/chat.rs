@@ -179,14 +179,7 @@ pub fn export_markdown(store: &Store, chat: ChatId) -> Result<String> {
         ChatScope::Corpus { collection: None } => "About the whole library.".to_owned(),
         ChatScope::Corpus {
             collection: Some(id),
-        } => {
-            let name = store
-                .collections()?
-                .into_iter()
-                .find(|c| c.id == id)
-                .map_or_else(|| format!("collection {id}"), |c| c.name);
-            format!("About the collection *{name}*.")
-        }
+        } => format!("About the collection *{}*.", store.collection_name(id)?),
     };
     out.push_str(&about);
     out.push_str("\n\n");

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use seahorse_library::{CollectionId, DocId, PassageFilter};
 
-use crate::citations::{tidy, CitablePage, CitablePages, Citation};
+use crate::citations::{CitablePage, CitablePages, Citation};
 use crate::document::{
     answer_in_session, citable_page, ms, stop_name, Answer, AskEvent, AskOptions, Turn,
 };
@@ -299,19 +299,18 @@ impl Asker<'_> {
             n_threads: self.reader.options().n_threads,
             cancel: &options.per_document.cancel,
         };
-        let (generation, shown, mut filter, first_token_ms) =
-            answer_in_session(&mut session, &turn, started, |piece| {
-                on_event(CorpusEvent::Text(piece))
-            })?;
+        let spoken = answer_in_session(&mut session, &turn, started, |piece| {
+            on_event(CorpusEvent::Text(piece))
+        })?;
         let total_ms = ms(started.elapsed());
         Ok(CorpusAnswer {
-            text: tidy(shown.trim()),
-            citations: std::mem::take(&mut filter.citations),
-            dropped: std::mem::take(&mut filter.dropped),
+            text: spoken.text,
+            citations: spoken.citations,
+            dropped: spoken.dropped,
             documents,
-            first_token_ms: first_token_ms.unwrap_or(total_ms),
+            first_token_ms: spoken.first_token_ms.unwrap_or(total_ms),
             total_ms,
-            stop: stop_name(generation.stop).to_owned(),
+            stop: stop_name(spoken.generation.stop).to_owned(),
         })
     }
 }

@@ -254,15 +254,15 @@ impl Asker<'_> {
             n_threads: reader.options().n_threads,
             cancel: &options.cancel,
         };
-        let (generation, shown, mut filter, first_token_ms) =
-            answer_in_session(&mut session, &turn, started, |piece| {
-                on_event(AskEvent::Text(piece))
-            })?;
+        let spoken = answer_in_session(&mut session, &turn, started, |piece| {
+            on_event(AskEvent::Text(piece))
+        })?;
+        let generation = &spoken.generation;
         let total_ms = ms(started.elapsed());
         Ok(Answer {
-            text: tidy(shown.trim()),
-            citations: std::mem::take(&mut filter.citations),
-            dropped: std::mem::take(&mut filter.dropped),
+            text: spoken.text,
+            citations: spoken.citations,
+            dropped: spoken.dropped,
             sources: Sources {
                 doc: doc.0,
                 state_id: memory.as_ref().and_then(|m| m.state_id),
@@ -276,7 +276,7 @@ impl Asker<'_> {
                 restore_ms,
                 prompt_tokens: generation.prompt_tokens,
                 prefill_ms: ms(generation.prefill_time),
-                first_token_ms: first_token_ms.unwrap_or(total_ms),
+                first_token_ms: spoken.first_token_ms.unwrap_or(total_ms),
                 generated_tokens: generation.generated_tokens,
                 total_ms,
             },
@@ -463,19 +463,33 @@ pub struct Turn<'a> {
     pub cancel: &'a CancelToken,
 }
 
+/// What [`answer_in_session`] produced.
+#[derive(Debug)]
+pub struct Spoken {
+    /// The generation (stop reason, token counts, times).
+    pub generation: seahorse_engine::Generation,
+    /// The answer as shown (validated citations only, tidied).
+    pub text: String,
+    /// Its citations: validated ones the model wrote, then attributed ones.
+    pub citations: Vec<Citation>,
+    /// Citation spans the model made up (removed).
+    pub dropped: Vec<String>,
+    /// From `started` to the first piece shown.
+    pub first_token_ms: Option<f64>,
+}
+
 /// Evaluates `turn` after whatever `session` holds and streams the answer through a
-/// [`CitationFilter`]: returns the generation, the text shown, the filter (its citations
-/// and dropped spans) and the time from `started` to the first piece shown.
+/// [`CitationFilter`] and the attribution of uncited sentences.
 ///
 /// # Errors
 ///
 /// [`Error::Engine`].
-pub fn answer_in_session<'c>(
+pub fn answer_in_session(
     session: &mut seahorse_engine::Session<'_>,
-    turn: &Turn<'c>,
+    turn: &Turn<'_>,
     started: Instant,
     mut on_text: impl FnMut(&str),
-) -> Result<(seahorse_engine::Generation, String, CitationFilter<'c>, Option<f64>)> {
+) -> Result<Spoken> {
     let model = session.model();
     let text = prompt::render(model, turn.system, turn.history, turn.passages, turn.question)?;
     let tokens = model.tokenize(&text);
@@ -506,5 +520,11 @@ pub fn answer_in_session<'c>(
     rest.push_str(&attributor.finish());
     emit(rest, &mut shown);
     filter.citations.append(&mut attributor.citations);
-    Ok((generation, shown, filter, first_token_ms))
+    Ok(Spoken {
+        generation,
+        text: tidy(shown.trim()),
+        citations: filter.citations,
+        dropped: filter.dropped,
+        first_token_ms,
+    })
 }

@@ -29,7 +29,9 @@ mod error;
 mod excerpt;
 pub mod prompt;
 
-pub use document::{answer_in_session, Answer, AskEvent, AskOptions, Sources, Timings, Turn};
+pub use document::{
+    answer_in_session, Answer, AskEvent, AskOptions, Sources, Spoken, Timings, Turn,
+};
 pub use error::{Error, Result};
 pub use prompt::GivenPassage;
 

@@ -15,14 +15,8 @@ use seahorse_library::{
 
 fn model_path() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let spec = seahorse_models::DEFAULT_MODEL;
-        let dir = seahorse_models::cache_dir();
-        seahorse_models::locate(spec, &dir).unwrap_or_else(|| {
-            seahorse_models::fetch(spec, &dir, |_| {}).expect("fetch the default model")
-        })
-    })
-    .clone()
+    PATH.get_or_init(|| seahorse_models::default_model().expect("the default model"))
+        .clone()
 }
 
 fn memory(dir: &Path, window: u32) -> MemoryOptions {

@@ -61,10 +61,5 @@ fn main() -> Result<()> {
 
 /// The default model, fetched if needed.
 pub fn default_model() -> Result<PathBuf> {
-    let spec = seahorse_models::DEFAULT_MODEL;
-    let dir = seahorse_models::cache_dir();
-    Ok(match seahorse_models::locate(spec, &dir) {
-        Some(p) => p,
-        None => seahorse_models::fetch(spec, &dir, |_| {})?,
-    })
+    Ok(seahorse_models::default_model()?)
 }

@@ -347,15 +347,7 @@ pub fn list_chats(json: bool) -> Result<()> {
             ChatScope::Corpus { collection: None } => "all documents".to_owned(),
             ChatScope::Corpus {
                 collection: Some(id),
-            } => {
-                let name = library
-                    .store()
-                    .collections()?
-                    .into_iter()
-                    .find(|c| c.id == id)
-                    .map_or_else(|| id.to_string(), |c| c.name);
-                format!("collection {name}")
-            }
+            } => format!("collection {}", library.store().collection_name(id)?),
         };
         out!("{:>4}  {}  [{}; {} messages]", c.id, c.title, about, c.message_count);
     }

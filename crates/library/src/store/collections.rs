@@ -57,6 +57,19 @@ impl Store {
         .ok_or_else(|| Error::NoCollection(name.to_owned()))
     }
 
+    /// The name of collection `id` (`"collection ID"` if it is gone).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`].
+    pub fn collection_name(&self, id: CollectionId) -> Result<String> {
+        let name = self.read("read a collection", |tx| {
+            tx.query_row("SELECT name FROM collections WHERE id = ?1", [id.0], |r| r.get(0))
+                .optional()
+        })?;
+        Ok(name.unwrap_or_else(|| format!("collection {id}")))
+    }
+
     /// Adds documents to the collection `name`, creating it if needed (one transaction).
     ///
     /// # Errors

@@ -10,14 +10,8 @@ use seahorse_library::{Library, LibraryConfig, ReadOptions, Reader};
 /// The default model, fetched into the cache if needed.
 pub fn model_path() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let spec = seahorse_models::DEFAULT_MODEL;
-        let dir = seahorse_models::cache_dir();
-        seahorse_models::locate(spec, &dir).unwrap_or_else(|| {
-            seahorse_models::fetch(spec, &dir, |_| {}).expect("fetch the default model")
-        })
-    })
-    .clone()
+    PATH.get_or_init(|| seahorse_models::default_model().expect("the default model"))
+        .clone()
 }
 
 /// Sinks + window only: W = 64, S = 4.
