@@ -246,7 +246,7 @@ pub fn tidy(text: &str) -> String {
         if c == ' ' {
             match chars.peek() {
                 Some(' ') => continue,
-                Some(&n) if matches!(n, '.' | ',' | ';' | ':' | '!' | '?') => continue,
+                Some('.' | ',' | ';' | ':' | '!' | '?') => continue,
                 _ => {}
             }
         }

@@ -191,11 +191,10 @@ fn answer_turn(
                     eprintln!("  [{}] {} (score {:.1})", d.number, d.title, d.score);
                 }
             }
-            ChatEvent::Corpus(CorpusEvent::Document { document, event }) => {
-                if let AskEvent::Restored { .. } = event {
-                    eprintln!("consulting [{}] {}…", document.number, document.title);
-                }
-            }
+            ChatEvent::Corpus(CorpusEvent::Document {
+                document,
+                event: AskEvent::Restored { .. },
+            }) => eprintln!("consulting [{}] {}…", document.number, document.title),
             ChatEvent::Corpus(CorpusEvent::Skipped { document, reason }) => {
                 eprintln!("skipped {}: {reason}", document.title);
             }

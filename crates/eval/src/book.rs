@@ -64,7 +64,7 @@ pub fn build(model: &Model, novel: &str, tokens: usize, needles: usize, seed: u6
         let at = paragraph_break(&base, (base.len() as f64 * depth) as usize);
         spots.push((at, i, depth));
     }
-    spots.sort_by(|a, b| b.0.cmp(&a.0));
+    spots.sort_by_key(|s| std::cmp::Reverse(s.0));
     for &(at, i, _) in &spots {
         let (colour, code) = &facts[i];
         text.insert_str(at, &format!("\n\n{}\n\n", needle(colour, code)));

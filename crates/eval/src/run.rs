@@ -84,6 +84,7 @@ fn load(path: &Path, memory: Option<MemoryOptions>) -> Result<Model> {
 }
 
 /// Scores an answer against a question and the pages of the document.
+#[allow(clippy::too_many_arguments)]
 fn scored(
     mode: &str,
     q: &Question,
@@ -153,7 +154,7 @@ pub fn run(model_path: &Path, novel: &str, settings: &Settings, work: &Path) -> 
     report.book_tokens = library.store().document(doc)?.token_count.unwrap_or(0) as usize;
     let total = report.book_tokens as f64;
     let beyond = |q: &Question| {
-        q.depth.map_or(true, |d| d * total < total - settings.window as f64)
+        q.depth.is_none_or(|d| d * total < total - settings.window as f64)
     };
     let reader = Reader::new(&window_model, &window_memory, ReadOptions::default())?;
     let asker = Asker::new(&library, &reader);
