@@ -92,7 +92,7 @@ def bench_length(base, acfg, params, n, stages, args, rng):
         if 1 in stages:
             step1 = partial(s1, params, w, cache, args.sinks, win)
             r["stage1_compile_s"], r["stage1_step_s"] = timed(step1, args.repeat, f"stage 1 {n} W={win}")
-        if 2 in stages:
+        if 2 in stages and win + args.sinks < n:
             idx, wt = tr.kl_rows_for(args.kl_positions, n, win + args.sinks, rng)
             step2 = partial(s2, params, w, tokens, t_h, jnp.asarray(idx), jnp.asarray(wt), args.sinks, win)
             r["stage2_compile_s"], r["stage2_step_s"] = timed(step2, args.repeat, f"stage 2 {n} W={win}")

@@ -80,20 +80,36 @@ def _chunks(a, chunk):
 
 
 def unit_lower_inverse(a, size):
-    """``(I + A)⁻¹`` for strictly lower-triangular ``A [..., size, size]``.
+    """``(I + A)⁻¹`` for strictly lower-triangular ``A [..., size, size]``, by doubling blocks.
 
-    A is nilpotent, so ``(I + A)⁻¹ = Σ_{k<size} (−A)^k = Π_j (I + (−A)^{2^j})``: ⌈log₂ size⌉
-    products of batched matmuls. (XLA's CPU ``triangular_solve`` takes ~10 ms per 64×64 matrix
-    here, about 100× slower than these matmuls.)
+    With ``L = I + A`` split as ``[[L11, 0], [L21, L22]]``, ``L⁻¹ = [[L11⁻¹, 0], [−L22⁻¹ L21 L11⁻¹,
+    L22⁻¹]]``. Starting from the 1×1 diagonal blocks (ones), each level inverts all diagonal blocks
+    of twice the size with two batched matmuls, so every intermediate is a block of the true
+    inverse: no cancellation. (A power series ``Σ(−A)^k`` overflows and cancels in float32 on real
+    keys, which are strongly correlated; XLA's CPU ``triangular_solve`` takes ~10 ms per 64×64
+    matrix here, about 100× slower than these matmuls.)
     """
-    m = -a
-    out = jnp.eye(size, dtype=a.dtype) + m
-    power, reach = m, 2
-    while reach < size:
-        power = power @ power
-        out = out + out @ power
-        reach *= 2
-    return out
+    n = 1
+    while n < size:
+        n *= 2
+    if n != size:  # pad to a power of two with an identity block (exact: no coupling)
+        pad = [(0, 0)] * (a.ndim - 2) + [(0, n - size), (0, n - size)]
+        return unit_lower_inverse(jnp.pad(a, pad), n)[..., :size, :size]
+    lead = a.shape[:-2]
+    blocks = jnp.ones(lead + (n, 1, 1), a.dtype)  # inverses of the diagonal blocks of size b
+    b = 1
+    while b < n:
+        m = n // (2 * b)
+        lr = a.reshape(lead + (m, 2, b, m, 2, b))[..., :, 1, :, :, 0, :]  # [.., m, b, m, b]
+        l21 = jnp.moveaxis(jnp.diagonal(lr, axis1=-4, axis2=-2), -1, -3)  # [.., m, b, b]
+        pairs = blocks.reshape(lead + (m, 2, b, b))
+        inv11, inv22 = pairs[..., 0, :, :], pairs[..., 1, :, :]
+        c = -(inv22 @ l21 @ inv11)
+        top = jnp.concatenate([inv11, jnp.zeros_like(inv11)], axis=-1)
+        bottom = jnp.concatenate([c, inv22], axis=-1)
+        blocks = jnp.concatenate([top, bottom], axis=-2)  # [.., m, 2b, 2b]
+        b *= 2
+    return blocks[..., 0, :, :]
 
 
 def delta_rule_chunked(k, v, q, beta, g, scale, chunk):

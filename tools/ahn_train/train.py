@@ -326,6 +326,18 @@ def export_block(cfg: Config, base: fm.Base, params, path=None):
 # The training loop
 
 
+_COMPILED = {}
+
+
+def _compiled(base):
+    """Jitted functions per ``Base`` object, shared by trainers of the same frozen model (the
+    weights are arguments, so only the shapes and settings in the keys matter)."""
+    entry = _COMPILED.get(id(base))
+    if entry is None or entry[0] is not base:
+        entry = _COMPILED[id(base)] = (base, {})
+    return entry[1]
+
+
 class Trainer:
     def __init__(self, cfg: Config, base: fm.Base | None = None, streams=None, synthetic=None, log=print):
         self.cfg = cfg
@@ -338,7 +350,7 @@ class Trainer:
         self.sampler = Sampler(streams, synthetic or {}, cfg.seq_len, cfg.synthetic_fraction, cfg.seed)
         self.acfg = self.base.ahn_config(cfg.variant)
         self.update = make_update(cfg)
-        self._jit = {}
+        self._jit = _compiled(self.base)
 
     def _log_row(self, row):
         with open(self.out / "log.jsonl", "a") as f:
@@ -368,9 +380,10 @@ class Trainer:
 
     def teacher_hidden(self, tokens):
         if "teacher_h" not in self._jit:
-            n = self.cfg.seq_len
             cfg = self.base.cfg
-            self._jit["teacher_h"] = jax.jit(lambda w, t: fm.hidden(cfg, w, None, None, t, 0, n, remat=False))
+            self._jit["teacher_h"] = jax.jit(
+                lambda w, t: fm.hidden(cfg, w, None, None, t, 0, t.shape[0], remat=False)
+            )
         return self._jit["teacher_h"](self.base.weights, jnp.asarray(tokens))
 
     def run_stage(self, stage, init, stop_at=None):
@@ -383,7 +396,10 @@ class Trainer:
             loss_fn = stage1_loss_fn(self.base, self.acfg, sc.loss, self.cfg.scan_chunk)
         else:
             loss_fn = stage2_loss_fn(self.base, self.acfg, self.cfg.scan_chunk)
-        grad_fn = jax.jit(jax.value_and_grad(loss_fn, has_aux=stage == 1))
+        key = ("grad", stage, sc.loss if stage == 1 else "kl", self.cfg.variant, self.cfg.scan_chunk)
+        if key not in self._jit:
+            self._jit[key] = jax.jit(jax.value_and_grad(loss_fn, has_aux=stage == 1))
+        grad_fn = self._jit[key]
         started = time.time()
         wall0 = meta["wall_s"]
         cache, cache_seq = None, None

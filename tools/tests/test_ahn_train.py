@@ -2,6 +2,7 @@
 gradients, resumption, block output."""
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -24,6 +25,7 @@ TOL_F32 = 2e-4
 N_VOCAB = 61
 
 
+@functools.cache
 def tiny_base(seed=0, n_layer=2, sharp=3.0):
     """A tiny float32 base model; ``sharp`` scales q/k so attention is peaked (visible KL gaps)."""
     lc = LayerConfig(n_embd=32, n_head=4, n_head_kv=2, head_dim=8, n_ff=48, n_sink=0, n_window=1)
@@ -286,3 +288,36 @@ def test_unit_lower_inverse(check, size):
         expected / np.max(np.abs(expected)),
         1e-12,
     )
+
+
+def test_unit_lower_inverse_float32_correlated_keys(check):
+    """Nearly equal keys with β = 1 (A = ones below the diagonal): the inverse is bidiagonal (1, −1).
+    A power series of A overflows and cancels here in float32 (NaN on the real model)."""
+    a = np.tril(np.ones((2, 64, 64), np.float32), -1)
+    expected = np.broadcast_to(np.eye(64) - np.eye(64, k=-1), a.shape)
+    check("inverse ones float32", fm.unit_lower_inverse(jnp.asarray(a), 64), expected, 1e-6)
+
+
+def test_chunked_delta_rule_float32_on_correlated_keys(check):
+    """float32 chunked delta rule = float64 sequential scan when all keys point the same way."""
+    rng = np.random.default_rng(4)
+    n, h, d = 200, 2, 16
+    base_key = rng.normal(size=(1, h, d))
+    k = base_key + 0.01 * rng.normal(size=(n, h, d))
+    k = k / np.linalg.norm(k, axis=-1, keepdims=True)
+    v, q = rng.normal(size=(n, h, d)), rng.normal(size=(n, h, d))
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    beta, g = np.full((n, h), 0.9), np.full((n, h), -0.01)
+    state, expected = np.zeros((h, d, d)), []
+    for t in range(n):
+        state = np.exp(g[t])[:, None, None] * state
+        state = (
+            state
+            + k[t][:, :, None]
+            * (beta[t][:, None] * (v[t] - np.einsum("hkv,hk->hv", state, k[t])))[:, None, :]
+        )
+        expected.append(np.einsum("hkv,hk->hv", state, q[t]) * d**-0.5)
+    f32 = lambda x: jnp.asarray(x, jnp.float32)  # noqa: E731
+    got = fm.delta_rule_chunked(f32(k), f32(v), f32(q), f32(beta), f32(g), d**-0.5, 64)
+    assert np.isfinite(np.asarray(got)).all()
+    check("chunked f32 vs scan f64", got, np.stack(expected), 1e-4)
