@@ -63,7 +63,9 @@ pub fn render(out: &Path) -> Result<()> {
     md.push_str("answer is spread over the whole book (every colour); the score is the share of colours named.\n");
     md.push_str("*Citation precision*: cited pages that contain the answer, over all cited pages (citations are\n");
     md.push_str("validated against the pages given to the model first; invented ones are removed and counted as\n");
-    md.push_str("dropped). Times are medians per question on the machine named, with one process running.\n\n");
+    md.push_str("dropped). Times are medians per question on the machine named; other jobs may have shared its\n");
+    md.push_str("cores during a run, so compare times within a table (its modes ran one after another), not\n");
+    md.push_str("across tables; the benchmark suite `ask` (`benchmarks.md`) measures speed on an idle machine.\n\n");
     for r in &reports {
         let s = &r.settings;
         let _ = writeln!(

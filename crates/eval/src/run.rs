@@ -190,7 +190,8 @@ pub fn run(model_path: &Path, novel: &str, settings: &Settings, work: &Path) -> 
     }
 
     // Full attention: read once, then every question from a restored copy.
-    if report.book_tokens + 2048 <= settings.full_attention_max {
+    // The question (about 100 tokens) and the answer (96 at most) must fit too.
+    if report.book_tokens + 512 <= settings.full_attention_max {
         full_attention(model_path, &library, doc, &window_model, &book, &page_texts, &mut report)?;
     } else {
         report.skipped.push((
