@@ -37,11 +37,11 @@ pub struct Attributor {
 
 impl Attributor {
     /// An attributor over the text the model was given for each page.
-    pub fn new(sources: Vec<(CitablePage, String)>) -> Self {
+    pub fn new(sources: &[(CitablePage, String)]) -> Self {
         Self {
             sources: sources
-                .into_iter()
-                .map(|(page, text)| (page, content_words(&text).into_iter().collect()))
+                .iter()
+                .map(|(page, text)| (page.clone(), content_words(text).into_iter().collect()))
                 .collect(),
             sentence: String::new(),
             at_terminator: false,
@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn cites_the_page_an_uncited_sentence_comes_from() {
-        let mut a = Attributor::new(vec![
+        let mut a = Attributor::new(&[
             (page("3"), "The seahorse hid the brass lantern key under the third coral arch.".into()),
             (page("9"), "Gulls nest on the cliffs of Dunmore.".into()),
         ]);
@@ -190,7 +190,7 @@ mod tests {
         assert_eq!(a.citations.len(), 2);
         assert!(a.citations[0].attributed);
         // Decimal points do not end sentences.
-        let mut a = Attributor::new(vec![(page("2"), "The pearl weighs 3.5 grams on the scale.".into())]);
+        let mut a = Attributor::new(&[(page("2"), "The pearl weighs 3.5 grams on the scale.".into())]);
         let mut out = a.push("The pearl weighs 3.5 grams");
         out.push_str(&a.finish());
         assert_eq!(out, "The pearl weighs 3.5 grams [p. 2]");

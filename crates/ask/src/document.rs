@@ -389,9 +389,8 @@ impl Asker<'_> {
         let from = state.as_ref().map_or(0, |s| s.position);
         let mut caught_up = 0;
         if end > from {
-            let tokens = self.library.document_tokens(reader.model(), doc)?;
-            let gap = &tokens[from as usize..(end as usize).min(tokens.len())];
-            session.evaluate(0, gap, Logits::None, &options.cancel, |p| {
+            let gap = self.library.document_tokens(reader.model(), doc, from..end)?;
+            session.evaluate(0, &gap, Logits::None, &options.cancel, |p| {
                 on_event(AskEvent::CatchingUp {
                     done: p.done,
                     total: p.total,
@@ -500,7 +499,7 @@ pub fn answer_in_session(
         ..GenerateOptions::default()
     };
     let mut filter = CitationFilter::new(turn.citable);
-    let mut attributor = Attributor::new(turn.sources.to_vec());
+    let mut attributor = Attributor::new(turn.sources);
     let mut shown = String::new();
     let mut first_token_ms = None;
     let mut emit = |out: String, shown: &mut String| {

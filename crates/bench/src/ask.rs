@@ -138,7 +138,7 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
     let work = std::env::temp_dir().join("seahorse-bench-ask");
     let mut report = AskReport {
         model: model_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-        cpu: crate::report::cpu_name(),
+        cpu: seahorse_engine::cpu_name(),
         threads: args.threads,
         window: args.window,
         sinks: args.sinks,
@@ -179,7 +179,7 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
         let with_passages = times(&ask(true)?);
         let full_reread_ms = if (tokens as usize) + 1024 <= args.full_max {
             let full = Model::load(&model_path, &ModelOptions::default())?;
-            let book_tokens = library.document_tokens(&model, doc)?;
+            let book_tokens = library.document_tokens(&model, doc, 0..u64::MAX)?;
             let options = SessionOptions {
                 n_ctx: (book_tokens.len() + 1024).next_multiple_of(256) as u32,
                 n_threads: Some(args.threads),

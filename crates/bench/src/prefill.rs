@@ -71,7 +71,7 @@ pub fn run(args: &PrefillArgs, out: &std::path::Path) -> Result<()> {
         prompt_tokens: args.prompt_tokens,
         decode_tokens: args.decode_tokens,
         repetitions: args.repetitions,
-        cpu: crate::report::cpu_name(),
+        cpu: seahorse_engine::cpu_name(),
         patch_rev: info.patch_rev,
         cpu_features: info.cpu_features.iter().map(|s| s.to_string()).collect(),
         seahorse,

@@ -30,14 +30,6 @@ pub struct PrefillReport {
     pub stock: Option<Measurement>,
 }
 
-/// The CPU model name from /proc/cpuinfo, where there is one.
-pub fn cpu_name() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.to_owned()))
-        .and_then(|l| l.split_once(':').map(|(_, v)| v.trim().to_owned()))
-        .unwrap_or_else(|| "unknown".into())
-}
 
 impl PrefillReport {
     pub fn write(&self, out: &Path) -> Result<()> {

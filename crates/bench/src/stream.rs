@@ -136,7 +136,7 @@ pub fn run(args: &StreamArgs, out: &Path) -> Result<()> {
         window: args.window,
         sinks: args.sinks,
         threads: args.threads,
-        cpu: crate::report::cpu_name(),
+        cpu: seahorse_engine::cpu_name(),
         modes,
     };
     let dir = out.join("bench");

@@ -6,6 +6,16 @@ pub fn required_cpu_features() -> Vec<&'static str> {
     env!("SEAHORSE_GGML_CPU_FEATURES").split(',').filter(|f| !f.is_empty()).collect()
 }
 
+/// The CPU's model name (from /proc/cpuinfo), for benchmark and evaluation reports;
+/// "unknown" where there is none.
+pub fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(str::to_owned))
+        .and_then(|l| l.split_once(':').map(|(_, v)| v.trim().to_owned()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// Required features this CPU does not have; empty when the build can run here.
 pub fn missing_cpu_features() -> Vec<&'static str> {
     required_cpu_features().into_iter().filter(|f| !has_feature(f)).collect()

@@ -136,7 +136,7 @@ pub fn run(model_path: &Path, novel: &str, settings: &Settings, work: &Path) -> 
     let mut report = LengthReport {
         settings: settings.clone(),
         model: model_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-        cpu: cpu_name(),
+        cpu: seahorse_engine::cpu_name(),
         book_tokens: 0,
         pages: 0,
         reading_seconds: Vec::new(),
@@ -243,7 +243,7 @@ fn full_attention(
     report: &mut LengthReport,
 ) -> Result<()> {
     let model = load(model_path, None)?;
-    let tokens = library.document_tokens(tokenizer, doc)?;
+    let tokens = library.document_tokens(tokenizer, doc, 0..u64::MAX)?;
     let options = SessionOptions {
         n_ctx: (tokens.len() + 1024).next_multiple_of(256) as u32,
         ..SessionOptions::default()
@@ -317,10 +317,3 @@ fn one_line(text: &str) -> String {
     t
 }
 
-fn cpu_name() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(str::to_owned))
-        .and_then(|l| l.split_once(':').map(|(_, v)| v.trim().to_owned()))
-        .unwrap_or_else(|| "unknown".into())
-}

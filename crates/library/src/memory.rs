@@ -57,18 +57,39 @@ pub(crate) fn load_raw(store: &Store, doc: DocId, id: i64) -> Result<Vec<u8>> {
 }
 
 impl Library {
-    /// The token stream the memory pass reads for `doc` with `model` (page markers
-    /// included): what a full-attention baseline must read to see the same document.
+    /// Tokens `range` (clamped to the document) of the stream the memory pass reads for
+    /// `doc` with `model`, page markers included: what a full-attention baseline reads to
+    /// see the same document (`0..u64::MAX`), or the stretch an "as of page N" memory
+    /// still has to read. The stream is the pages tokenized one by one, so only the pages
+    /// the range overlaps are tokenized.
     ///
     /// # Errors
     ///
     /// [`Error::NoDocument`], [`Error::Database`].
-    pub fn document_tokens(&self, model: &seahorse_engine::Model, doc: DocId) -> Result<Vec<i32>> {
+    pub fn document_tokens(
+        &self,
+        model: &seahorse_engine::Model,
+        doc: DocId,
+        range: std::ops::Range<u64>,
+    ) -> Result<Vec<i32>> {
         let pages = self.store().pages(doc)?;
         if pages.is_empty() {
             self.store().document(doc)?;
         }
-        Ok(crate::ingest::tokens::tokenize(model, &pages).tokens)
+        // Pages whose token ranges are not known yet (an unread document) are all read.
+        let first = pages
+            .iter()
+            .position(|p| p.token_end.is_some_and(|e| e > range.start))
+            .unwrap_or(0);
+        let offset = pages.get(first).and_then(|p| p.token_start).unwrap_or(0);
+        let count = pages[first..]
+            .iter()
+            .take_while(|p| p.token_start.is_none_or(|s| s < range.end))
+            .count();
+        let tokens = crate::ingest::tokens::tokenize(model, &pages[first..first + count]).tokens;
+        let start = (range.start.saturating_sub(offset) as usize).min(tokens.len());
+        let end = (range.end.saturating_sub(offset) as usize).clamp(start, tokens.len());
+        Ok(tokens[start..end].to_vec())
     }
 
     /// The memory state of `doc` built with `fingerprint`: with `page_index` `Some(n)`, the

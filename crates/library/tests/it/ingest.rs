@@ -34,6 +34,14 @@ fn a_document_is_extracted_indexed_and_read_into_memory() {
         (4, "markdown", 1_000)
     );
     let total = doc.token_count.unwrap();
+    // The token stream, whole or in stretches (only the pages a stretch overlaps are
+    // tokenized): every stretch equals the same slice of the whole.
+    let full = lib.document_tokens(&model, doc.id, 0..u64::MAX).unwrap();
+    assert_eq!(full.len() as u64, total);
+    for (a, b) in [(0, 10), (total / 3, 2 * total / 3), (total - 5, u64::MAX), (total, total + 9)] {
+        let part = lib.document_tokens(&model, doc.id, a..b).unwrap();
+        assert_eq!(part, full[a as usize..(b.min(total)) as usize], "{a}..{b}");
+    }
     assert_eq!(
         (job.tokens_done, job.tokens_total, job.pages_done),
         (total, total, 4)
