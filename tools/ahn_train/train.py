@@ -109,10 +109,11 @@ class Config:
         with open(path, "rb") as f:
             return cls.from_dict(tomllib.load(f), path.parent)
 
-    def digest(self):
-        """Hash of the settings a checkpoint depends on (not the stop limits or the step counts)."""
+    def digest(self, stage):
+        """Hash of the settings a stage's checkpoint depends on: the shared ones, and those of this
+        stage and the stages before it (not the stop limits, not a later stage's settings)."""
         keep = {k: v for k, v in self.__dict__.items() if k not in ("stage1", "stage2", "eval")}
-        for s in ("stage1", "stage2"):
+        for s in ("stage1", "stage2")[:stage]:
             st = dict(getattr(self, s).__dict__)
             st.pop("max_minutes")
             keep[s] = st
@@ -364,13 +365,13 @@ class Trainer:
         path = self.ckpt_path(stage)
         if path.exists():
             params, m, v, meta = load_checkpoint(path)
-            if meta["config"] != self.cfg.digest():
+            if meta["config"] != self.cfg.digest(stage):
                 raise ValueError(f"{path} was written with other settings; use another out_dir")
             self.log(f"stage {stage}: resuming at step {meta['step']} from {path.name}")
             return params, m, v, meta
         zeros = {n: jnp.zeros_like(a) for n, a in init.items()}
         meta = {"stage": stage, "step": 0, "cursor": 0, "wall_s": 0.0, "done": False}
-        meta.update({"config": self.cfg.digest(), "rng": {"seed": self.cfg.seed, "scheme": "per-step"}})
+        meta.update({"config": self.cfg.digest(stage), "rng": {"seed": self.cfg.seed, "scheme": "per-step"}})
         return dict(init), zeros, dict(zeros), meta
 
     def teacher_cache(self, tokens):

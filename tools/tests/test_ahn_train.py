@@ -191,6 +191,17 @@ def test_checkpoint_of_other_settings_is_refused(tmp_path):
         t.run()
 
 
+def test_stage1_checkpoint_survives_a_change_of_stage2_settings(tmp_path):
+    _, done = _fixed_trainer(tmp_path, 3, 4).run(stop_at=(1, 2))
+    assert not done
+    # A shorter stage 2 does not touch what stage 1 computed: its checkpoint resumes...
+    _, done = _fixed_trainer(tmp_path, 3, 2).run()
+    assert done
+    # ...but a stage-2 checkpoint is tied to the stage-2 settings it ran with.
+    with pytest.raises(ValueError, match="other settings"):
+        _fixed_trainer(tmp_path, 3, 3).run()
+
+
 def test_written_block_loads_in_the_reference_and_matches(tmp_path, check):
     trainer = _fixed_trainer(tmp_path, 3, 3)
     params, done = trainer.run()

@@ -37,3 +37,12 @@ pub use error::{EngineError, Result};
 pub use generate::{ChatMessage, Event, GenerateOptions, Generation, Role, StopReason};
 pub use model::{MemoryOptions, Model, ModelInfo, ModelOptions};
 pub use session::{CacheType, Logits, Progress, Session, SessionOptions};
+
+/// Version of what a saved sequence state means: bumped whenever the patched llama.cpp
+/// computes or lays out the memory differently, so states saved by an older engine are
+/// treated as stale and read again instead of being restored.
+///
+/// - 1: first AHN memory (session 1).
+/// - 2: the attention sinks survive window-cell reuse (version 1 purged them as soon as the
+///   cache wrapped around, so states of documents longer than the cache were wrong).
+pub const MEMORY_VERSION: u32 = 2;

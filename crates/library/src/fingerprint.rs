@@ -35,6 +35,10 @@ pub struct Fingerprint {
     pub chunk_tokens: u32,
     /// Precision of the attention cache ("f16" or "f32").
     pub cache: String,
+    /// `seahorse_engine::MEMORY_VERSION` of the engine that built the state (0 in keys
+    /// written before the field existed).
+    #[serde(default)]
+    pub memory_version: u32,
 }
 
 impl Fingerprint {
@@ -148,11 +152,18 @@ mod tests {
             reading_version: 1,
             chunk_tokens: 128,
             cache: "f16".into(),
+            memory_version: 2,
         };
         assert_eq!(Fingerprint::from_key(&fp.key()), Some(fp.clone()));
         let mut other = fp.clone();
         other.window = 65;
         assert_ne!(other.key(), fp.key());
         assert!(fp.describe().contains("W=64 S=4"), "{}", fp.describe());
+        // A key from before the engine's memory version was recorded is stale.
+        let old = fp.key().replace(",\"memory_version\":2", "");
+        assert_ne!(old, fp.key());
+        let parsed = Fingerprint::from_key(&old).unwrap();
+        assert_eq!(parsed.memory_version, 0);
+        assert_ne!(parsed, fp);
     }
 }

@@ -122,6 +122,7 @@ impl<'m> Reader<'m> {
                 CacheType::F32 => "f32",
             }
             .to_owned(),
+            memory_version: seahorse_engine::MEMORY_VERSION,
         };
         let key = fingerprint.key();
         Ok(Reader {
