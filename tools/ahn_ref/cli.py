@@ -172,11 +172,18 @@ def main_top(argv):
 
 
 def main(argv=None):
-    """Dispatch: ``logits ...`` or the original ``MODEL.gguf --tokens ...`` form."""
+    """Dispatch: ``logits ...``, ``dequantize SRC DST`` or the original ``MODEL.gguf --tokens ...`` form."""
     argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if argv[:1] == ["logits"]:
         return main_logits(argv[1:])
+    if argv[:1] == ["dequantize"]:
+        ap = argparse.ArgumentParser(prog="python -m ahn_ref.cli dequantize", description=gguf_io.dequantize.__doc__.split("\n\n")[0])
+        ap.add_argument("src", help="GGUF to expand")
+        ap.add_argument("dst", help="F32 GGUF to write")
+        args = ap.parse_args(argv[1:])
+        gguf_io.dequantize(args.src, args.dst)
+        return 0
     return main_top(argv)
 
 

@@ -554,3 +554,30 @@ def write(path, cfg: ModelConfig, glob, layers, block=None, tokenizer_from=None,
     writer.close()
     if ahn is not None and block is not None:
         write_block(block, ahn, layers, window, sinks)
+
+
+def dequantize(src, dst):
+    """Write GGUF ``src`` as ``dst`` with every tensor in F32 and every metadata key copied
+    (``general.file_type`` becomes ALL_F32). Quantized weights are expanded exactly as the
+    reference reads them, so an engine run on ``dst`` with F32 cache computes what the reference
+    computes on ``src`` (up to float32 arithmetic), which a quantized run cannot (llama.cpp
+    quantizes activations for quantized weights)."""
+    f = GgufFile(src)
+    arch = f.require(gguf.Keys.General.ARCHITECTURE)
+    writer = _new_writer(dst, arch)
+    for key, fld in f.fields.items():
+        if key in (gguf.Keys.General.ARCHITECTURE, gguf.Keys.General.ALIGNMENT, gguf.Keys.General.FILE_TYPE):
+            continue
+        value = fld.value.tolist() if isinstance(fld.value, np.ndarray) else fld.value
+        writer.add_key_value(key, value, fld.vtype, sub_type=fld.sub_type)
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    names = list(f.tensors)
+    for name in names:
+        t = f.tensors[name]
+        writer.add_tensor_info(name, t.shape, np.dtype(np.float32), 4 * int(np.prod(t.shape)))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_ti_data_to_file()
+    for name in names:
+        writer.write_tensor_data(np.ascontiguousarray(f.tensors[name].to_numpy()))
+    writer.close()

@@ -332,3 +332,45 @@ def test_chunked_delta_rule_float32_on_correlated_keys(check):
     got = fm.delta_rule_chunked(f32(k), f32(v), f32(q), f32(beta), f32(g), d**-0.5, 64)
     assert np.isfinite(np.asarray(got)).all()
     check("chunked f32 vs scan f64", got, np.stack(expected), 1e-4)
+
+
+def test_publish_writes_block_checksum_and_manifest(tmp_path):
+    import hashlib
+    import json
+
+    from ahn_train import publish as pub
+
+    model = tmp_path / "base.gguf"
+    model.write_bytes(b"not really a model")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "manifest.json").write_text(json.dumps({"settings": {"seed": 0}, "files": [{"path": "x", "sha256": "ab"}]}))
+    out = tmp_path / "run"
+    trainer = _fixed_trainer(out, 2, 2, model=str(model), data=str(data))
+    config = tmp_path / "cfg.toml"
+    config.write_text("# the config text\n")
+    with pytest.raises(SystemExit, match="missing"):
+        pub.publish(trainer.cfg, config, tmp_path / "assets")
+    _, done = trainer.run()
+    assert done
+    m = pub.publish(trainer.cfg, config, tmp_path / "assets")
+    shipped = (tmp_path / "assets" / "tiny.ahn.gguf").read_bytes()
+    assert shipped == (out / "tiny.ahn.gguf").read_bytes()
+    assert m["block_sha256"] == hashlib.sha256(shipped).hexdigest()
+    assert (tmp_path / "assets" / "tiny.ahn.gguf.sha256").read_text().strip() == m["block_sha256"]
+    saved = json.loads((tmp_path / "assets" / "tiny.ahn.gguf.manifest.json").read_text())
+    assert saved["base_model"]["sha256"] == hashlib.sha256(b"not really a model").hexdigest()
+    assert saved["stages"]["stage1"]["steps"] == 2 and saved["stages"]["stage2"]["log"]["steps_logged"] == 2
+    assert saved["config_text"] == "# the config text\n" and saved["seed"] == 0
+    assert saved["data"]["files"] == [{"path": "x", "sha256": "ab"}]
+    assert saved["wall_s_total"] > 0
+
+
+def test_publish_refuses_an_unfinished_run(tmp_path):
+    from ahn_train import publish as pub
+
+    trainer = _fixed_trainer(tmp_path, 3, 2)
+    trainer.run(stop_at=(1, 2))
+    (tmp_path / "tiny.ahn.gguf").write_bytes(b"stale")
+    with pytest.raises(SystemExit, match="stopped at step 2 of 3"):
+        pub.manifest(trainer.cfg, tmp_path / "cfg.toml", tmp_path / "tiny.ahn.gguf")

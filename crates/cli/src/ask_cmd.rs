@@ -274,7 +274,7 @@ pub fn ask(doc: Option<&str>, question: &str, chat: Option<i64>, args: &AnswerAr
         None => session.new_chat(doc, args, question)?,
     };
     let model = session.reading.load_model(json)?;
-    let reader = Reader::new(&model, &session.reading.memory(), session.reading.read_options())?;
+    let reader = Reader::new(&model, &session.reading.memory()?, session.reading.read_options())?;
     let asker = Asker::new(&session.library, &reader);
     let cancel = cancel_on_ctrl_c()?;
     let (document, corpus) = session.options(args, &cancel);
@@ -289,7 +289,7 @@ pub fn ask(doc: Option<&str>, question: &str, chat: Option<i64>, args: &AnswerAr
 pub fn chat(doc: Option<&str>, resume: Option<i64>, args: &AnswerArgs, json: bool) -> Result<()> {
     let session = AskSetup::open(args, json)?;
     let model = session.reading.load_model(json)?;
-    let reader = Reader::new(&model, &session.reading.memory(), session.reading.read_options())?;
+    let reader = Reader::new(&model, &session.reading.memory()?, session.reading.read_options())?;
     let asker = Asker::new(&session.library, &reader);
     let cancel = cancel_on_ctrl_c()?;
     let (document, corpus) = session.options(args, &cancel);

@@ -71,12 +71,16 @@ pub struct ReadingArgs {
     /// S: attention-sink tokens (the first tokens, always attended).
     #[arg(long)]
     pub sinks: Option<u32>,
-    /// An AHN block (GGUF) compressing what leaves the window.
-    #[arg(long, conflicts_with = "no_block")]
+    /// An AHN block (GGUF) compressing what leaves the window (default: the block shipped
+    /// for the catalogue model, if it has one).
+    #[arg(long, conflicts_with_all = ["no_block", "default_block"])]
     pub block: Option<PathBuf>,
     /// Read with sinks + window only, without an AHN block.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "default_block")]
     pub no_block: bool,
+    /// Go back to the shipped AHN block (after --block or --no-block).
+    #[arg(long)]
+    pub default_block: bool,
     /// Tokens per evaluation chunk (states are taken between chunks).
     #[arg(long)]
     pub chunk_tokens: Option<u32>,
@@ -102,7 +106,10 @@ pub struct Reading {
     pub model_path: Option<PathBuf>,
     pub window: u32,
     pub sinks: u32,
+    /// A block chosen by the user (None: the shipped one, unless `no_block`).
     pub block: Option<PathBuf>,
+    /// Sinks + window only.
+    pub no_block: bool,
     pub chunk_tokens: u32,
     pub checkpoint_tokens: u64,
     pub checkpoint_seconds: u64,
@@ -119,6 +126,7 @@ impl Default for Reading {
             window: 1024,
             sinks: 64,
             block: None,
+            no_block: false,
             chunk_tokens: read.chunk_tokens,
             checkpoint_tokens: read.checkpoint_tokens,
             checkpoint_seconds: read.checkpoint_interval.as_secs(),
@@ -149,9 +157,15 @@ impl Reading {
         r.sinks = args.sinks.unwrap_or(r.sinks);
         if let Some(b) = &args.block {
             r.block = Some(std::path::absolute(b)?);
+            r.no_block = false;
         }
         if args.no_block {
             r.block = None;
+            r.no_block = true;
+        }
+        if args.default_block {
+            r.block = None;
+            r.no_block = false;
         }
         r.chunk_tokens = args.chunk_tokens.unwrap_or(r.chunk_tokens);
         r.checkpoint_tokens = args.checkpoint_tokens.unwrap_or(r.checkpoint_tokens);
@@ -169,14 +183,35 @@ impl Reading {
         Ok(r)
     }
 
+    /// The AHN block read with: the user's, else the one shipped for a catalogue model
+    /// (installed in the model cache on first use), else none.
+    pub fn block_path(&self) -> Result<Option<PathBuf>> {
+        if self.no_block {
+            return Ok(None);
+        }
+        if let Some(b) = &self.block {
+            return Ok(Some(b.clone()));
+        }
+        if self.model_path.is_some() {
+            return Ok(None);
+        }
+        match seahorse_models::shipped_block(&self.model) {
+            Some(spec) => Ok(Some(
+                seahorse_models::install_block(spec, &seahorse_models::cache_dir())
+                    .context("installing the shipped AHN block")?,
+            )),
+            None => Ok(None),
+        }
+    }
+
     /// The memory options the model is loaded with.
-    pub fn memory(&self) -> MemoryOptions {
-        MemoryOptions {
+    pub fn memory(&self) -> Result<MemoryOptions> {
+        Ok(MemoryOptions {
             window: self.window,
             sinks: self.sinks,
-            block: self.block.clone(),
+            block: self.block_path()?,
             merged_dir: seahorse_models::cache_dir().join("merged"),
-        }
+        })
     }
 
     /// The memory-pass options.
@@ -198,7 +233,7 @@ impl Reading {
             None => ensure_model(spec(&self.model)?, quiet)?,
         };
         let options = ModelOptions {
-            memory: Some(self.memory()),
+            memory: Some(self.memory()?),
             ..Default::default()
         };
         Model::load(&path, &options).with_context(|| format!("loading {}", path.display()))

@@ -66,7 +66,7 @@ pub fn resume(args: &ReadingArgs, json: bool) -> Result<u8> {
 fn run_queue(library: &Library, args: &ReadingArgs, json: bool) -> Result<u8> {
     let reading = Reading::resolve(&library_dir()?, args)?;
     let model = reading.load_model(json)?;
-    let reader = Reader::new(&model, &reading.memory(), reading.read_options())?;
+    let reader = Reader::new(&model, &reading.memory()?, reading.read_options())?;
     let cancel = CancelToken::new();
     let handler_token = cancel.clone();
     ctrlc::set_handler(move || {

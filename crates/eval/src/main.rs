@@ -1,10 +1,16 @@
-//! `seahorse-eval`: measures answer quality on the same questions across modes (sliding
-//! window, retrieval, AHN memory, AHN + retrieval, full attention) and regenerates
-//! `docs/ask-eval.md` from the JSON it writes to `docs/eval/`.
+//! `seahorse-eval`: measures quality against the baselines and regenerates the reports in
+//! `docs/` from the JSON it writes to `docs/eval/`:
+//! - `ask`: answers on the same questions across modes (sliding window, retrieval, AHN memory,
+//!   AHN + retrieval, full attention) → `docs/ask-eval.md`;
+//! - `memory`: per-token KL to full attention and perplexity of sinks + window and AHN on
+//!   held-out text, and `tasks`: synthetic long-context tasks → `docs/memory-eval.md`.
 
 mod book;
+mod memory;
+mod memory_report;
 mod report;
 mod run;
+mod tasks;
 
 use std::path::PathBuf;
 
@@ -34,9 +40,12 @@ enum Command {
         /// S.
         #[arg(long, default_value_t = 64)]
         sinks: u32,
-        /// A trained AHN block (without one the AHN modes are reported as not run).
-        #[arg(long)]
+        /// A trained AHN block (default: the one shipped for the default model).
+        #[arg(long, conflicts_with = "no_block")]
         block: Option<PathBuf>,
+        /// Skip the AHN modes (they are reported as not run).
+        #[arg(long)]
+        no_block: bool,
         /// Facts inserted.
         #[arg(long, default_value_t = 8)]
         needles: usize,
@@ -46,6 +55,11 @@ enum Command {
         /// Longest book read with full attention.
         #[arg(long, default_value_t = 32768)]
         full_attention_max: usize,
+        /// Skip full attention and keep the full-attention answers of the existing
+        /// docs/eval/ask-N.json when it is about the same book (full attention does not use
+        /// the windowed memory, so a change to the memory leaves those answers as they were).
+        #[arg(long)]
+        keep_full: bool,
         /// The novel (default: the held-out Persuasion of `python -m ahn_train.data fetch`).
         #[arg(long)]
         text: Option<PathBuf>,
@@ -53,16 +67,155 @@ enum Command {
         #[arg(long)]
         work: Option<PathBuf>,
     },
-    /// Only regenerate ask-eval.md.
+    /// Per-token KL to the full-attention teacher and perplexity on held-out text, for sinks +
+    /// window and AHN at several W.
+    Memory {
+        /// Context lengths reported (one pass of the longest gives all).
+        #[arg(long, value_delimiter = ',', default_value = "8192,16384,32768")]
+        tokens: Vec<usize>,
+        /// Windows W.
+        #[arg(long, value_delimiter = ',', default_value = "512,1024,2048")]
+        windows: Vec<u32>,
+        /// S.
+        #[arg(long, default_value_t = 64)]
+        sinks: u32,
+        /// Held-out sequences (Persuasion, then the King James Bible's held-out books).
+        #[arg(long, default_value_t = 1)]
+        sequences: usize,
+        /// Tokens per evaluation chunk (and micro-batch).
+        #[arg(long, default_value_t = 512)]
+        chunk: usize,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Synthetic long-context tasks (passkey, multi-key needle, variable tracking, QA).
+    Tasks {
+        /// Prompt length (a generated length: 8192, 16384 or 32768).
+        #[arg(long, default_value_t = 16384)]
+        tokens: usize,
+        /// Records per task.
+        #[arg(long, default_value_t = 2)]
+        per_task: usize,
+        /// W.
+        #[arg(long, default_value_t = 1024)]
+        window: u32,
+        /// S.
+        #[arg(long, default_value_t = 64)]
+        sinks: u32,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Only regenerate ask-eval.md and memory-eval.md.
     Render,
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// The AHN block (default: the one shipped for the default model).
+    #[arg(long, conflicts_with = "no_block")]
+    block: Option<PathBuf>,
+    /// Only sinks + window (and full attention).
+    #[arg(long)]
+    no_block: bool,
+    /// Data directory of `python -m ahn_train.data fetch` (default: ~/.cache/seahorse/data).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// CPU threads (default: all cores).
+    #[arg(long)]
+    threads: Option<i32>,
+}
+
+impl Common {
+    fn block(&self) -> Result<Option<PathBuf>> {
+        if self.no_block {
+            return Ok(None);
+        }
+        match &self.block {
+            Some(b) => Ok(Some(b.clone())),
+            None => Ok(Some(seahorse_models::default_block()?.context("the default model has no shipped AHN block; pass --block")?)),
+        }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.data.clone().unwrap_or_else(data_dir)
+    }
+}
+
+fn data_dir() -> PathBuf {
+    let cache = seahorse_models::cache_dir();
+    cache.parent().map(PathBuf::from).unwrap_or(cache).join("data")
+}
+
+/// Held-out sequences of `n` tokens: Persuasion first, then the Bible's held-out books.
+fn heldout_sequences(model: &seahorse_engine::Model, data: &std::path::Path, count: usize, n: usize) -> Result<Vec<memory::Sequence>> {
+    let mut out = Vec::new();
+    for name in ["austen_persuasion.txt", "kjv.txt"].into_iter().take(count) {
+        let path = data.join("text/heldout").join(name);
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!("reading {} (fetch it with `cd tools && python -m ahn_train.data fetch`)", path.display())
+        })?;
+        let tokens = model.tokenize(&text);
+        if tokens.len() < n {
+            anyhow::bail!("{} has {} tokens, fewer than {n}", path.display(), tokens.len());
+        }
+        out.push(memory::Sequence { source: name.trim_end_matches(".txt").to_owned(), tokens: tokens[..n].to_vec() });
+    }
+    if out.len() < count {
+        anyhow::bail!("only {} held-out texts exist", out.len());
+    }
+    Ok(out)
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    if let Command::Ask { tokens, window, sinks, block, needles, seed, full_attention_max, text, work } = cli.command {
-        let cache = seahorse_models::cache_dir();
-        let home = cache.parent().map(PathBuf::from).unwrap_or(cache.clone());
-        let text = text.unwrap_or_else(|| home.join("data/text/heldout/austen_persuasion.txt"));
+    if let Command::Memory { tokens, windows, sinks, sequences, chunk, common } = &cli.command {
+        let base = seahorse_models::default_model()?;
+        let settings = memory::Settings {
+            lengths: tokens.clone(),
+            windows: windows.clone(),
+            sinks: *sinks,
+            block: common.block()?,
+            chunk: *chunk,
+            threads: common.threads,
+        };
+        let longest = *tokens.iter().max().context("--tokens is empty")?;
+        let tokenizer = seahorse_engine::Model::load(&base, &Default::default())?;
+        let seqs = heldout_sequences(&tokenizer, &common.data(), *sequences, longest)?;
+        drop(tokenizer);
+        let report = memory::run(&base, &seqs, &settings)?;
+        std::fs::create_dir_all(cli.out.join("eval"))?;
+        let path = cli.out.join("eval/memory.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Command::Tasks { tokens, per_task, window, sinks, common } = &cli.command {
+        let base = seahorse_models::default_model()?;
+        let mut records = Vec::new();
+        for task in tasks::TASKS {
+            records.extend(tasks::records(&common.data(), task, *tokens, *per_task)?);
+        }
+        let settings = tasks::Settings {
+            length: *tokens,
+            per_task: *per_task,
+            window: *window,
+            sinks: *sinks,
+            block: common.block()?,
+            threads: common.threads,
+        };
+        let report = tasks::run(&base, &records, &settings)?;
+        std::fs::create_dir_all(cli.out.join("eval"))?;
+        let path = cli.out.join(format!("eval/tasks-{tokens}.json"));
+        std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Command::Ask { tokens, window, sinks, block, no_block, needles, seed, full_attention_max, keep_full, text, work } = cli.command {
+        let full_attention_max = if keep_full { 0 } else { full_attention_max };
+        let block = match (block, no_block) {
+            (_, true) => None,
+            (Some(b), false) => Some(b),
+            (None, false) => seahorse_models::default_block()?,
+        };
+        let text = text.unwrap_or_else(|| data_dir().join("text/heldout/austen_persuasion.txt"));
         let novel = std::fs::read_to_string(&text).with_context(|| {
             format!("reading {} (fetch it with `cd tools && python -m ahn_train.data fetch`)", text.display())
         })?;
@@ -80,13 +233,21 @@ fn main() -> Result<()> {
                 full_attention_max,
                 text_source: text.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
             };
-            let report = run::run(&model, &novel, &settings, &work.join(n.to_string()))?;
+            let mut report = run::run(&model, &novel, &settings, &work.join(n.to_string()))?;
             let path = cli.out.join("eval").join(format!("ask-{n}.json"));
+            if keep_full {
+                let previous: Option<run::LengthReport> =
+                    std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
+                if let Some(p) = previous {
+                    report.carry_full_attention_from(&p);
+                }
+            }
             std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
             eprintln!("wrote {}", path.display());
         }
     }
     report::render(&cli.out)?;
-    eprintln!("wrote {}", cli.out.join("ask-eval.md").display());
+    memory_report::render(&cli.out)?;
+    eprintln!("wrote {} and {}", cli.out.join("ask-eval.md").display(), cli.out.join("memory-eval.md").display());
     Ok(())
 }

@@ -116,6 +116,9 @@ pub fn render(out: &Path) -> Result<()> {
         let parts: Vec<String> = r.reading_seconds.iter().map(|(m, s)| format!("{m} {s:.0} s")).collect();
         md.push_str(&parts.join(", "));
         md.push_str(" (full attention is what re-reading costs for every new question without a saved state).\n\n");
+        for note in &r.notes {
+            let _ = writeln!(md, "{note}\n");
+        }
     }
     if reports.is_empty() {
         md.push_str("No run recorded yet.\n");

@@ -57,6 +57,36 @@ pub struct LengthReport {
     pub answers: Vec<Scored>,
     /// Modes that could not run, and why.
     pub skipped: Vec<(String, String)>,
+    /// Remarks on how this report was made (e.g. answers carried over from an earlier run).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+impl LengthReport {
+    /// Takes the full-attention answers of `previous` (a run on the same book: same length,
+    /// facts and seed) when this run skipped full attention. Full attention never touches the
+    /// windowed memory, so its answers do not change when only the memory does.
+    pub fn carry_full_attention_from(&mut self, previous: &LengthReport) -> bool {
+        let same_book = previous.book_tokens == self.book_tokens
+            && previous.settings.needles == self.settings.needles
+            && previous.settings.seed == self.settings.seed
+            && previous.settings.text_source == self.settings.text_source;
+        let have = self.answers.iter().any(|a| a.mode == "full");
+        let prev: Vec<Scored> = previous.answers.iter().filter(|a| a.mode == "full").cloned().collect();
+        if !same_book || have || prev.is_empty() {
+            return false;
+        }
+        self.answers.extend(prev);
+        self.skipped.retain(|(m, _)| m != "full");
+        if let Some(r) = previous.reading_seconds.iter().find(|(m, _)| m == "full") {
+            self.reading_seconds.push(r.clone());
+        }
+        self.notes.push(format!(
+            "Full-attention answers carried over from the previous run on the same book (model {}, {}).",
+            previous.model, previous.cpu
+        ));
+        true
+    }
 }
 
 /// Reads `book` into a new library under `dir` with the given memory.
@@ -142,6 +172,7 @@ pub fn run(model_path: &Path, novel: &str, settings: &Settings, work: &Path) -> 
         reading_seconds: Vec::new(),
         answers: Vec::new(),
         skipped: Vec::new(),
+        notes: Vec::new(),
     };
 
     // Sliding window (and retrieval, which needs only the index).
@@ -184,7 +215,7 @@ pub fn run(model_path: &Path, novel: &str, settings: &Settings, work: &Path) -> 
         }
         None => {
             for mode in ["ahn", "ahn+retrieval"] {
-                report.skipped.push((mode.into(), "no trained AHN block was given (--block)".into()));
+                report.skipped.push((mode.into(), "run with --no-block".into()));
             }
         }
     }
@@ -317,3 +348,63 @@ fn one_line(text: &str) -> String {
     t
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(tokens: usize, modes: &[&str]) -> LengthReport {
+        LengthReport {
+            settings: Settings {
+                tokens,
+                window: 1024,
+                sinks: 64,
+                block: None,
+                needles: 8,
+                seed: 7,
+                full_attention_max: 0,
+                text_source: "p.txt".into(),
+            },
+            model: "m.gguf".into(),
+            cpu: "cpu".into(),
+            book_tokens: tokens,
+            pages: 3,
+            reading_seconds: vec![("full".into(), 5.0)],
+            answers: modes
+                .iter()
+                .map(|m| Scored {
+                    mode: (*m).into(),
+                    question: "q".into(),
+                    kind: "exact".into(),
+                    beyond_window: true,
+                    score: 1.0,
+                    answer: "a".into(),
+                    cited_pages: 0,
+                    cited_pages_with_answer: 0,
+                    dropped_citations: 0,
+                    prompt_tokens: 1,
+                    first_token_ms: 1.0,
+                    total_ms: 1.0,
+                })
+                .collect(),
+            skipped: vec![("full".into(), "skipped".into())],
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn full_attention_answers_carry_over_only_for_the_same_book() {
+        let previous = report(100, &["window", "full"]);
+        let mut other_book = report(101, &["window"]);
+        other_book.reading_seconds.clear();
+        assert!(!other_book.carry_full_attention_from(&previous));
+        let mut same = report(100, &["window", "ahn"]);
+        same.reading_seconds.clear();
+        assert!(same.carry_full_attention_from(&previous));
+        assert_eq!(same.answers.iter().filter(|a| a.mode == "full").count(), 1);
+        assert!(same.skipped.is_empty() && same.notes.len() == 1);
+        assert_eq!(same.reading_seconds, vec![("full".to_owned(), 5.0)]);
+        // Never twice, never over answers of its own.
+        assert!(!same.carry_full_attention_from(&previous));
+    }
+}

