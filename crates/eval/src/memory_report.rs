@@ -58,7 +58,7 @@ fn memory_section(md: &mut String, r: &memory::Report) {
     let s = &r.settings;
     let _ = writeln!(
         md,
-        "## Per-token KL to full attention, and perplexity\n\nModel `{}`, block {}, {}; S = {}; {} held-out sequence(s): {}. Rows scored: positions from S + the largest W ({}) on, the same rows for every mode; a row at position t predicts token t + 1. KL in nats per token (KL(full ‖ mode)); perplexity of the held-out text.\n",
+        "## Per-token KL to full attention, and perplexity\n\nModel `{}`, block {}, {}; S = {}; {} held-out sequence(s): {}. Rows scored: positions from S + the largest W ({}) on, the same rows for every mode; a row at position t predicts token t + 1. KL in nats per token (KL(full ‖ mode)); perplexity of the held-out text. *KL gap recovered*: (KL_window − KL_AHN) / KL_window (the issue's measure: how much closer to the teacher's whole distribution). *ppl gap recovered*: (ppl_window − ppl_AHN) / (ppl_window − ppl_full) (how much of the window's loss on the actual next token comes back).\n",
         r.model,
         r.block.as_ref().map_or("none".to_owned(), |b| format!("`{b}`")),
         r.cpu,
@@ -67,17 +67,21 @@ fn memory_section(md: &mut String, r: &memory::Report) {
         r.sequences.iter().map(|q| format!("{} ({} tokens)", q.source, q.tokens)).collect::<Vec<_>>().join(", "),
         r.sequences.first().map_or(0, |q| q.first_row),
     );
-    md.push_str("| context | W | rows | KL window | KL AHN | gap recovered | ppl full | ppl window | ppl AHN |\n");
-    md.push_str("|---|---|---|---|---|---|---|---|---|\n");
+    md.push_str("| context | W | rows | KL window | KL AHN | KL gap recovered | ppl full | ppl window | ppl AHN | ppl gap recovered |\n");
+    md.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
     for (i, len) in s.lengths.iter().enumerate() {
         let full = total(r, "full", None, i);
         for &w in &s.windows {
             let win = total(r, "window", Some(w), i);
             let ahn = total(r, "ahn", Some(w), i);
             let rec = recovered(r, i, w).map(|(_, _, x)| format!("{:.1} %", x * 100.0));
+            let ppl_rec = match (ppl(&full), ppl(&win), ppl(&ahn)) {
+                (Some(f), Some(w), Some(a)) if w > f => format!("{:.0} %", (w - a) / (w - f) * 100.0),
+                _ => "–".into(),
+            };
             let _ = writeln!(
                 md,
-                "| {len} | {w} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {len} | {w} | {} | {} | {} | {} | {} | {} | {} | {ppl_rec} |",
                 win.as_ref().map_or(0, |x| x.rows),
                 num(kl(&win), 4),
                 num(kl(&ahn), 4),

@@ -95,3 +95,24 @@ fn add_list_show_search_jobs_remove() {
     assert_eq!(nothing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&nothing.stderr).contains("cannot find"));
 }
+
+#[test]
+fn reads_with_the_shipped_block_unless_told_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("lib");
+    let file = book(dir.path(), "reef.md", 2);
+    let shipped = seahorse_models::shipped_block(seahorse_models::DEFAULT_MODEL.id).unwrap();
+    let add = |flags: &[&str]| {
+        let mut args = vec!["add", "--json", file.to_str().unwrap(), "--window", "64", "--sinks", "4", "--threads", "2"];
+        args.extend_from_slice(flags);
+        let out = run(&home, &args);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        json(&out)["fingerprint"]["block_sha256"].as_str().unwrap().to_owned()
+    };
+    // Default: the block shipped for the default model.
+    assert_eq!(add(&[]), shipped.sha256.trim());
+    // --no-block is remembered until --default-block.
+    assert_eq!(add(&["--no-block"]), "none");
+    assert_eq!(add(&[]), "none");
+    assert_eq!(add(&["--default-block"]), shipped.sha256.trim());
+}
