@@ -13,7 +13,6 @@ Refuses a run whose stages are not both finished.
 """
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -24,14 +23,7 @@ import sys
 from pathlib import Path
 
 from . import train as tr
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+from .data import sha256_file
 
 
 def cpu_model():

@@ -314,11 +314,16 @@ pub fn run(base: &std::path::Path, sequences: &[Sequence], settings: &Settings) 
     let sequences = evaluate(&full, &students, sequences, settings)?;
     Ok(Report {
         settings: settings.clone(),
-        model: base.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
-        block: settings.block.as_ref().and_then(|b| b.file_name()).map(|f| f.to_string_lossy().into_owned()),
+        model: file_name(base),
+        block: settings.block.as_deref().map(file_name),
         cpu: seahorse_engine::cpu_name(),
         sequences,
     })
+}
+
+/// The last component of `path` (what reports name files by).
+pub fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 #[cfg(test)]

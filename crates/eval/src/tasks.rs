@@ -135,8 +135,8 @@ pub fn run(base: &Path, records: &[Record], settings: &Settings) -> Result<Repor
     }
     Ok(Report {
         settings: settings.clone(),
-        model: base.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
-        block: settings.block.as_ref().and_then(|b| b.file_name()).map(|f| f.to_string_lossy().into_owned()),
+        model: crate::memory::file_name(base),
+        block: settings.block.as_deref().map(crate::memory::file_name),
         cpu: seahorse_engine::cpu_name(),
         answers,
     })
