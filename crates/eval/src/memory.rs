@@ -110,8 +110,6 @@ fn kl_row(p_log: &[f32], p_prob: &[f32], q_log: &[f32]) -> f64 {
 }
 
 struct Student<'m> {
-    mode: &'static str,
-    window: Option<u32>,
     session: Session<'m>,
     result: ModeResult,
     buckets: Vec<(f64, u64)>,
@@ -155,8 +153,6 @@ pub fn evaluate(
         let mut runs: Vec<Student<'_>> = Vec::new();
         for &(mode, window, model) in students {
             runs.push(Student {
-                mode,
-                window: Some(window),
                 session: model.session(&options(longest + settings.chunk))?,
                 result: ModeResult {
                     mode: mode.into(),
@@ -234,8 +230,6 @@ pub fn evaluate(
         for run in runs {
             let mut result = run.result;
             result.kl_by_position = run.buckets.iter().map(|&(s, n)| s / n.max(1) as f64).collect();
-            debug_assert_eq!(result.window, run.window);
-            debug_assert_eq!(result.mode, run.mode);
             modes.push(result);
         }
         reports.push(SequenceReport { source: seq.source.clone(), tokens: longest, first_row, modes });
