@@ -4,10 +4,12 @@
 //!
 //! Suites: `prefill` (CPU build vs stock llama.cpp, see prefill.rs), `stream` (reading a
 //! long document: AHN vs sinks + sliding window vs full attention, see stream.rs) and `ask`
-//! (time to the first answer token from a saved memory against the book's length, see ask.rs).
+//! (time to the first answer token from a saved memory against the book's length, see ask.rs);
+//! `gpu-import` keeps what `crates/bench/gpu/run` measured on a lent GPU machine (gpu.rs).
 
 mod accounting;
 mod ask;
+mod gpu;
 mod plot;
 mod prefill;
 mod report;
@@ -41,6 +43,11 @@ enum Suite {
     StreamWorker(stream::WorkerArgs),
     /// Asking a read book: time to first token from the restored memory, against length.
     Ask(ask::AskArgs),
+    /// Import what `crates/bench/gpu/run` measured on a GPU machine (its output directory).
+    GpuImport {
+        /// The directory the script wrote (its $OUT).
+        dir: PathBuf,
+    },
     /// Only regenerate benchmarks.md from the JSON files.
     Render,
 }
@@ -52,6 +59,7 @@ fn main() -> Result<()> {
         Suite::Stream(args) => stream::run(&args, &cli.out)?,
         Suite::StreamWorker(args) => return stream::worker(&args),
         Suite::Ask(args) => ask::run(&args, &cli.out)?,
+        Suite::GpuImport { dir } => gpu::import(&dir)?.write(&cli.out)?,
         Suite::Render => {}
     }
     report::render(&cli.out)?;

@@ -88,7 +88,7 @@ pub fn stream_svgs(report: &crate::stream::StreamReport, dir: &Path) -> Result<(
     )
 }
 
-fn line_chart(path: &Path, title: &str, y_desc: &str, series: &[(String, Vec<(f64, f64)>)]) -> Result<()> {
+pub(crate) fn line_chart(path: &Path, title: &str, y_desc: &str, series: &[(String, Vec<(f64, f64)>)]) -> Result<()> {
     let x_max = series.iter().flat_map(|(_, s)| s.iter().map(|p| p.0)).fold(1.0, f64::max);
     let y_max = series.iter().flat_map(|(_, s)| s.iter().map(|p| p.1)).fold(1.0, f64::max) * 1.1;
     let root = SVGBackend::new(path, (760, 420)).into_drawing_area();

@@ -110,6 +110,11 @@ pub fn render(out: &Path) -> Result<()> {
         md.push_str(&r.markdown());
         any = true;
     }
+    if let Ok(text) = std::fs::read_to_string(dir.join("gpu.json")) {
+        let r: crate::gpu::GpuReport = serde_json::from_str(&text).context("gpu.json")?;
+        md.push_str(&r.markdown());
+        any = true;
+    }
     if !any {
         md.push_str("No measurements yet: run `./x bench`.\n\n");
     }
