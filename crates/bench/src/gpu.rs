@@ -75,6 +75,66 @@ pub struct GpuReport {
     pub patch_rev: String,
     pub checks: Vec<Check>,
     pub streams: Vec<GpuStream>,
+    /// The AHN's recurrent kernel under Nsight Compute (stage `profile`).
+    #[serde(default)]
+    pub profile: Option<KernelProfile>,
+    /// Short CPU streams on that machine at several thread counts (stage `threads`).
+    #[serde(default)]
+    pub cpu_threads: Vec<GpuStream>,
+}
+
+/// Launch durations of `ggml_gated_delta_net`'s CUDA kernel while the AHN model read
+/// `tokens` tokens in ubatches of 512, then decoded 64 tokens and read a 96-token question.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KernelProfile {
+    pub kernel: String,
+    pub tokens: usize,
+    /// Every launch's duration in ns, in launch order.
+    pub launch_ns: Vec<f64>,
+}
+
+impl KernelProfile {
+    /// Layers (launches per forward pass): the run made tokens / 512 reading passes, one
+    /// question pass and 64 decoding passes.
+    fn layers(&self) -> usize {
+        self.launch_ns.len() / (self.tokens / 512 + 1 + 64)
+    }
+
+    /// Median duration (ns) of a launch over a full 512-token ubatch: the longest
+    /// `tokens / 512 × layers` launches.
+    fn ubatch_launch_ns(&self) -> f64 {
+        let mut v = self.launch_ns.clone();
+        v.sort_by(|a, b| b.total_cmp(a));
+        v.truncate(self.tokens / 512 * self.layers());
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    }
+}
+
+/// Nsight Compute's CSV (`--csv`, one metric): the kernel and its launch durations. Lines
+/// that are not CSV rows (the driver's own output, ncu's notes) are skipped.
+fn parse_profile(text: &str, tokens: usize) -> Result<KernelProfile> {
+    let rows: Vec<Vec<String>> = text
+        .lines()
+        .filter(|l| l.starts_with('"'))
+        .map(|l| l.trim_matches('"').split("\",\"").map(str::to_owned).collect())
+        .collect();
+    let header = rows.first().context("no CSV header in the profile")?;
+    let col = |name: &str| header.iter().position(|h| h == name).with_context(|| format!("no column {name:?}"));
+    let (name, unit, value) = (col("Kernel Name")?, col("Metric Unit")?, col("Metric Value")?);
+    let mut launch_ns = Vec::new();
+    let mut kernel = String::new();
+    for r in &rows[1..] {
+        let v: f64 = r[value].replace(',', "").parse().with_context(|| format!("metric value {:?}", r[value]))?;
+        let scale = match r[unit].as_str() {
+            "ns" => 1.0,
+            "us" | "usecond" => 1e3,
+            "ms" | "msecond" => 1e6,
+            other => bail!("unknown unit {other:?}"),
+        };
+        launch_ns.push(v * scale);
+        kernel = r[name].split('(').next().unwrap_or_default().to_owned();
+    }
+    Ok(KernelProfile { kernel, tokens, launch_ns })
 }
 
 /// Reads the files `crates/bench/gpu/run` wrote to `dir`.
@@ -97,10 +157,28 @@ pub fn import(dir: &Path) -> Result<GpuReport> {
         s.mode = mode.into();
         streams.push(s);
     }
-    if checks.is_empty() && streams.is_empty() {
+    // The profiled stream read 3072 tokens (crates/bench/gpu/run, stage `profile`).
+    let profile = match read("profile-ahn.csv") {
+        Ok(text) => Some(parse_profile(&text, 3072)?),
+        Err(_) => None,
+    };
+    #[derive(Deserialize)]
+    struct ThreadRun {
+        mode: String,
+        result: GpuStream,
+    }
+    let cpu_threads: Vec<GpuStream> = match read("threads.json") {
+        Ok(text) => serde_json::from_str::<Vec<ThreadRun>>(&text)
+            .context("threads.json")?
+            .into_iter()
+            .map(|t| GpuStream { mode: t.mode, ..t.result })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    if checks.is_empty() && streams.is_empty() && profile.is_none() && cpu_threads.is_empty() {
         bail!("no measurements in {}", dir.display());
     }
-    Ok(GpuReport { gpu, patch_rev, checks, streams })
+    Ok(GpuReport { gpu, patch_rev, checks, streams, profile, cpu_threads })
 }
 
 impl GpuReport {
@@ -132,6 +210,64 @@ impl GpuReport {
             last = p.position;
         }
         if secs > 0.0 { tokens / secs } else { 0.0 }
+    }
+
+    /// Thread scaling on the GPU machine's own CPU.
+    fn threads_markdown(&self) -> String {
+        let mut md = String::from(
+            "### Thread scaling on the GPU machine's CPU\n\n\
+             The same driver on that machine's CPU only (no GPU layers), 3072 random tokens per run \
+             (W = 1024, S = 64: the third 1024-token chunk is read while tokens leave the window), one \
+             run per thread count. This is not the 2-core machine of the targets above; it shows how \
+             reading scales with cores.\n\n\
+             | threads | window tok/s, 3rd chunk | AHN tok/s, 3rd chunk | AHN / window | window mean | AHN mean | decode tok/s, window / AHN |\n\
+             |---|---|---|---|---|---|---|\n",
+        );
+        let mut threads: Vec<u32> = self.cpu_threads.iter().map(|s| s.threads).collect();
+        threads.sort_unstable();
+        threads.dedup();
+        for n in threads {
+            let find = |m: &str| self.cpu_threads.iter().find(|s| s.mode == m && s.threads == n);
+            let (Some(w), Some(a)) = (find("window"), find("ahn")) else { continue };
+            let last = |s: &GpuStream| s.points.last().map_or(f64::NAN, |p| p.tokens_per_s);
+            md.push_str(&format!(
+                "| {n} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.1} / {:.1} |\n",
+                last(w),
+                last(a),
+                last(a) / last(w),
+                Self::mean_tokens_per_s(w),
+                Self::mean_tokens_per_s(a),
+                w.decode_tokens_per_s,
+                a.decode_tokens_per_s
+            ));
+        }
+        md.push('\n');
+        md
+    }
+
+    /// Combines the imports of several runs (e.g. one with the checks and streams, one with
+    /// the profile and the thread sweep): each part comes from the last run that has it.
+    pub fn merge(runs: Vec<GpuReport>) -> Result<GpuReport> {
+        let mut it = runs.into_iter();
+        let mut r = it.next().context("no run to import")?;
+        for next in it {
+            if next.patch_rev != r.patch_rev {
+                bail!("the runs built different patch revisions ({} and {})", r.patch_rev, next.patch_rev);
+            }
+            if !next.checks.is_empty() {
+                r.checks = next.checks;
+            }
+            if !next.streams.is_empty() {
+                r.streams = next.streams;
+            }
+            if next.profile.is_some() {
+                r.profile = next.profile;
+            }
+            if !next.cpu_threads.is_empty() {
+                r.cpu_threads = next.cpu_threads;
+            }
+        }
+        Ok(r)
     }
 
     /// The report's section of benchmarks.md.
@@ -222,8 +358,48 @@ impl GpuReport {
                     flat(a),
                     flat(w)
                 ));
+                let (ta, tw) = (1e6 / Self::mean_tokens_per_s(a), 1e6 / Self::mean_tokens_per_s(w));
+                md.push_str(&format!(
+                    "Per token the AHN adds {:.1} µs to the window's {tw:.1} µs ({:.1} ms per 512-token ubatch).\n",
+                    ta - tw,
+                    (ta - tw) * 512.0 / 1000.0
+                ));
+                if let Some(p) = &self.profile {
+                    let per_launch = p.ubatch_launch_ns();
+                    md.push_str(&format!(
+                        "\n**Where that time goes** (Nsight Compute, `gpu__time_duration`, every launch of \
+                         `{}` while the AHN model read {} tokens): one launch over a 512-token ubatch takes \
+                         {:.0} µs (median); {} layers make {:.1} ms per ubatch, i.e. {:.0} % of the AHN's extra \
+                         {:.1} ms. The kernel walks the ubatch's tokens one after another (its grid is heads × \
+                         state columns only), so a few hundred sequential steps leave the GPU mostly idle; a \
+                         chunked, parallel-in-time form of the gated delta rule (as in flash-linear-attention) \
+                         would remove most of it.\n",
+                        p.kernel.trim_start_matches("void "),
+                        p.tokens,
+                        per_launch / 1e3,
+                        p.layers(),
+                        per_launch * p.layers() as f64 / 1e6,
+                        100.0 * per_launch * p.layers() as f64 / 1e3 / ((ta - tw) * 512.0),
+                        (ta - tw) * 512.0 / 1000.0
+                    ));
+                }
+            }
+            if let (Some(a), Some(f)) = (by("ahn"), by("full")) {
+                let at = |s: &GpuStream, n: usize| s.points.iter().find(|p| p.position == n).map(|p| p.tokens_per_s);
+                for n in [32768usize, 131072] {
+                    if let Some(full) = at(f, n) {
+                        md.push_str(&format!(
+                            "At {}K tokens full attention reads {full:.0} tok/s: the AHN's mean is {:.1}× that.\n",
+                            n / 1024,
+                            Self::mean_tokens_per_s(a) / full
+                        ));
+                    }
+                }
             }
             md.push_str("\n![GPU throughput](bench/gpu-throughput.svg)\n\n");
+        }
+        if !self.cpu_threads.is_empty() {
+            md.push_str(&self.threads_markdown());
         }
         md
     }
@@ -290,6 +466,50 @@ mod tests {
         assert!(md.contains("| ahn | cuda | 64 | 320 | 4.00e-3 | 2.50 | 17/17 |"), "{md}");
         assert!(md.contains("AHN / window mean throughput on the GPU: 0.95×"), "{md}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn reads_the_kernel_profile_and_finds_the_ubatch_launches() {
+        // 2 layers; 1024 tokens = 2 ubatches (4 long launches), a question pass (2) and 64
+        // decoding passes (128 short ones). Driver output and ncu notes are mixed in.
+        let mut csv = String::from("==PROF== Connected\n{\"device\": \"x\"}\n");
+        csv.push_str("\"ID\",\"Kernel Name\",\"Metric Name\",\"Metric Unit\",\"Metric Value\"\n");
+        let mut id = 0;
+        let mut row = |ns: &str| {
+            csv.push_str(&format!("\"{id}\",\"void k<64>(const float *, int)\",\"gpu__time_duration.sum\",\"ns\",\"{ns}\"\n"));
+            id += 1;
+        };
+        for ns in ["290,000", "300,000", "310,000", "295,000", "60,000", "61,000"] {
+            row(ns);
+        }
+        for _ in 0..128 {
+            row("3,200");
+        }
+        let p = parse_profile(&csv, 1024).unwrap();
+        assert_eq!(p.kernel, "void k<64>");
+        assert_eq!(p.launch_ns.len(), 134);
+        assert_eq!(p.layers(), 2);
+        // The 4 longest: 310, 300, 295, 290 µs; their median (the lower middle) is 295 µs.
+        assert_eq!(p.ubatch_launch_ns(), 295_000.0);
+    }
+
+    #[test]
+    fn merging_runs_takes_each_part_from_the_last_run_that_has_it() {
+        let a = GpuReport {
+            gpu: "H200".into(),
+            patch_rev: "r".into(),
+            checks: Vec::new(),
+            streams: vec![stream("ahn", &[1.0])],
+            profile: None,
+            cpu_threads: Vec::new(),
+        };
+        let mut b = a.clone();
+        b.streams.clear();
+        b.cpu_threads = vec![stream("window", &[2.0])];
+        let m = GpuReport::merge(vec![a.clone(), b.clone()]).unwrap();
+        assert_eq!((m.streams.len(), m.cpu_threads.len()), (1, 1));
+        b.patch_rev = "other".into();
+        assert!(GpuReport::merge(vec![a, b]).is_err());
     }
 
     #[test]

@@ -45,8 +45,10 @@ enum Suite {
     Ask(ask::AskArgs),
     /// Import what `crates/bench/gpu/run` measured on a GPU machine (its output directory).
     GpuImport {
-        /// The directory the script wrote (its $OUT).
-        dir: PathBuf,
+        /// The directories the script wrote (its $OUT), one per run; each part of the report
+        /// comes from the last run that has it.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
     },
     /// Only regenerate benchmarks.md from the JSON files.
     Render,
@@ -59,7 +61,10 @@ fn main() -> Result<()> {
         Suite::Stream(args) => stream::run(&args, &cli.out)?,
         Suite::StreamWorker(args) => return stream::worker(&args),
         Suite::Ask(args) => ask::run(&args, &cli.out)?,
-        Suite::GpuImport { dir } => gpu::import(&dir)?.write(&cli.out)?,
+        Suite::GpuImport { dirs } => {
+            let runs = dirs.iter().map(|d| gpu::import(d)).collect::<Result<Vec<_>>>()?;
+            gpu::GpuReport::merge(runs)?.write(&cli.out)?
+        }
         Suite::Render => {}
     }
     report::render(&cli.out)?;

@@ -209,7 +209,6 @@ fn main() -> Result<()> {
         eprintln!("wrote {}", path.display());
     }
     if let Command::Ask { tokens, window, sinks, block, no_block, needles, seed, full_attention_max, keep_full, text, work } = cli.command {
-        let full_attention_max = if keep_full { 0 } else { full_attention_max };
         let block = match (block, no_block) {
             (_, true) => None,
             (Some(b), false) => Some(b),
@@ -231,6 +230,7 @@ fn main() -> Result<()> {
                 needles,
                 seed,
                 full_attention_max,
+                keep_full,
                 text_source: text.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
             };
             let mut report = run::run(&model, &novel, &settings, &work.join(n.to_string()))?;

@@ -38,6 +38,56 @@ fn secs(v: Option<f64>) -> String {
     v.map_or("–".into(), |x| format!("{:.2} s", x / 1e3))
 }
 
+/// Exact recall beyond the window and spread score of one mode, if it ran.
+fn scores(r: &LengthReport, mode: &str) -> Option<(f64, f64)> {
+    let rows: Vec<&Scored> = r.answers.iter().filter(|a| a.mode == mode).collect();
+    let exact: Vec<f64> = rows.iter().filter(|a| a.kind == "exact" && a.beyond_window).map(|a| a.score).collect();
+    let spread: Vec<f64> = rows.iter().filter(|a| a.kind == "spread").map(|a| a.score).collect();
+    Some((mean(&exact)?, mean(&spread)?))
+}
+
+/// The issue's targets, per length: AHN + retrieval recalls >= 90 % of the exact facts beyond
+/// the window, and does best of all modes on the spread question.
+fn targets(reports: &[LengthReport]) -> String {
+    let mut md = String::from(
+        "## Targets\n\nAHN memory + retrieval (Seahorse) should recall ≥ 90 % of the exact facts that lie \
+         beyond the window, and score best of all modes on the question whose answer is spread over the book.\n\n\
+         | tokens | exact recall, AHN + retrieval | ≥ 90 % | spread, AHN + retrieval | best spread of the other modes | best of all modes |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for r in reports {
+        let Some((exact, spread)) = scores(r, "ahn+retrieval") else {
+            let _ = writeln!(md, "| {} | not run | | | | |", r.book_tokens);
+            continue;
+        };
+        let others: Vec<(&str, f64)> = MODES
+            .iter()
+            .filter(|(m, _)| *m != "ahn+retrieval")
+            .filter_map(|(m, _)| scores(r, m).map(|(_, s)| (*m, s)))
+            .collect();
+        let best_other = others.iter().map(|(_, s)| *s).fold(0.0, f64::max);
+        let tied: Vec<&str> = others.iter().filter(|(_, s)| (*s - spread).abs() < 1e-9).map(|(m, _)| *m).collect();
+        let verdict = if spread > best_other + 1e-9 {
+            "yes".to_owned()
+        } else if (spread - best_other).abs() < 1e-9 {
+            format!("tied with {}", tied.join(", "))
+        } else {
+            "no".to_owned()
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {verdict} |",
+            r.book_tokens,
+            pct(Some(exact)),
+            if exact >= 0.9 { "met" } else { "not met" },
+            pct(Some(spread)),
+            pct(Some(best_other)),
+        );
+    }
+    md.push('\n');
+    md
+}
+
 /// Renders the report from every `eval/ask-*.json` under `out`.
 pub fn render(out: &Path) -> Result<()> {
     let dir = out.join("eval");
@@ -66,6 +116,7 @@ pub fn render(out: &Path) -> Result<()> {
     md.push_str("dropped). Times are medians per question on the machine named; other jobs may have shared its\n");
     md.push_str("cores during a run, so compare times within a table (its modes ran one after another), not\n");
     md.push_str("across tables; the benchmark suite `ask` (`benchmarks.md`) measures speed on an idle machine.\n\n");
+    md.push_str(&targets(&reports));
     for r in &reports {
         let s = &r.settings;
         let _ = writeln!(
@@ -79,7 +130,7 @@ pub fn render(out: &Path) -> Result<()> {
             r.cpu,
             s.needles,
             s.seed,
-            s.block.as_ref().map_or("none".to_owned(), |b| format!("`{}`", b.display())),
+            s.block.as_ref().map_or("none".to_owned(), |b| format!("`{}`", crate::memory::file_name(b))),
         );
         md.push_str("| mode | exact recall beyond the window | spread | citation precision | cited pages | dropped citations | prompt tokens | first token | whole answer |\n");
         md.push_str("|---|---|---|---|---|---|---|---|---|\n");
@@ -125,4 +176,34 @@ pub fn render(out: &Path) -> Result<()> {
     }
     std::fs::write(out.join("ask-eval.md"), md)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::tests::report;
+
+    fn with_spread(mut r: LengthReport, spreads: &[(&str, f64)]) -> LengthReport {
+        for (mode, score) in spreads {
+            let mut a = r.answers[0].clone();
+            a.mode = (*mode).into();
+            a.kind = "spread".into();
+            a.score = *score;
+            r.answers.push(a);
+        }
+        r
+    }
+
+    #[test]
+    fn targets_compare_the_spread_score_with_every_other_mode() {
+        let modes = ["window", "retrieval", "ahn+retrieval"];
+        let best = with_spread(report(100, &modes), &[("window", 0.0), ("retrieval", 0.25), ("ahn+retrieval", 0.5)]);
+        let tied = with_spread(report(200, &modes), &[("window", 0.0), ("retrieval", 0.5), ("ahn+retrieval", 0.5)]);
+        let mut worse = with_spread(report(300, &modes), &[("window", 0.0), ("retrieval", 0.5), ("ahn+retrieval", 0.25)]);
+        worse.answers.iter_mut().filter(|a| a.mode == "ahn+retrieval" && a.kind == "exact").for_each(|a| a.score = 0.0);
+        let md = targets(&[best, tied, worse]);
+        assert!(md.contains("| 100 | 100 % | met | 50 % | 25 % | yes |"), "{md}");
+        assert!(md.contains("| 200 | 100 % | met | 50 % | 50 % | tied with retrieval |"), "{md}");
+        assert!(md.contains("| 300 | 0 % | not met | 25 % | 50 % | no |"), "{md}");
+    }
 }

@@ -24,6 +24,9 @@ pub struct Settings {
     pub needles: usize,
     pub seed: u64,
     pub full_attention_max: usize,
+    /// Full attention not rerun: its answers are to be carried from an earlier run.
+    #[serde(default)]
+    pub keep_full: bool,
     pub text_source: String,
 }
 
@@ -222,13 +225,15 @@ pub fn run(model_path: &Path, novel: &str, settings: &Settings, work: &Path) -> 
 
     // Full attention: read once, then every question from a restored copy.
     // The question (about 100 tokens) and the answer (96 at most) must fit too.
-    if report.book_tokens + 512 <= settings.full_attention_max {
-        full_attention(model_path, &library, doc, &window_model, &book, &page_texts, &mut report)?;
-    } else {
+    if report.book_tokens + 512 > settings.full_attention_max {
         report.skipped.push((
             "full".into(),
             format!("{} tokens exceed the full-attention limit of {}", report.book_tokens, settings.full_attention_max),
         ));
+    } else if settings.keep_full {
+        report.skipped.push(("full".into(), "not rerun (--keep-full) and no earlier answers on this book".into()));
+    } else {
+        full_attention(model_path, &library, doc, &window_model, &book, &page_texts, &mut report)?;
     }
     Ok(report)
 }
@@ -350,10 +355,11 @@ fn one_line(text: &str) -> String {
 
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn report(tokens: usize, modes: &[&str]) -> LengthReport {
+    /// A report with one exact answer (score 1) per mode.
+    pub(crate) fn report(tokens: usize, modes: &[&str]) -> LengthReport {
         LengthReport {
             settings: Settings {
                 tokens,
@@ -363,6 +369,7 @@ mod tests {
                 needles: 8,
                 seed: 7,
                 full_attention_max: 0,
+                keep_full: false,
                 text_source: "p.txt".into(),
             },
             model: "m.gguf".into(),
