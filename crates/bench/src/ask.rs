@@ -142,7 +142,7 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
         threads: args.threads,
         window: args.window,
         sinks: args.sinks,
-        block: args.block.as_ref().map(|b| b.display().to_string()),
+        block: args.block.as_ref().map(|b| b.file_name().map_or(b.display().to_string(), |n| n.to_string_lossy().into_owned())),
         question: QUESTION.to_owned(),
         points: Vec::new(),
     };
@@ -229,7 +229,10 @@ impl AskReport {
             self.threads,
             self.window,
             self.sinks,
-            self.block.as_deref().unwrap_or("none (sinks + window)"),
+            self.block
+                .as_deref()
+                .map(|b| format!("`{}`", Path::new(b).file_name().map_or(b.into(), |n| n.to_string_lossy())))
+                .unwrap_or_else(|| "none (sinks + window)".into()),
             self.question,
         );
         md.push_str("| pages | tokens | reading once | state raw / stored | restore | first token, memory only | prompt | first token, with passages | prompt | decode tok/s | full re-read |\n");

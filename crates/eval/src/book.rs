@@ -31,6 +31,8 @@ pub struct Book {
     pub text: String,
     /// The questions.
     pub questions: Vec<Question>,
+    /// Characters of the source text the book takes (from its start).
+    pub source_chars: usize,
 }
 
 /// Cuts `novel` to about `tokens` tokens of `model` and inserts `needles` facts at evenly
@@ -87,7 +89,7 @@ pub fn build(model: &Model, novel: &str, tokens: usize, needles: usize, seed: u6
         gold: facts.iter().map(|(c, _)| c.clone()).collect(),
         depth: None,
     });
-    Book { text, questions }
+    Book { text, questions, source_chars: chars.min(novel.chars().count()) }
 }
 
 fn needle(colour: &str, code: &str) -> String {

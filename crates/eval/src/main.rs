@@ -60,9 +60,11 @@ enum Command {
         /// the windowed memory, so a change to the memory leaves those answers as they were).
         #[arg(long)]
         keep_full: bool,
-        /// The novel (default: the held-out Persuasion of `python -m ahn_train.data fetch`).
-        #[arg(long)]
-        text: Option<PathBuf>,
+        /// The book's text, one or more files read one after another (default: the held-out
+        /// Persuasion of `python -m ahn_train.data fetch`, then the held-out King James Bible
+        /// books, which only books longer than the novel, about 110K tokens, reach).
+        #[arg(long, value_delimiter = ',')]
+        text: Vec<PathBuf>,
         /// Scratch directory.
         #[arg(long)]
         work: Option<PathBuf>,
@@ -214,10 +216,23 @@ fn main() -> Result<()> {
             (Some(b), false) => Some(b),
             (None, false) => seahorse_models::default_block()?,
         };
-        let text = text.unwrap_or_else(|| data_dir().join("text/heldout/austen_persuasion.txt"));
-        let novel = std::fs::read_to_string(&text).with_context(|| {
-            format!("reading {} (fetch it with `cd tools && python -m ahn_train.data fetch`)", text.display())
-        })?;
+        let texts = if text.is_empty() {
+            vec![data_dir().join("text/heldout/austen_persuasion.txt"), data_dir().join("text/heldout/kjv.txt")]
+        } else {
+            text
+        };
+        let mut novel = String::new();
+        let mut sources = Vec::new();
+        for path in &texts {
+            let part = std::fs::read_to_string(path).with_context(|| {
+                format!("reading {} (fetch it with `cd tools && python -m ahn_train.data fetch`)", path.display())
+            })?;
+            if !novel.is_empty() {
+                novel.push_str("\n\n");
+            }
+            novel.push_str(&part);
+            sources.push((memory::file_name(path), part.chars().count()));
+        }
         let work = work.unwrap_or_else(|| std::env::temp_dir().join("seahorse-eval"));
         let model = seahorse_models::default_model()?;
         std::fs::create_dir_all(cli.out.join("eval"))?;
@@ -231,9 +246,9 @@ fn main() -> Result<()> {
                 seed,
                 full_attention_max,
                 keep_full,
-                text_source: text.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                text_source: String::new(), // set by run::run to the files the book reaches
             };
-            let mut report = run::run(&model, &novel, &settings, &work.join(n.to_string()))?;
+            let mut report = run::run(&model, &novel, &sources, &settings, &work.join(n.to_string()))?;
             let path = cli.out.join("eval").join(format!("ask-{n}.json"));
             if keep_full {
                 let previous: Option<run::LengthReport> =

@@ -92,6 +92,20 @@ impl LengthReport {
     }
 }
 
+/// The names of the sources (joined with "\n\n") that the first `chars` characters reach.
+fn sources_reached(sources: &[(String, usize)], chars: usize) -> String {
+    let mut names = Vec::new();
+    let mut start = 0;
+    for (name, len) in sources {
+        if start >= chars && !names.is_empty() {
+            break;
+        }
+        names.push(name.as_str());
+        start += len + 2;
+    }
+    names.join("+")
+}
+
 /// Reads `book` into a new library under `dir` with the given memory.
 fn read_book(dir: &Path, model: &Model, memory: &MemoryOptions, text: &str) -> Result<(Library, DocId, f64)> {
     if dir.exists() {
@@ -156,7 +170,10 @@ fn scored(
 }
 
 /// Runs every mode on one book length.
-pub fn run(model_path: &Path, novel: &str, settings: &Settings, work: &Path) -> Result<LengthReport> {
+///
+/// `sources`: the files `novel` was joined from (name, characters, in order); the report names
+/// those the book reaches.
+pub fn run(model_path: &Path, novel: &str, sources: &[(String, usize)], settings: &Settings, work: &Path) -> Result<LengthReport> {
     let merged_dir = seahorse_models::cache_dir().join("merged");
     let window_memory = MemoryOptions {
         window: settings.window,
@@ -167,7 +184,7 @@ pub fn run(model_path: &Path, novel: &str, settings: &Settings, work: &Path) -> 
     let window_model = load(model_path, Some(window_memory.clone()))?;
     let book: Book = book::build(&window_model, novel, settings.tokens, settings.needles, settings.seed);
     let mut report = LengthReport {
-        settings: settings.clone(),
+        settings: Settings { text_source: sources_reached(sources, book.source_chars), ..settings.clone() },
         model: model_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         cpu: seahorse_engine::cpu_name(),
         book_tokens: 0,
@@ -397,6 +414,15 @@ pub(crate) mod tests {
             skipped: vec![("full".into(), "skipped".into())],
             notes: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_book_names_only_the_sources_it_reaches() {
+        let sources = [("a.txt".to_owned(), 100), ("b.txt".to_owned(), 50)];
+        assert_eq!(sources_reached(&sources, 10), "a.txt");
+        assert_eq!(sources_reached(&sources, 100), "a.txt");
+        assert_eq!(sources_reached(&sources, 103), "a.txt+b.txt");
+        assert_eq!(sources_reached(&sources, 1000), "a.txt+b.txt");
     }
 
     #[test]
