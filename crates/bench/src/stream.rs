@@ -5,7 +5,7 @@
 //! - `full`: stock full attention (the KV cache grows with the position);
 //! - `window`: stock llama.cpp attention restricted to S sinks + a W-token window;
 //! - `ahn`: sinks + window + AHN memory (a GDN block; its weights do not affect speed or
-//!   memory, so a random block is used until a trained one ships).
+//!   memory, so the suite writes a random block of the same shape).
 //!
 //! For every chunk: position, throughput of the chunk, resident memory; at the end, the
 //! saved state size of the sequence (raw bytes).
