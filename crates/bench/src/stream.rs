@@ -44,6 +44,11 @@ pub struct StreamArgs {
     /// CPU threads.
     #[arg(long, default_value_t = 2)]
     pub threads: i32,
+    /// Modes to run (`full`, `window`, `ahn`). Modes left out keep their results from the
+    /// existing stream.json when it was made with the same settings, so that long streams
+    /// (1M tokens take hours per mode on 2 cores) can be measured one mode at a time.
+    #[arg(long, value_delimiter = ',', default_value = "full,window,ahn")]
+    pub modes: Vec<String>,
 }
 
 /// Options of one child process.
@@ -78,6 +83,10 @@ pub struct ModeResult {
     pub peak_rss_bytes: u64,
     /// Size of the saved sequence state at the end (raw).
     pub state_bytes: u64,
+    /// When the `stream` command that measured this mode started (Unix seconds; 0: before
+    /// this was recorded): modes with different values come from different runs.
+    #[serde(default)]
+    pub run_unix_s: u64,
 }
 
 /// The suite's report.
@@ -93,10 +102,16 @@ pub struct StreamReport {
     pub modes: Vec<ModeResult>,
 }
 
+const MODES: [&str; 3] = ["full", "window", "ahn"];
+
 pub fn run(args: &StreamArgs, out: &Path) -> Result<()> {
+    if let Some(bad) = args.modes.iter().find(|m| !MODES.contains(&m.as_str())) {
+        bail!("unknown mode {bad:?} (modes: {})", MODES.join(", "));
+    }
+    let run_unix_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let exe = std::env::current_exe()?;
     let mut modes = Vec::new();
-    for mode in ["full", "window", "ahn"] {
+    for mode in MODES.into_iter().filter(|m| args.modes.iter().any(|a| a == m)) {
         eprintln!("stream: {mode}");
         let mut child = Command::new(&exe)
             .args(["stream-worker", "--mode", mode])
@@ -127,9 +142,10 @@ pub fn run(args: &StreamArgs, out: &Path) -> Result<()> {
         }
         let mut result = result.context("worker printed no result")?;
         result.points = points;
+        result.run_unix_s = run_unix_s;
         modes.push(result);
     }
-    let report = StreamReport {
+    let mut report = StreamReport {
         model: seahorse_models::DEFAULT_MODEL.id.to_owned(),
         tokens: args.tokens,
         chunk: args.chunk,
@@ -140,6 +156,13 @@ pub fn run(args: &StreamArgs, out: &Path) -> Result<()> {
         modes,
     };
     let dir = out.join("bench");
+    if args.modes.len() < MODES.len() {
+        let previous: Option<StreamReport> =
+            std::fs::read_to_string(dir.join("stream.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
+        if let Some(previous) = previous {
+            report.keep_modes_from(previous);
+        }
+    }
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("stream.json"), serde_json::to_string_pretty(&report)? + "\n")?;
     crate::plot::stream_svgs(&report, &dir)?;
@@ -192,6 +215,7 @@ pub fn worker(args: &WorkerArgs) -> Result<()> {
         points: Vec::new(),
         peak_rss_bytes: proc_status_kib("VmHWM:") * 1024,
         state_bytes,
+        run_unix_s: 0, // set by the parent
     };
     let _ = std::fs::remove_dir_all(&tmp);
     // The parent collects the points from the lines above; the result carries the totals.
@@ -215,6 +239,22 @@ fn random_gdn_block(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `YYYY-MM-DD HH:MM UTC` of Unix seconds (civil-from-days, proleptic Gregorian).
+fn utc_date(unix_s: u64) -> String {
+    let days = (unix_s / 86_400) as i64;
+    let (hh, mm) = ((unix_s % 86_400) / 3600, (unix_s % 3600) / 60);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02} UTC")
+}
+
 fn proc_status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -228,14 +268,62 @@ impl StreamReport {
         self.modes.iter().find(|m| m.mode == mode)
     }
 
+    /// Adds the modes this report lacks from `previous`, when it was made with the same
+    /// settings on the same machine; keeps the order full, window, ahn.
+    pub fn keep_modes_from(&mut self, previous: StreamReport) -> bool {
+        let same = previous.model == self.model
+            && previous.tokens == self.tokens
+            && previous.chunk == self.chunk
+            && previous.window == self.window
+            && previous.sinks == self.sinks
+            && previous.threads == self.threads
+            && previous.cpu == self.cpu;
+        if !same {
+            return false;
+        }
+        for m in previous.modes {
+            if self.at(&m.mode).is_none() {
+                self.modes.push(m);
+            }
+        }
+        self.modes.sort_by_key(|m| MODES.iter().position(|x| *x == m.mode));
+        true
+    }
+
+    /// "in the same run", or which run measured which mode.
+    fn runs_phrase(&self) -> String {
+        let mut runs: Vec<u64> = self.modes.iter().map(|m| m.run_unix_s).collect();
+        runs.sort_unstable();
+        runs.dedup();
+        if runs.len() <= 1 {
+            return "in the same run".into();
+        }
+        let parts: Vec<String> = self
+            .modes
+            .iter()
+            .map(|m| match m.run_unix_s {
+                0 => format!("{} in an earlier run", m.mode),
+                t => format!("{} in the run of {}", m.mode, utc_date(t)),
+            })
+            .collect();
+        format!("measured in separate runs with the same settings on the same machine ({})", parts.join(", "))
+    }
+
     /// The report's section of benchmarks.md.
     pub fn markdown(&self) -> String {
         let mut md = String::from("## Reading a long document: AHN vs sinks + window vs full attention\n\n");
         md.push_str(&format!(
             "Model `{}`, {} threads, CPU `{}`; {} tokens streamed in chunks of {} (as ingestion \
-             does), W = {}, S = {}; each mode in its own process, in the same run. The AHN block \
+             does), W = {}, S = {}; each mode in its own process, {}. The AHN block \
              has random weights (speed and memory do not depend on them).\n\n",
-            self.model, self.threads, self.cpu, self.tokens, self.chunk, self.window, self.sinks
+            self.model,
+            self.threads,
+            self.cpu,
+            self.tokens,
+            self.chunk,
+            self.window,
+            self.sinks,
+            self.runs_phrase()
         ));
         md.push_str("| mode | tok/s at first chunk | tok/s at last chunk | RSS at first chunk | RSS at last chunk | peak RSS | saved state |\n|---|---|---|---|---|---|---|\n");
         for m in &self.modes {
@@ -265,5 +353,56 @@ impl StreamReport {
         }
         md.push_str("\n![throughput](bench/stream-throughput.svg)\n![memory](bench/stream-memory.svg)\n\nRaw numbers: `docs/bench/stream.json`.\n");
         md
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(name: &str, run_unix_s: u64) -> ModeResult {
+        ModeResult {
+            mode: name.into(),
+            points: vec![Point { position: 1024, tokens_per_s: 100.0, rss_bytes: 1 << 20 }],
+            peak_rss_bytes: 1 << 20,
+            state_bytes: 1 << 20,
+            run_unix_s,
+        }
+    }
+
+    fn report(modes: Vec<ModeResult>) -> StreamReport {
+        StreamReport {
+            model: "m".into(),
+            tokens: 1024,
+            chunk: 1024,
+            window: 1024,
+            sinks: 64,
+            threads: 2,
+            cpu: "cpu".into(),
+            modes,
+        }
+    }
+
+    #[test]
+    fn dates_are_utc_calendar_dates() {
+        assert_eq!(utc_date(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_date(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(utc_date(1_795_661_400), "2026-11-26 02:50 UTC");
+    }
+
+    #[test]
+    fn modes_run_alone_keep_the_others_from_a_run_with_the_same_settings() {
+        let previous = report(vec![mode("full", 1), mode("window", 1), mode("ahn", 1)]);
+        let mut r = report(vec![mode("window", 2)]);
+        assert!(r.keep_modes_from(previous.clone()));
+        let got: Vec<(&str, u64)> = r.modes.iter().map(|m| (m.mode.as_str(), m.run_unix_s)).collect();
+        assert_eq!(got, [("full", 1), ("window", 2), ("ahn", 1)]);
+        assert!(r.markdown().contains("measured in separate runs"), "{}", r.markdown());
+
+        let mut other = report(vec![mode("window", 2)]);
+        other.threads = 1;
+        assert!(!other.keep_modes_from(previous.clone()));
+        assert_eq!(other.modes.len(), 1);
+        assert!(previous.markdown().contains("in the same run"));
     }
 }
