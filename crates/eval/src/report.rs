@@ -38,11 +38,17 @@ fn secs(v: Option<f64>) -> String {
     v.map_or("–".into(), |x| format!("{:.2} s", x / 1e3))
 }
 
-/// Exact recall beyond the window and spread score of one mode, if it ran.
+/// The scores of `rows`: exact questions beyond the window, and spread questions.
+fn exact_and_spread(rows: &[&Scored]) -> (Vec<f64>, Vec<f64>) {
+    let exact = rows.iter().filter(|a| a.kind == "exact" && a.beyond_window).map(|a| a.score).collect();
+    let spread = rows.iter().filter(|a| a.kind == "spread").map(|a| a.score).collect();
+    (exact, spread)
+}
+
+/// Mean exact recall beyond the window and mean spread score of one mode, if it ran.
 fn scores(r: &LengthReport, mode: &str) -> Option<(f64, f64)> {
     let rows: Vec<&Scored> = r.answers.iter().filter(|a| a.mode == mode).collect();
-    let exact: Vec<f64> = rows.iter().filter(|a| a.kind == "exact" && a.beyond_window).map(|a| a.score).collect();
-    let spread: Vec<f64> = rows.iter().filter(|a| a.kind == "spread").map(|a| a.score).collect();
+    let (exact, spread) = exact_and_spread(&rows);
     Some((mean(&exact)?, mean(&spread)?))
 }
 
@@ -148,8 +154,7 @@ pub fn render(out: &Path) -> Result<()> {
                 let _ = writeln!(md, "| {label} | not run: {why} | | | | | | | |");
                 continue;
             }
-            let exact: Vec<f64> = rows.iter().filter(|a| a.kind == "exact" && a.beyond_window).map(|a| a.score).collect();
-            let spread: Vec<f64> = rows.iter().filter(|a| a.kind == "spread").map(|a| a.score).collect();
+            let (exact, spread) = exact_and_spread(&rows);
             let cited: usize = rows.iter().map(|a| a.cited_pages).sum();
             let good: usize = rows.iter().map(|a| a.cited_pages_with_answer).sum();
             let dropped: usize = rows.iter().map(|a| a.dropped_citations).sum();
