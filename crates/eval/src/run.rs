@@ -245,7 +245,10 @@ pub fn run(model_path: &Path, novel: &str, sources: &[(String, usize)], settings
     if report.book_tokens + 512 > settings.full_attention_max {
         report.skipped.push((
             "full".into(),
-            format!("{} tokens exceed the full-attention limit of {}", report.book_tokens, settings.full_attention_max),
+            format!(
+                "{} tokens, with 512 for the question and answer, exceed the full-attention limit of {}",
+                report.book_tokens, settings.full_attention_max
+            ),
         ));
     } else if settings.keep_full {
         report.skipped.push(("full".into(), "not rerun (--keep-full) and no earlier answers on this book".into()));
