@@ -16,6 +16,7 @@ mod report;
 mod stats;
 mod stock;
 mod stream;
+mod threads;
 
 use std::path::PathBuf;
 
@@ -43,6 +44,8 @@ enum Suite {
     StreamWorker(stream::WorkerArgs),
     /// Asking a read book: time to first token from the restored memory, against length.
     Ask(ask::AskArgs),
+    /// Throughput at 1, 2, … threads, and AHN / window, in interleaved repeated runs.
+    Threads(threads::ThreadsArgs),
     /// Import what `crates/bench/gpu/run` measured on a GPU machine (its output directory).
     GpuImport {
         /// The directories the script wrote (its $OUT), one per run; each part of the report
@@ -61,6 +64,7 @@ fn main() -> Result<()> {
         Suite::Stream(args) => stream::run(&args, &cli.out)?,
         Suite::StreamWorker(args) => return stream::worker(&args),
         Suite::Ask(args) => ask::run(&args, &cli.out)?,
+        Suite::Threads(args) => threads::run(&args, &cli.out)?,
         Suite::GpuImport { dirs } => {
             let runs = dirs.iter().map(|d| gpu::import(d)).collect::<Result<Vec<_>>>()?;
             gpu::GpuReport::merge(runs)?.write(&cli.out)?

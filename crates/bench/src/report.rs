@@ -105,6 +105,11 @@ pub fn render(out: &Path) -> Result<()> {
         md.push_str(&r.markdown());
         any = true;
     }
+    if let Ok(text) = std::fs::read_to_string(dir.join("threads.json")) {
+        let r: crate::threads::ThreadsReport = serde_json::from_str(&text).context("threads.json")?;
+        md.push_str(&r.markdown());
+        any = true;
+    }
     if let Ok(text) = std::fs::read_to_string(dir.join("ask.json")) {
         let r: crate::ask::AskReport = serde_json::from_str(&text).context("ask.json")?;
         md.push_str(&r.markdown());

@@ -109,39 +109,12 @@ pub fn run(args: &StreamArgs, out: &Path) -> Result<()> {
         bail!("unknown mode {bad:?} (modes: {})", MODES.join(", "));
     }
     let run_unix_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let exe = std::env::current_exe()?;
     let mut modes = Vec::new();
     for mode in MODES.into_iter().filter(|m| args.modes.iter().any(|a| a == m)) {
         eprintln!("stream: {mode}");
-        let mut child = Command::new(&exe)
-            .args(["stream-worker", "--mode", mode])
-            .args(["--tokens", &args.tokens.to_string(), "--chunk", &args.chunk.to_string()])
-            .args(["--window", &args.window.to_string(), "--sinks", &args.sinks.to_string()])
-            .args(["--full-max", &args.full_max.to_string(), "--threads", &args.threads.to_string()])
-            .stdout(Stdio::piped())
-            .spawn()?;
-        let stdout = child.stdout.take().context("worker stdout")?;
-        let mut result: Option<ModeResult> = None;
-        let mut points = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line?;
-            if let Ok(r) = serde_json::from_str::<ModeResult>(&line) {
-                result = Some(r);
-            } else if let Ok(p) = serde_json::from_str::<Point>(&line) {
-                points.push(p.clone());
-                eprintln!(
-                    "  {mode}: {:>7} tokens  {:>7.1} tok/s  {:>6} MiB",
-                    p.position,
-                    p.tokens_per_s,
-                    p.rss_bytes >> 20
-                );
-            }
-        }
-        if !child.wait()?.success() {
-            bail!("stream worker for {mode} failed");
-        }
-        let mut result = result.context("worker printed no result")?;
-        result.points = points;
+        let mut result = run_worker(args, mode, |p| {
+            eprintln!("  {mode}: {:>7} tokens  {:>7.1} tok/s  {:>6} MiB", p.position, p.tokens_per_s, p.rss_bytes >> 20)
+        })?;
         result.run_unix_s = run_unix_s;
         modes.push(result);
     }
@@ -167,6 +140,35 @@ pub fn run(args: &StreamArgs, out: &Path) -> Result<()> {
     std::fs::write(dir.join("stream.json"), serde_json::to_string_pretty(&report)? + "\n")?;
     crate::plot::stream_svgs(&report, &dir)?;
     Ok(())
+}
+
+/// Runs one mode in a child process (`stream-worker`), calling `on_point` for each chunk.
+pub fn run_worker(args: &StreamArgs, mode: &str, mut on_point: impl FnMut(&Point)) -> Result<ModeResult> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(["stream-worker", "--mode", mode])
+        .args(["--tokens", &args.tokens.to_string(), "--chunk", &args.chunk.to_string()])
+        .args(["--window", &args.window.to_string(), "--sinks", &args.sinks.to_string()])
+        .args(["--full-max", &args.full_max.to_string(), "--threads", &args.threads.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().context("worker stdout")?;
+    let mut result: Option<ModeResult> = None;
+    let mut points = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        if let Ok(r) = serde_json::from_str::<ModeResult>(&line) {
+            result = Some(r);
+        } else if let Ok(p) = serde_json::from_str::<Point>(&line) {
+            on_point(&p);
+            points.push(p);
+        }
+    }
+    if !child.wait()?.success() {
+        bail!("stream worker for {mode} failed");
+    }
+    let mut result = result.context("worker printed no result")?;
+    result.points = points;
+    Ok(result)
 }
 
 /// Streams the tokens in one mode and prints JSON lines: a [`Point`] per chunk, then the
