@@ -347,7 +347,9 @@ impl StreamReport {
             let flat = |m: &ModeResult| m.points.last().map(|p| p.tokens_per_s).unwrap_or(0.0)
                 / m.points.first().map(|p| p.tokens_per_s).unwrap_or(1.0);
             md.push_str(&format!(
-                "\nAHN / sliding window mean throughput: {:.2}×. Last / first chunk throughput: AHN {:.2}, window {:.2}.\n",
+                "\nAHN / sliding window mean throughput: {:.2}× (one run of each mode; on a shared machine a slow spell \
+                 can hit one mode and not the other: suite `threads` repeats short runs interleaved). Last / first \
+                 chunk throughput: AHN {:.2}, window {:.2}.\n",
                 mean(ahn) / mean(win),
                 flat(ahn),
                 flat(win)

@@ -137,7 +137,7 @@ pub fn run(args: &ThreadsArgs, out: &Path) -> Result<()> {
         })
         .collect();
     let run = ThreadsRun {
-        label: args.label.clone().unwrap_or_else(|| format!("patch revision {}", info.patch_rev)),
+        label: args.label.clone().unwrap_or_else(|| default_label(&info.patch_rev)),
         patch_rev: info.patch_rev,
         run_unix_s,
         model: seahorse_models::DEFAULT_MODEL.id.to_owned(),
@@ -161,6 +161,10 @@ pub fn run(args: &ThreadsArgs, out: &Path) -> Result<()> {
     Ok(())
 }
 
+fn default_label(patch_rev: &str) -> String {
+    format!("patch revision {patch_rev}")
+}
+
 fn span(s: &Summary, digits: usize) -> String {
     format!("{:.d$} ({:.d$}–{:.d$})", s.median, s.min, s.max, d = digits)
 }
@@ -177,7 +181,7 @@ impl ThreadsReport {
         let Some(last) = self.runs.last() else { return String::new() };
         let mut md = String::from("## Thread scaling, and AHN's cost over the sliding window\n\n");
         md.push_str(&format!(
-            "Model `{}`, CPU `{}`, engine patch revision `{}` ({}). Each run streams {} tokens in \
+            "Model `{}`, CPU `{}`, engine patch revision `{}`{}. Each run streams {} tokens in \
              chunks of {} in a fresh process and counts the throughput after the first chunk; \
              W = {}, S = {}, a random-weight AHN block. {} repetitions, the modes and thread \
              counts interleaved within each; median (min–max). AHN / window is the ratio of the \
@@ -185,7 +189,7 @@ impl ThreadsReport {
             last.model,
             last.cpu,
             last.patch_rev,
-            last.label,
+            if last.label == default_label(&last.patch_rev) { String::new() } else { format!(" ({})", last.label) },
             last.tokens,
             last.chunk,
             last.window,
