@@ -87,6 +87,9 @@ pub struct ModeResult {
     /// this was recorded): modes with different values come from different runs.
     #[serde(default)]
     pub run_unix_s: u64,
+    /// The engine's patch revision in that run ("" before this was recorded).
+    #[serde(default)]
+    pub patch_rev: String,
 }
 
 /// The suite's report.
@@ -116,6 +119,7 @@ pub fn run(args: &StreamArgs, out: &Path) -> Result<()> {
             eprintln!("  {mode}: {:>7} tokens  {:>7.1} tok/s  {:>6} MiB", p.position, p.tokens_per_s, p.rss_bytes >> 20)
         })?;
         result.run_unix_s = run_unix_s;
+        result.patch_rev = seahorse_engine::Engine::get()?.build_info().patch_rev;
         modes.push(result);
     }
     let mut report = StreamReport {
@@ -218,6 +222,7 @@ pub fn worker(args: &WorkerArgs) -> Result<()> {
         peak_rss_bytes: proc_status_kib("VmHWM:") * 1024,
         state_bytes,
         run_unix_s: 0, // set by the parent
+        patch_rev: String::new(),
     };
     let _ = std::fs::remove_dir_all(&tmp);
     // The parent collects the points from the lines above; the result carries the totals.
@@ -297,8 +302,23 @@ impl StreamReport {
         let mut runs: Vec<u64> = self.modes.iter().map(|m| m.run_unix_s).collect();
         runs.sort_unstable();
         runs.dedup();
+        let mut revs: Vec<&str> = self.modes.iter().map(|m| m.patch_rev.as_str()).filter(|r| !r.is_empty()).collect();
+        revs.sort_unstable();
+        revs.dedup();
+        let engine = match revs.as_slice() {
+            [] => String::new(),
+            [rev] => format!(", engine patch revision `{rev}`"),
+            _ => {
+                let parts: Vec<String> = self
+                    .modes
+                    .iter()
+                    .map(|m| format!("{} `{}`", m.mode, if m.patch_rev.is_empty() { "unrecorded" } else { &m.patch_rev }))
+                    .collect();
+                format!(", engine patch revisions {}", parts.join(", "))
+            }
+        };
         if runs.len() <= 1 {
-            return "in the same run".into();
+            return format!("in the same run{engine}");
         }
         let parts: Vec<String> = self
             .modes
@@ -308,7 +328,7 @@ impl StreamReport {
                 t => format!("{} in the run of {}", m.mode, utc_date(t)),
             })
             .collect();
-        format!("measured in separate runs with the same settings on the same machine ({})", parts.join(", "))
+        format!("measured in separate runs with the same settings on the same machine ({}){engine}", parts.join(", "))
     }
 
     /// The report's section of benchmarks.md.
@@ -371,6 +391,7 @@ mod tests {
             peak_rss_bytes: 1 << 20,
             state_bytes: 1 << 20,
             run_unix_s,
+            patch_rev: String::new(),
         }
     }
 
@@ -408,5 +429,12 @@ mod tests {
         assert!(!other.keep_modes_from(previous.clone()));
         assert_eq!(other.modes.len(), 1);
         assert!(previous.markdown().contains("in the same run"));
+
+        let mut revs = report(vec![mode("window", 3), mode("ahn", 3)]);
+        revs.modes[0].patch_rev = "aaa".into();
+        revs.modes[1].patch_rev = "aaa".into();
+        assert!(revs.markdown().contains("in the same run, engine patch revision `aaa`"), "{}", revs.markdown());
+        revs.modes[1].patch_rev = "bbb".into();
+        assert!(revs.markdown().contains("engine patch revisions window `aaa`, ahn `bbb`"), "{}", revs.markdown());
     }
 }
