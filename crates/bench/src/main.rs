@@ -16,6 +16,7 @@ mod report;
 mod stats;
 mod stock;
 mod stream;
+mod targets;
 mod threads;
 
 use std::path::PathBuf;

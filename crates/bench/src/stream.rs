@@ -271,7 +271,7 @@ fn proc_status_kib(field: &str) -> u64 {
 }
 
 impl StreamReport {
-    fn at(&self, mode: &str) -> Option<&ModeResult> {
+    pub fn at(&self, mode: &str) -> Option<&ModeResult> {
         self.modes.iter().find(|m| m.mode == mode)
     }
 
