@@ -54,7 +54,11 @@ pub fn markdown(stream: Option<&StreamReport>, threads: Option<&ThreadsReport>, 
     rows.push((
         "AHN ≥ 3× full attention's throughput at 32K tokens",
         match (ahn.and_then(|m| at(m, 32_768)), full.and_then(|m| at(m, 32_768))) {
-            (Some((_, a)), Some((_, f))) => format!("{} — {:.1}× ({a:.1} vs {f:.1} tok/s)", verdict(a >= 3.0 * f), a / f),
+            (Some((_, a)), Some((_, f))) => format!(
+                "{} — {:.1}× ({a:.1} vs {f:.1} tok/s over the chunk ending at 32K)",
+                verdict(a >= 3.0 * f),
+                a / f
+            ),
             _ => match (ahn, full.and_then(|m| m.points.last())) {
                 (Some(a), Some(last)) => match at(a, last.position) {
                     Some((pos, tps)) => format!(
