@@ -112,6 +112,7 @@ pub fn run(args: &StreamArgs, out: &Path) -> Result<()> {
         bail!("unknown mode {bad:?} (modes: {})", MODES.join(", "));
     }
     let run_unix_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let patch_rev = seahorse_engine::Engine::get()?.build_info().patch_rev;
     let mut modes = Vec::new();
     for mode in MODES.into_iter().filter(|m| args.modes.iter().any(|a| a == m)) {
         eprintln!("stream: {mode}");
@@ -119,7 +120,7 @@ pub fn run(args: &StreamArgs, out: &Path) -> Result<()> {
             eprintln!("  {mode}: {:>7} tokens  {:>7.1} tok/s  {:>6} MiB", p.position, p.tokens_per_s, p.rss_bytes >> 20)
         })?;
         result.run_unix_s = run_unix_s;
-        result.patch_rev = seahorse_engine::Engine::get()?.build_info().patch_rev;
+        result.patch_rev = patch_rev.clone();
         modes.push(result);
     }
     let mut report = StreamReport {

@@ -19,10 +19,9 @@ fn verdict(ok: bool) -> &'static str {
 pub fn markdown(stream: Option<&StreamReport>, threads: Option<&ThreadsReport>, ask: Option<&AskReport>) -> String {
     let mut rows: Vec<(&str, String)> = Vec::new();
 
-    let ratio = threads.and_then(|t| t.runs.last()).and_then(|r| r.rows.iter().find(|row| row.threads == 2)).and_then(|row| row.ahn_over_window.clone());
     rows.push((
         "AHN reading ≥ 0.9× the sliding window's throughput",
-        match ratio {
+        match threads.and_then(|t| t.ahn_over_window(2)) {
             Some(s) => format!("{} — {:.2}× (min–max {:.2}–{:.2}, suite `threads`)", verdict(s.median >= 0.9), s.median, s.min, s.max),
             None => "not measured (suite `threads`)".into(),
         },
@@ -30,9 +29,10 @@ pub fn markdown(stream: Option<&StreamReport>, threads: Option<&ThreadsReport>, 
 
     let ahn = stream.and_then(|s| s.at("ahn"));
     let full = stream.and_then(|s| s.at("full"));
+    let ahn_ends = ahn.and_then(|m| Some((m.points.first()?, m.points.last()?)));
     rows.push((
         "Flat: AHN tok/s at 1M tokens ≥ 0.95× at 4K",
-        match ahn.and_then(|m| Some((m.points.first()?, m.points.last()?))) {
+        match ahn_ends {
             Some((first, last)) if last.position >= ONE_M => format!(
                 "{} — {:.2}× ({:.1} → {:.1} tok/s)",
                 verdict(last.tokens_per_s >= 0.95 * first.tokens_per_s),
@@ -51,27 +51,22 @@ pub fn markdown(stream: Option<&StreamReport>, threads: Option<&ThreadsReport>, 
     ));
 
     let at = |m: &crate::stream::ModeResult, pos: usize| m.points.iter().find(|p| p.position >= pos).map(|p| (p.position, p.tokens_per_s));
+    // full attention at 32K, or where it stopped if earlier; AHN at the same position
+    let full_point = full.and_then(|m| at(m, 32_768).or_else(|| m.points.last().map(|p| (p.position, p.tokens_per_s))));
     rows.push((
         "AHN ≥ 3× full attention's throughput at 32K tokens",
-        match (ahn.and_then(|m| at(m, 32_768)), full.and_then(|m| at(m, 32_768))) {
-            (Some((_, a)), Some((_, f))) => format!(
+        match (full_point, full_point.and_then(|(pos, _)| ahn.and_then(|m| at(m, pos)))) {
+            (Some((pos, f)), Some((_, a))) if pos >= 32_768 => format!(
                 "{} — {:.1}× ({a:.1} vs {f:.1} tok/s over the chunk ending at 32K)",
                 verdict(a >= 3.0 * f),
                 a / f
             ),
-            _ => match (ahn, full.and_then(|m| m.points.last())) {
-                (Some(a), Some(last)) => match at(a, last.position) {
-                    Some((pos, tps)) => format!(
-                        "not measured at 32K on this CPU (full attention ran to {} tokens; there AHN read {:.1}× its \
-                         {:.1} tok/s)",
-                        pos,
-                        tps / last.tokens_per_s,
-                        last.tokens_per_s
-                    ),
-                    None => "not measured".into(),
-                },
-                _ => "not measured (suite `stream`)".into(),
-            },
+            (Some((pos, f)), Some((_, a))) => format!(
+                "not measured at 32K on this CPU (full attention ran to {pos} tokens; there AHN read {:.1}× its \
+                 {f:.1} tok/s)",
+                a / f
+            ),
+            _ => "not measured (suite `stream`)".into(),
         },
     ));
 
@@ -95,7 +90,7 @@ pub fn markdown(stream: Option<&StreamReport>, threads: Option<&ThreadsReport>, 
 
     rows.push((
         "Peak RSS at 1M tokens ≤ 1.1× at 4K",
-        match ahn.and_then(|m| Some((m.points.first()?, m.points.last()?))) {
+        match ahn_ends {
             Some((first, last)) if last.position >= ONE_M => format!(
                 "{} — {:.2}× (RSS after the first / last chunk {} → {} MiB)",
                 verdict(last.rss_bytes as f64 <= 1.1 * first.rss_bytes as f64),

@@ -176,6 +176,11 @@ impl ThreadsReport {
         self.runs.push(run);
     }
 
+    /// AHN / window at `threads` threads in the newest run.
+    pub fn ahn_over_window(&self, threads: i32) -> Option<Summary> {
+        self.runs.last()?.rows.iter().find(|r| r.threads == threads)?.ahn_over_window.clone()
+    }
+
     /// The report's section of benchmarks.md: the newest run, then every run's AHN / window.
     pub fn markdown(&self) -> String {
         let Some(last) = self.runs.last() else { return String::new() };
@@ -221,7 +226,7 @@ impl ThreadsReport {
             }
             md.push('\n');
         }
-        if let Some(ratio) = last.rows.iter().find(|r| r.threads == 2).and_then(|r| r.ahn_over_window.as_ref()) {
+        if let Some(ratio) = self.ahn_over_window(2) {
             md.push_str(&format!(
                 "\nTarget AHN ≥ 0.9× the sliding window's throughput at 2 threads: {} ({:.2}×, min {:.2}×).\n",
                 if ratio.median >= 0.9 { "met" } else { "not met" },
