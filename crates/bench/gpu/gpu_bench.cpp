@@ -23,6 +23,9 @@
 //       throughput and device memory per chunk, the saved state's size, decoding speed, and
 //       the time to the first token of a 96-token question after restoring the state into
 //       a new context. Stops early (and says so) after TIME_LIMIT_S seconds.
+//   devices
+//       One line per backend device: its type (cpu, gpu, igpu, accel), name and description;
+//       the script checks that a GPU build really found its GPU before measuring anything.
 #include "ggml-backend.h"
 #include "ggml.h"
 #include "gguf.h"
@@ -441,8 +444,23 @@ static int stream(const char * path, int ngl, int window, int sinks, size_t n_to
     return 0;
 }
 
+static int devices() {
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
+        const char * type = "accel";
+        switch (ggml_backend_dev_type(dev)) {
+            case GGML_BACKEND_DEVICE_TYPE_CPU: type = "cpu"; break;
+            case GGML_BACKEND_DEVICE_TYPE_GPU: type = "gpu"; break;
+            case GGML_BACKEND_DEVICE_TYPE_IGPU: type = "igpu"; break;
+            default: break;
+        }
+        std::printf("%s\t%s\t%s\n", type, ggml_backend_dev_name(dev), ggml_backend_dev_description(dev));
+    }
+    return 0;
+}
+
 int main(int argc, char ** argv) {
-    if (argc < 2) die("usage: gpu_bench make-model|check|compare|stream ARGS (see the header of gpu_bench.cpp)");
+    if (argc < 2) die("usage: gpu_bench make-model|check|compare|stream|devices ARGS (see the header of gpu_bench.cpp)");
     const std::string cmd = argv[1];
     llama_log_set(quiet_log, nullptr);
     llama_backend_init();
@@ -452,6 +470,8 @@ int main(int argc, char ** argv) {
     } else if (cmd == "check" && argc == 10) {
         rc = check(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]), std::strtoull(argv[6], nullptr, 10),
                    std::atoi(argv[7]), std::strtoull(argv[8], nullptr, 10), argv[9]);
+    } else if (cmd == "devices" && argc == 2) {
+        rc = devices();
     } else if (cmd == "compare" && argc == 4) {
         rc = compare(argv[2], argv[3]);
     } else if (cmd == "stream" && argc == 10) {

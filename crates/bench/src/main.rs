@@ -5,7 +5,8 @@
 //! Suites: `prefill` (CPU build vs stock llama.cpp, see prefill.rs), `stream` (reading a
 //! long document: AHN vs sinks + sliding window vs full attention, see stream.rs) and `ask`
 //! (time to the first answer token from a saved memory against the book's length, see ask.rs);
-//! `gpu-import` keeps what `crates/bench/gpu/run` measured on a lent GPU machine (gpu.rs).
+//! `gpu-import` keeps what `crates/bench/gpu/run` measured on a lent GPU machine, per backend
+//! (gpu/).
 
 mod accounting;
 mod ask;
@@ -49,8 +50,8 @@ enum Suite {
     Threads(threads::ThreadsArgs),
     /// Import what `crates/bench/gpu/run` measured on a GPU machine (its output directory).
     GpuImport {
-        /// The directories the script wrote (its $OUT), one per run; each part of the report
-        /// comes from the last run that has it.
+        /// The directories the script wrote (its $OUT), one per run; runs are kept per backend
+        /// (CUDA, Vulkan), and each part of a backend's report comes from its last run that has it.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
     },
@@ -67,8 +68,9 @@ fn main() -> Result<()> {
         Suite::Ask(args) => ask::run(&args, &cli.out)?,
         Suite::Threads(args) => threads::run(&args, &cli.out)?,
         Suite::GpuImport { dirs } => {
-            let runs = dirs.iter().map(|d| gpu::import(d)).collect::<Result<Vec<_>>>()?;
-            gpu::GpuReport::merge(runs)?.write(&cli.out)?
+            for report in gpu::import_runs(&dirs)? {
+                report.write(&cli.out)?;
+            }
         }
         Suite::Render => {}
     }

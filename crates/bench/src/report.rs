@@ -119,10 +119,12 @@ pub fn render(out: &Path) -> Result<()> {
         md.push_str(&r.markdown());
         any = true;
     }
-    if let Ok(text) = std::fs::read_to_string(dir.join("gpu.json")) {
-        let r: crate::gpu::GpuReport = serde_json::from_str(&text).context("gpu.json")?;
-        md.push_str(&r.markdown());
-        any = true;
+    for name in ["gpu.json", "gpu-vulkan.json"] {
+        if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
+            let r: crate::gpu::GpuReport = serde_json::from_str(&text).context(name)?;
+            md.push_str(&r.markdown());
+            any = true;
+        }
     }
     if !any {
         md.push_str("No measurements yet: run `./x bench`.\n\n");

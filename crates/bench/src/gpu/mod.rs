@@ -1,7 +1,10 @@
-//! Suite `gpu`: the engine on a GPU (CUDA), measured on a lent GPU machine by
+//! Suite `gpu`: the engine on a GPU (CUDA or Vulkan), measured on a lent GPU machine by
 //! `crates/bench/gpu/run` (a C++ driver over the patched llama.cpp: that machine has no Rust
-//! and no model files). `seahorse-bench gpu-import DIR` reads what the script wrote to DIR
-//! and keeps it as `bench/gpu.json` with a plot; the report renders it from there.
+//! and no model files). `seahorse-bench gpu-import DIR...` reads what the script wrote to each
+//! DIR and keeps it per backend, as `bench/gpu.json` (CUDA) or `bench/gpu-vulkan.json`, with a
+//! plot; the report renders them from there (markdown.rs).
+
+mod markdown;
 
 use std::path::Path;
 
@@ -23,7 +26,7 @@ pub struct Comparison {
 pub struct Check {
     /// `ahn`, `window`, or `ahn-vs-window` (the AHN's own effect, for scale).
     pub mode: String,
-    /// `cpu` or `cuda`.
+    /// `cpu`, or the GPU backend (`cuda`, `vulkan`).
     pub backend: String,
     pub ubatch: u32,
     /// Tokens after which the state was saved and restored into a new context (0: never).
@@ -70,6 +73,9 @@ pub struct GpuStream {
 /// Everything the GPU run measured.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct GpuReport {
+    /// The llama.cpp backend the GPU ran on: `cuda` or `vulkan`.
+    #[serde(default = "cuda")]
+    pub backend: String,
     /// nvidia-smi's line: name, memory, driver, max SM clock.
     pub gpu: String,
     pub patch_rev: String,
@@ -141,6 +147,8 @@ fn parse_profile(text: &str, tokens: usize) -> Result<KernelProfile> {
 pub fn import(dir: &Path) -> Result<GpuReport> {
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).with_context(|| format!("reading {name} in {}", dir.display()));
     let gpu = read("gpu.csv")?.lines().nth(1).unwrap_or_default().trim().to_owned();
+    // Runs from before the script took BACKEND were CUDA runs.
+    let backend = read("backend.txt").map(|s| s.trim().to_owned()).unwrap_or_else(|_| cuda());
     let patch_rev = read("patch-rev.txt").map(|s| s.trim().to_owned()).unwrap_or_default();
     let checks: Vec<Check> = match read("check.json") {
         Ok(text) => serde_json::from_str(&text).context("check.json")?,
@@ -178,20 +186,45 @@ pub fn import(dir: &Path) -> Result<GpuReport> {
     if checks.is_empty() && streams.is_empty() && profile.is_none() && cpu_threads.is_empty() {
         bail!("no measurements in {}", dir.display());
     }
-    Ok(GpuReport { gpu, patch_rev, checks, streams, profile, cpu_threads })
+    Ok(GpuReport { backend, gpu, patch_rev, checks, streams, profile, cpu_threads })
+}
+
+fn cuda() -> String {
+    "cuda".into()
+}
+
+/// Imports several runs and merges them per backend, in the order given.
+pub fn import_runs(dirs: &[std::path::PathBuf]) -> Result<Vec<GpuReport>> {
+    let mut by_backend: Vec<Vec<GpuReport>> = Vec::new();
+    for dir in dirs {
+        let run = import(dir)?;
+        match by_backend.iter_mut().find(|runs| runs[0].backend == run.backend) {
+            Some(runs) => runs.push(run),
+            None => by_backend.push(vec![run]),
+        }
+    }
+    by_backend.into_iter().map(GpuReport::merge).collect()
 }
 
 impl GpuReport {
+    /// The backend's file names in `bench/`: `gpu` (CUDA, as before there was a choice) or
+    /// `gpu-<backend>`, then `.json` and `-throughput.svg`.
+    pub fn file_stem(&self) -> String {
+        if self.backend == "cuda" { "gpu".into() } else { format!("gpu-{}", self.backend) }
+    }
+
     pub fn write(&self, out: &Path) -> Result<()> {
         let dir = out.join("bench");
         std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join("gpu.json"), serde_json::to_string_pretty(self)? + "\n")?;
+        let stem = self.file_stem();
+        std::fs::write(dir.join(format!("{stem}.json")), serde_json::to_string_pretty(self)? + "\n")?;
         let series: Vec<(String, Vec<(f64, f64)>)> = self
             .streams
             .iter()
             .map(|s| (s.mode.clone(), s.points.iter().map(|p| (p.position as f64, p.tokens_per_s)).collect()))
             .collect();
-        crate::plot::line_chart(&dir.join("gpu-throughput.svg"), &format!("{}: throughput while reading", self.device()), "tokens/s", &series)
+        let title = format!("{} ({}): throughput while reading", self.device(), self.backend_name());
+        crate::plot::line_chart(&dir.join(format!("{stem}-throughput.svg")), &title, "tokens/s", &series)
     }
 
     fn device(&self) -> String {
@@ -199,11 +232,21 @@ impl GpuReport {
     }
 
     fn mean_tokens_per_s(s: &GpuStream) -> f64 {
-        // Time-weighted: tokens over seconds, first chunk included.
+        Self::mean_from(s, 0)
+    }
+
+    /// The mean after the first chunk, which also pays for the backend's warm-up (kernel and
+    /// pipeline creation); the whole mean where there is only one chunk.
+    fn steady_tokens_per_s(s: &GpuStream) -> f64 {
+        Self::mean_from(s, if s.points.len() > 1 { 1 } else { 0 })
+    }
+
+    /// Time-weighted mean (tokens over seconds) of the chunks from the `first`-th on.
+    fn mean_from(s: &GpuStream, first: usize) -> f64 {
         let mut tokens = 0.0;
         let mut secs = 0.0;
-        let mut last = 0usize;
-        for p in &s.points {
+        let mut last = if first == 0 { 0 } else { s.points[first - 1].position };
+        for p in &s.points[first..] {
             let n = (p.position - last) as f64;
             tokens += n;
             secs += n / p.tokens_per_s;
@@ -212,45 +255,15 @@ impl GpuReport {
         if secs > 0.0 { tokens / secs } else { 0.0 }
     }
 
-    /// Thread scaling on the GPU machine's own CPU.
-    fn threads_markdown(&self) -> String {
-        let mut md = String::from(
-            "### Thread scaling on the GPU machine's CPU\n\n\
-             The same driver on that machine's CPU only (no GPU layers), 3072 random tokens per run \
-             (W = 1024, S = 64: the third 1024-token chunk is read while tokens leave the window), one \
-             run per thread count. This is not the 2-core machine of the targets above; it shows how \
-             reading scales with cores.\n\n\
-             | threads | window tok/s, 3rd chunk | AHN tok/s, 3rd chunk | AHN / window | window mean | AHN mean | decode tok/s, window / AHN |\n\
-             |---|---|---|---|---|---|---|\n",
-        );
-        let mut threads: Vec<u32> = self.cpu_threads.iter().map(|s| s.threads).collect();
-        threads.sort_unstable();
-        threads.dedup();
-        for n in threads {
-            let find = |m: &str| self.cpu_threads.iter().find(|s| s.mode == m && s.threads == n);
-            let (Some(w), Some(a)) = (find("window"), find("ahn")) else { continue };
-            let last = |s: &GpuStream| s.points.last().map_or(f64::NAN, |p| p.tokens_per_s);
-            md.push_str(&format!(
-                "| {n} | {:.0} | {:.0} | {:.2} | {:.0} | {:.0} | {:.1} / {:.1} |\n",
-                last(w),
-                last(a),
-                last(a) / last(w),
-                Self::mean_tokens_per_s(w),
-                Self::mean_tokens_per_s(a),
-                w.decode_tokens_per_s,
-                a.decode_tokens_per_s
-            ));
-        }
-        md.push('\n');
-        md
-    }
-
     /// Combines the imports of several runs (e.g. one with the checks and streams, one with
     /// the profile and the thread sweep): each part comes from the last run that has it.
     pub fn merge(runs: Vec<GpuReport>) -> Result<GpuReport> {
         let mut it = runs.into_iter();
         let mut r = it.next().context("no run to import")?;
         for next in it {
+            if next.backend != r.backend {
+                bail!("the runs used different backends ({} and {})", r.backend, next.backend);
+            }
             if next.patch_rev != r.patch_rev {
                 bail!("the runs built different patch revisions ({} and {})", r.patch_rev, next.patch_rev);
             }
@@ -268,140 +281,6 @@ impl GpuReport {
             }
         }
         Ok(r)
-    }
-
-    /// The report's section of benchmarks.md.
-    pub fn markdown(&self) -> String {
-        let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
-        let mut md = String::from("## On a GPU (CUDA)\n\n");
-        md.push_str(&format!(
-            "`{}` — one run of `crates/bench/gpu/run` on a lent GPU machine, imported with \
-             `seahorse-bench gpu-import` (raw numbers: `docs/bench/gpu.json`). The patched llama.cpp \
-             (patch revision `{}`) is built there with CUDA for sm_90, without FlashAttention kernels \
-             (a shorter build; every mode then uses the same unfused attention). That machine has no \
-             model files: the models are random-weight files with the default model's exact metadata, \
-             tensor shapes and tensor types (`qwen2.5-coder-0.5b-instruct-q4_k_m`), with and without the \
-             shipped AHN block — speed and memory do not depend on the weights' values.\n\n",
-            self.gpu, self.patch_rev
-        ));
-        if !self.checks.is_empty() {
-            md.push_str(
-                "### CUDA computes what the CPU computes\n\n\
-                 Logits of 600 random tokens at W = 128, S = 4 (so that 468 tokens pass through the \
-                 AHN memory), F32 weights and cache, every 37th position and the last, compared with \
-                 the CPU at ubatch 64. A random network amplifies rounding, so the CPU's own \
-                 difference between ubatch sizes is the scale to read the CUDA rows against; the last \
-                 row is the AHN's own effect on the same logits (what a broken memory path would \
-                 change).\n\n\
-                 | mode | backend | ubatch | saved and restored after | max abs difference | largest abs logit | same argmax |\n\
-                 |---|---|---|---|---|---|---|\n",
-            );
-            for c in &self.checks {
-                let v = &c.vs_cpu_ubatch_64;
-                let (mode, backend) = if c.mode == "ahn-vs-window" {
-                    ("AHN vs window only (the AHN's effect)".to_owned(), "cpu".to_owned())
-                } else {
-                    (c.mode.clone(), c.backend.clone())
-                };
-                md.push_str(&format!(
-                    "| {mode} | {backend} | {} | {} | {:.2e}{} | {:.2} | {}/{} |\n",
-                    c.ubatch,
-                    if c.save_at > 0 { c.save_at.to_string() } else { "—".into() },
-                    v.max_abs_diff,
-                    if v.finite { "" } else { " (non-finite values!)" },
-                    v.max_abs_logit,
-                    v.argmax_agree,
-                    v.rows
-                ));
-            }
-            md.push('\n');
-        }
-        if !self.streams.is_empty() {
-            md.push_str(
-                "### Reading a long document on the GPU\n\n\
-                 Random tokens streamed in ubatches of 512 (a measurement every chunk), W = 1024, S = 64 \
-                 for the windowed modes; full attention to 128K tokens. Device memory is what the GPU \
-                 reports in use (weights, caches and compute buffers). After the stream: the saved \
-                 state's size, decoding speed (64 greedy tokens), and a 96-token question asked from the \
-                 state restored into a new context.\n\n\
-                 | mode | tokens read | tok/s, first chunk | tok/s, last chunk | tok/s, mean | device memory, first → last chunk | saved state | decode tok/s | restore | first token of the question |\n\
-                 |---|---|---|---|---|---|---|---|---|---|\n",
-            );
-            for s in &self.streams {
-                let (Some(first), Some(last)) = (s.points.first(), s.points.last()) else { continue };
-                md.push_str(&format!(
-                    "| {} | {}{} | {:.0} | {:.0} | {:.0} | {:.0} → {:.0} MiB | {:.1} MiB | {:.1} | {:.3} s | {:.3} s |\n",
-                    s.mode,
-                    last.position,
-                    if s.stopped.is_some() { " (time limit)" } else { "" },
-                    first.tokens_per_s,
-                    last.tokens_per_s,
-                    Self::mean_tokens_per_s(s),
-                    mib(first.device_bytes),
-                    mib(last.device_bytes),
-                    mib(s.state_bytes),
-                    s.decode_tokens_per_s,
-                    s.restore_s,
-                    s.first_token_s,
-                ));
-            }
-            let by = |m: &str| self.streams.iter().find(|s| s.mode == m);
-            if let (Some(a), Some(w)) = (by("ahn"), by("window")) {
-                let ratio = Self::mean_tokens_per_s(a) / Self::mean_tokens_per_s(w);
-                let flat = |s: &GpuStream| {
-                    // Last chunk against the first chunk that compresses (the second).
-                    let p = &s.points;
-                    if p.len() >= 3 { p[p.len() - 1].tokens_per_s / p[1].tokens_per_s } else { f64::NAN }
-                };
-                md.push_str(&format!(
-                    "\nAHN / window mean throughput on the GPU: {ratio:.2}×. Last chunk / second chunk: AHN {:.2}, window {:.2}.\n",
-                    flat(a),
-                    flat(w)
-                ));
-                let (ta, tw) = (1e6 / Self::mean_tokens_per_s(a), 1e6 / Self::mean_tokens_per_s(w));
-                md.push_str(&format!(
-                    "Per token the AHN adds {:.1} µs to the window's {tw:.1} µs ({:.1} ms per 512-token ubatch).\n",
-                    ta - tw,
-                    (ta - tw) * 512.0 / 1000.0
-                ));
-                if let Some(p) = &self.profile {
-                    let per_launch = p.ubatch_launch_ns();
-                    md.push_str(&format!(
-                        "\n**Where that time goes** (Nsight Compute, `gpu__time_duration`, every launch of \
-                         `{}` while the AHN model read {} tokens): one launch over a 512-token ubatch takes \
-                         {:.0} µs (median); {} layers make {:.1} ms per ubatch, i.e. {:.0} % of the AHN's extra \
-                         {:.1} ms. The kernel walks the ubatch's tokens one after another (its grid is heads × \
-                         state columns only), so a few hundred sequential steps leave the GPU mostly idle; a \
-                         chunked, parallel-in-time form of the gated delta rule (as in flash-linear-attention) \
-                         would remove most of it.\n",
-                        p.kernel.trim_start_matches("void "),
-                        p.tokens,
-                        per_launch / 1e3,
-                        p.layers(),
-                        per_launch * p.layers() as f64 / 1e6,
-                        100.0 * per_launch * p.layers() as f64 / 1e3 / ((ta - tw) * 512.0),
-                        (ta - tw) * 512.0 / 1000.0
-                    ));
-                }
-            }
-            if let (Some(a), Some(f)) = (by("ahn"), by("full")) {
-                let at = |s: &GpuStream, n: usize| s.points.iter().find(|p| p.position == n).map(|p| p.tokens_per_s);
-                for n in [32768usize, 131072] {
-                    if let Some(full) = at(f, n) {
-                        md.push_str(&format!(
-                            "At {}K tokens full attention reads {full:.0} tok/s: the AHN's mean is {:.1}× that.\n",
-                            n / 1024,
-                            Self::mean_tokens_per_s(a) / full
-                        ));
-                    }
-                }
-            }
-            md.push_str("\n![GPU throughput](bench/gpu-throughput.svg)\n\n");
-        }
-        if !self.cpu_threads.is_empty() {
-            md.push_str(&self.threads_markdown());
-        }
-        md
     }
 }
 
@@ -441,6 +320,9 @@ mod tests {
         // 100 tokens at 100 tok/s (1 s) + 100 at 50 tok/s (2 s): 200 tokens in 3 s.
         let s = stream("ahn", &[100.0, 50.0]);
         assert!((GpuReport::mean_tokens_per_s(&s) - 200.0 / 3.0).abs() < 1e-9);
+        // After the first chunk: 100 tokens in 2 s.
+        assert!((GpuReport::steady_tokens_per_s(&s) - 50.0).abs() < 1e-9);
+        assert_eq!(GpuReport::steady_tokens_per_s(&stream("ahn", &[80.0])), 80.0);
     }
 
     #[test]
@@ -464,7 +346,7 @@ mod tests {
         assert_eq!(r.streams.iter().map(|s| s.mode.as_str()).collect::<Vec<_>>(), ["window", "ahn"]);
         let md = r.markdown();
         assert!(md.contains("| ahn | cuda | 64 | 320 | 4.00e-3 | 2.50 | 17/17 |"), "{md}");
-        assert!(md.contains("AHN / window mean throughput on the GPU: 0.95×"), "{md}");
+        assert!(md.contains("AHN / window mean throughput on CUDA: 0.92×"), "{md}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -496,6 +378,7 @@ mod tests {
     #[test]
     fn merging_runs_takes_each_part_from_the_last_run_that_has_it() {
         let a = GpuReport {
+            backend: "cuda".into(),
             gpu: "H200".into(),
             patch_rev: "r".into(),
             checks: Vec::new(),
@@ -510,6 +393,38 @@ mod tests {
         assert_eq!((m.streams.len(), m.cpu_threads.len()), (1, 1));
         b.patch_rev = "other".into();
         assert!(GpuReport::merge(vec![a, b]).is_err());
+    }
+
+    #[test]
+    fn runs_are_kept_per_backend_and_each_renders_its_own_section() {
+        let base = std::env::temp_dir().join(format!("seahorse-gpu-backends-{}", std::process::id()));
+        let run = |name: &str, backend: Option<&str>| {
+            let dir = base.join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("gpu.csv"), "name\nNVIDIA H100 80GB HBM3\n").unwrap();
+            std::fs::write(dir.join("patch-rev.txt"), "abc123\n").unwrap();
+            if let Some(b) = backend {
+                std::fs::write(dir.join("backend.txt"), format!("{b}\n")).unwrap();
+            }
+            let check = format!(
+                r#"[{{"mode": "window", "backend": "{}", "ubatch": 512, "save_at": 0, "vs_cpu_ubatch_64": {{"rows": 17, "max_abs_logit": 2.6, "max_abs_diff": 0.007, "argmax_agree": 17, "finite": true}}}}]"#,
+                backend.unwrap_or("cuda")
+            );
+            std::fs::write(dir.join("check.json"), check).unwrap();
+            dir
+        };
+        // A run from before BACKEND existed is a CUDA run.
+        let dirs = [run("old", None), run("vk", Some("vulkan"))];
+        let reports = import_runs(&dirs).unwrap();
+        let got: Vec<(String, String)> = reports.iter().map(|r| (r.backend.clone(), r.file_stem())).collect();
+        assert_eq!(got, [("cuda".into(), "gpu".into()), ("vulkan".into(), "gpu-vulkan".into())]);
+        let md = reports[1].markdown();
+        assert!(md.starts_with("## On a GPU (Vulkan)"), "{md}");
+        assert!(md.contains("### Vulkan computes what the CPU computes"), "{md}");
+        assert!(md.contains("| window | vulkan | 512 | — | 7.00e-3 | 2.60 | 17/17 |"), "{md}");
+        assert!(md.contains("BACKEND=vulkan crates/bench/gpu/run"), "{md}");
+        assert!(reports[0].markdown().starts_with("## On a GPU (CUDA)"));
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]
