@@ -41,6 +41,12 @@ enum Suite {
     Prefill(prefill::PrefillArgs),
     /// Streaming a long token sequence: throughput and memory against position.
     Stream(stream::StreamArgs),
+    /// Keep the modes of a stream.json written elsewhere (e.g. one long mode run with another
+    /// --out); the other modes stay when the settings agree.
+    StreamImport {
+        /// The stream.json to import.
+        file: PathBuf,
+    },
     /// One mode of `stream` (run by `stream` in a child process, so memory is per mode).
     #[command(hide = true)]
     StreamWorker(stream::WorkerArgs),
@@ -65,6 +71,7 @@ fn main() -> Result<()> {
         Suite::Prefill(args) => prefill::run(&args, &cli.out)?,
         Suite::Stream(args) => stream::run(&args, &cli.out)?,
         Suite::StreamWorker(args) => return stream::worker(&args),
+        Suite::StreamImport { file } => stream::import(&file, &cli.out)?,
         Suite::Ask(args) => ask::run(&args, &cli.out)?,
         Suite::Threads(args) => threads::run(&args, &cli.out)?,
         Suite::GpuImport { dirs } => {

@@ -1,8 +1,11 @@
-//! SVG bar chart of the prefill suite.
+//! SVG charts: the prefill suite's bars, and lines against position for the streams.
 
 use std::path::Path;
 
 use anyhow::{anyhow, Result};
+use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::report::PrefillReport;
@@ -88,19 +91,38 @@ pub fn stream_svgs(report: &crate::stream::StreamReport, dir: &Path) -> Result<(
     )
 }
 
+/// Lines against position. Where the positions span more than 64× (streams from 4K to 1M
+/// tokens), the position axis is logarithmic so that the short runs stay readable.
 pub(crate) fn line_chart(path: &Path, title: &str, y_desc: &str, series: &[(String, Vec<(f64, f64)>)]) -> Result<()> {
-    let x_max = series.iter().flat_map(|(_, s)| s.iter().map(|p| p.0)).fold(1.0, f64::max);
+    let xs = || series.iter().flat_map(|(_, s)| s.iter().map(|p| p.0));
+    let x_max = xs().fold(1.0, f64::max);
+    let x_min = xs().filter(|&x| x > 0.0).fold(x_max, f64::min);
     let y_max = series.iter().flat_map(|(_, s)| s.iter().map(|p| p.1)).fold(1.0, f64::max) * 1.1;
     let root = SVGBackend::new(path, (760, 420)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
-        .margin(16)
-        .x_label_area_size(40)
-        .y_label_area_size(60)
-        .build_cartesian_2d(0f64..x_max, 0f64..y_max)
-        .map_err(|e| anyhow!("{e}"))?;
-    chart.configure_mesh().x_desc("position (tokens)").y_desc(y_desc).draw().map_err(|e| anyhow!("{e}"))?;
+    let mut builder = ChartBuilder::on(&root);
+    builder.caption(title, ("sans-serif", 18)).margin(16).x_label_area_size(40).y_label_area_size(60);
+    if x_max / x_min > 64.0 {
+        let chart = builder.build_cartesian_2d((x_min..x_max).log_scale(), 0f64..y_max).map_err(|e| anyhow!("{e}"))?;
+        draw_lines(chart, "position (tokens, logarithmic)", y_desc, series)?;
+    } else {
+        let chart = builder.build_cartesian_2d(0f64..x_max, 0f64..y_max).map_err(|e| anyhow!("{e}"))?;
+        draw_lines(chart, "position (tokens)", y_desc, series)?;
+    }
+    root.present().map_err(|e| anyhow!("{e}"))?;
+    Ok(())
+}
+
+fn draw_lines<'a, X>(
+    mut chart: ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, RangedCoordf64>>,
+    x_desc: &str,
+    y_desc: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+) -> Result<()>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    chart.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw().map_err(|e| anyhow!("{e}"))?;
     let colors = [RED, BLUE, GREEN, MAGENTA];
     for (i, (name, points)) in series.iter().enumerate() {
         let color = colors[i % colors.len()];
@@ -116,6 +138,5 @@ pub(crate) fn line_chart(path: &Path, title: &str, y_desc: &str, series: &[(Stri
         .border_style(BLACK)
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
-    root.present().map_err(|e| anyhow!("{e}"))?;
     Ok(())
 }

@@ -44,9 +44,10 @@ pub struct StreamArgs {
     /// CPU threads.
     #[arg(long, default_value_t = 2)]
     pub threads: i32,
-    /// Modes to run (`full`, `window`, `ahn`). Modes left out keep their results from the
-    /// existing stream.json when it was made with the same settings, so that long streams
-    /// (1M tokens take hours per mode on 2 cores) can be measured one mode at a time.
+    /// Modes to run (`full`, `window`, `ahn`). Modes left out keep their results (and their
+    /// lengths) from the existing stream.json when it was made with the same settings, so that
+    /// long streams (1M tokens take hours per mode on 2 cores) can be measured one mode at a
+    /// time; `stream-import` does the same for a stream.json written elsewhere.
     #[arg(long, value_delimiter = ',', default_value = "full,window,ahn")]
     pub modes: Vec<String>,
 }
@@ -133,18 +134,23 @@ pub fn run(args: &StreamArgs, out: &Path) -> Result<()> {
         cpu: seahorse_engine::cpu_name(),
         modes,
     };
-    let dir = out.join("bench");
     if args.modes.len() < MODES.len() {
-        let previous: Option<StreamReport> =
-            std::fs::read_to_string(dir.join("stream.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
-        if let Some(previous) = previous {
-            report.keep_modes_from(previous);
-        }
+        report.keep_modes_from_existing(out);
     }
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("stream.json"), serde_json::to_string_pretty(&report)? + "\n")?;
-    crate::plot::stream_svgs(&report, &dir)?;
-    Ok(())
+    report.write(out)
+}
+
+/// `stream-import FILE`: the modes of a stream.json written by a run elsewhere (e.g. a 1M-token
+/// run with `--out` in a scratch directory) replace those modes in `<out>/bench/stream.json`;
+/// the other modes stay when the settings agree.
+pub fn import(file: &Path, out: &Path) -> Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut report: StreamReport = serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
+    if report.modes.is_empty() {
+        bail!("{} has no modes", file.display());
+    }
+    report.keep_modes_from_existing(out);
+    report.write(out)
 }
 
 /// Runs one mode in a child process (`stream-worker`), calling `on_point` for each chunk.
@@ -271,16 +277,46 @@ fn proc_status_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Chunks at each end of a stream whose median throughput stands for "at the start" and "at
+/// the end": one chunk swings by ±10 % on a shared 2-core machine, the median of 8 much less.
+pub const FLAT_CHUNKS: usize = 8;
+
+impl ModeResult {
+    /// Median tokens/s of the first and of the last [`FLAT_CHUNKS`] chunks (fewer when the
+    /// stream is short: the halves then do not overlap).
+    pub fn ends_tokens_per_s(&self) -> Option<(f64, f64)> {
+        let n = FLAT_CHUNKS.min(self.points.len() / 2).max(1);
+        if self.points.is_empty() {
+            return None;
+        }
+        let median = |ps: &[Point]| {
+            let mut v: Vec<f64> = ps.iter().map(|p| p.tokens_per_s).collect();
+            v.sort_by(f64::total_cmp);
+            let k = v.len();
+            if k % 2 == 1 { v[k / 2] } else { (v[k / 2 - 1] + v[k / 2]) / 2.0 }
+        };
+        Some((median(&self.points[..n]), median(&self.points[self.points.len() - n..])))
+    }
+}
+
+/// "start → end tok/s (end / start)" of one mode.
+fn flatness_phrase(m: &ModeResult) -> String {
+    match m.ends_tokens_per_s() {
+        Some((start, end)) => format!("{start:.1} → {end:.1} tok/s ({:.2}×)", end / start),
+        None => "—".into(),
+    }
+}
+
 impl StreamReport {
     pub fn at(&self, mode: &str) -> Option<&ModeResult> {
         self.modes.iter().find(|m| m.mode == mode)
     }
 
     /// Adds the modes this report lacks from `previous`, when it was made with the same
-    /// settings on the same machine; keeps the order full, window, ahn.
+    /// settings on the same machine; each mode keeps the length it was streamed to, and
+    /// `tokens` becomes the longer request. Keeps the order full, window, ahn.
     pub fn keep_modes_from(&mut self, previous: StreamReport) -> bool {
         let same = previous.model == self.model
-            && previous.tokens == self.tokens
             && previous.chunk == self.chunk
             && previous.window == self.window
             && previous.sinks == self.sinks
@@ -294,8 +330,27 @@ impl StreamReport {
                 self.modes.push(m);
             }
         }
+        self.tokens = self.tokens.max(previous.tokens);
         self.modes.sort_by_key(|m| MODES.iter().position(|x| *x == m.mode));
         true
+    }
+
+    /// [`Self::keep_modes_from`] the stream.json already in `<out>/bench/`, if any.
+    fn keep_modes_from_existing(&mut self, out: &Path) {
+        let previous: Option<StreamReport> =
+            std::fs::read_to_string(out.join("bench/stream.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
+        if let Some(previous) = previous {
+            if !self.keep_modes_from(previous) {
+                eprintln!("stream: the existing stream.json has other settings; its modes are not kept");
+            }
+        }
+    }
+
+    fn write(&self, out: &Path) -> Result<()> {
+        let dir = out.join("bench");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("stream.json"), serde_json::to_string_pretty(self)? + "\n")?;
+        crate::plot::stream_svgs(self, &dir)
     }
 
     /// "in the same run", or which run measured which mode.
@@ -336,13 +391,12 @@ impl StreamReport {
     pub fn markdown(&self) -> String {
         let mut md = String::from("## Reading a long document: AHN vs sinks + window vs full attention\n\n");
         md.push_str(&format!(
-            "Model `{}`, {} threads, CPU `{}`; {} tokens streamed in chunks of {} (as ingestion \
-             does), W = {}, S = {}; each mode in its own process, {}. The AHN block \
-             has random weights (speed and memory do not depend on them).\n\n",
+            "Model `{}`, {} threads, CPU `{}`; tokens streamed in chunks of {} (as ingestion \
+             does) to the length in each row, W = {}, S = {}; each mode in its own process, {}. The \
+             AHN block has random weights (speed and memory do not depend on them).\n\n",
             self.model,
             self.threads,
             self.cpu,
-            self.tokens,
             self.chunk,
             self.window,
             self.sinks,
@@ -364,16 +418,21 @@ impl StreamReport {
             ));
         }
         if let (Some(ahn), Some(win)) = (self.at("ahn"), self.at("window")) {
-            let mean = |m: &ModeResult| m.points.iter().map(|p| p.tokens_per_s).sum::<f64>() / m.points.len().max(1) as f64;
-            let flat = |m: &ModeResult| m.points.last().map(|p| p.tokens_per_s).unwrap_or(0.0)
-                / m.points.first().map(|p| p.tokens_per_s).unwrap_or(1.0);
+            // Over the positions both modes reached.
+            let common = |m: &ModeResult| m.points.last().map_or(0, |p| p.position);
+            let upto = common(ahn).min(common(win));
+            let mean = |m: &ModeResult| {
+                let v: Vec<f64> = m.points.iter().filter(|p| p.position <= upto).map(|p| p.tokens_per_s).collect();
+                v.iter().sum::<f64>() / v.len().max(1) as f64
+            };
             md.push_str(&format!(
-                "\nAHN / sliding window mean throughput: {:.2}× (one run of each mode; on a shared machine a slow spell \
-                 can hit one mode and not the other: suite `threads` repeats short runs interleaved). Last / first \
-                 chunk throughput: AHN {:.2}, window {:.2}.\n",
+                "\nAHN / sliding window mean throughput to {upto} tokens: {:.2}× (one run of each mode; on a shared \
+                 machine a slow spell can hit one mode and not the other: suite `threads` repeats short runs \
+                 interleaved). Throughput at the start and the end of each stream, as the targets judge it (the \
+                 median of the first and of the last {FLAT_CHUNKS} chunks): AHN {}, window {}.\n",
                 mean(ahn) / mean(win),
-                flat(ahn),
-                flat(win)
+                flatness_phrase(ahn),
+                flatness_phrase(win)
             ));
         }
         md.push_str("\n![throughput](bench/stream-throughput.svg)\n![memory](bench/stream-memory.svg)\n\nRaw numbers: `docs/bench/stream.json`.\n");
@@ -437,5 +496,34 @@ mod tests {
         assert!(revs.markdown().contains("in the same run, engine patch revision `aaa`"), "{}", revs.markdown());
         revs.modes[1].patch_rev = "bbb".into();
         assert!(revs.markdown().contains("engine patch revisions window `aaa`, ahn `bbb`"), "{}", revs.markdown());
+    }
+
+    #[test]
+    fn a_longer_run_of_one_mode_keeps_the_others_at_their_lengths() {
+        let previous = report(vec![mode("full", 1), mode("window", 1), mode("ahn", 1)]);
+        let mut long = report(vec![ModeResult {
+            points: (1..=4).map(|i| Point { position: i * 1024, tokens_per_s: 100.0, rss_bytes: 1 << 20 }).collect(),
+            ..mode("ahn", 2)
+        }]);
+        long.tokens = 4096;
+        assert!(long.keep_modes_from(previous));
+        let got: Vec<(&str, usize)> = long.modes.iter().map(|m| (m.mode.as_str(), m.points.last().unwrap().position)).collect();
+        assert_eq!(got, [("full", 1024), ("window", 1024), ("ahn", 4096)]);
+        assert_eq!(long.tokens, 4096);
+        // The ratio is taken where both modes have points.
+        assert!(long.markdown().contains("mean throughput to 1024 tokens: 1.00×"), "{}", long.markdown());
+    }
+
+    #[test]
+    fn the_ends_of_a_stream_are_medians_of_chunks() {
+        let tps = [100.0, 90.0, 300.0, 95.0, 5.0, 80.0, 85.0, 70.0, 75.0, 1.0];
+        let mut m = mode("ahn", 1);
+        m.points = tps.iter().enumerate().map(|(i, &t)| Point { position: (i + 1) * 4096, tokens_per_s: t, rss_bytes: 0 }).collect();
+        // 10 chunks: 5 at each end. Medians of 100, 90, 300, 95, 5 and of 80, 85, 70, 75, 1.
+        assert_eq!(m.ends_tokens_per_s(), Some((95.0, 75.0)));
+        m.points.truncate(1);
+        assert_eq!(m.ends_tokens_per_s(), Some((100.0, 100.0)));
+        m.points.clear();
+        assert_eq!(m.ends_tokens_per_s(), None);
     }
 }
