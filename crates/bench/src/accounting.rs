@@ -1,7 +1,8 @@
 //! The AHN paper's efficiency accounting (FLOPs of one long forward pass, and cache memory),
 //! reproduced analytically (shared/design/ahn.md §5.5): for Qwen2.5-3B at 128K tokens with a
 //! 32,768-token window, full attention 3.29e15 FLOPs vs AHN 1.95e15 (−40.5 %), and a 9.44 GB
-//! KV cache vs 2.45 GB (−74.0 %).
+//! KV cache vs 2.45 GB (−74.0 %); and, where suite `stream` reached the length, the same
+//! comparison measured on this engine (reading time and saved state).
 
 /// The shapes that matter for the accounting.
 #[derive(Clone, Copy, Debug)]
@@ -85,8 +86,70 @@ pub fn cache_bytes(s: &Shape, n: u64, mode: Mode, bytes_per_value: u64) -> u64 {
     }
 }
 
+/// Cache bytes as this engine stores them: K/V in F16 (the benchmarks' cache type); with AHN
+/// (GDN) also the state in F32 and, beside each cached token, its two gates per head in F32
+/// (computed when the token enters, used when it leaves the window: ggml-patches/0003).
+pub fn engine_cache_bytes(s: &Shape, n: u64, mode: Mode) -> u64 {
+    let kv = |tokens: u64| tokens * s.layers * 2 * s.kv_heads * s.head_dim * 2;
+    match mode {
+        Mode::Full => kv(n),
+        Mode::Window(w) => kv(w.min(n)),
+        Mode::Ahn(w) => {
+            let gates = w.min(n) * s.layers * 2 * s.heads * 4;
+            kv(w.min(n)) + gates + s.layers * s.heads * s.head_dim * s.head_dim * 4
+        }
+    }
+}
+
+/// Seconds a stream took to reach `n` tokens (the sum of its chunks' times), if it did.
+fn seconds_to(m: &crate::stream::ModeResult, n: usize) -> Option<f64> {
+    if m.points.last()?.position < n {
+        return None;
+    }
+    let mut last = 0;
+    let mut secs = 0.0;
+    for p in m.points.iter().take_while(|p| p.position <= n) {
+        secs += (p.position - last) as f64 / p.tokens_per_s;
+        last = p.position;
+    }
+    Some(secs)
+}
+
+/// The same comparison measured on the default model by suite `stream`, at the length full
+/// attention reached: reading time (FLOPs are what time measures here) and saved state.
+fn measured_markdown(stream: &crate::stream::StreamReport) -> Option<String> {
+    let (full, ahn) = (stream.at("full")?, stream.at("ahn")?);
+    let n = full.points.last()?.position;
+    let (tf, ta) = (seconds_to(full, n)?, seconds_to(ahn, n)?);
+    let w = u64::from(stream.window + stream.sinks);
+    let s = QWEN25_CODER_05B;
+    let (ff, fa) = (flops(&s, n as u64, Mode::Full), flops(&s, n as u64, Mode::Ahn(w)));
+    let (cf, ca) = (engine_cache_bytes(&s, n as u64, Mode::Full), engine_cache_bytes(&s, n as u64, Mode::Ahn(w)));
+    let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
+    let mut md = format!(
+        "Measured on this engine (suite `stream`, `{}`, {} threads, CPU `{}`) at the length full attention \
+         reached, next to the analytic figures for the same N and window (W + S = {w}); the cache as the \
+         engine keeps it (K/V in F16; the AHN state, and two gates per head beside each cached token, in \
+         F32) against the saved sequence state:\n\n\
+         | N | FLOPs change (analytic) | reading time full | reading time AHN | change | cache full (analytic) | saved state full | cache AHN (analytic) | saved state AHN | change (saved) |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
+        stream.model, stream.threads, stream.cpu
+    );
+    md.push_str(&format!(
+        "| {n} | {:+.1} % | {tf:.0} s | {ta:.0} s | {:+.1} % | {:.1} MiB | {:.1} MiB | {:.1} MiB | {:.1} MiB | {:+.1} % |\n\n",
+        (fa / ff - 1.0) * 100.0,
+        (ta / tf - 1.0) * 100.0,
+        mib(cf),
+        mib(full.state_bytes),
+        mib(ca),
+        mib(ahn.state_bytes),
+        (ahn.state_bytes as f64 / full.state_bytes as f64 - 1.0) * 100.0
+    ));
+    Some(md)
+}
+
 /// The section of benchmarks.md.
-pub fn markdown() -> String {
+pub fn markdown(stream: Option<&crate::stream::StreamReport>) -> String {
     let mut md = String::from("## The paper's efficiency accounting, reproduced\n\n");
     md.push_str(
         "Analytic (`crates/bench/src/accounting.rs`, method of `shared/design/ahn.md` §5.5): FLOPs of \
@@ -116,6 +179,9 @@ pub fn markdown() -> String {
         ));
     }
     md.push('\n');
+    if let Some(measured) = stream.and_then(measured_markdown) {
+        md.push_str(&measured);
+    }
     md
 }
 
@@ -137,6 +203,47 @@ mod tests {
         assert_eq!(format!("{:.2}", kv_full as f64 / 1e9), "9.44");
         assert_eq!(format!("{:.2}", kv_ahn as f64 / 1e9), "2.45");
         assert_eq!(format!("{:.1}", (1.0 - kv_ahn as f64 / kv_full as f64) * 100.0), "74.0");
+    }
+
+    #[test]
+    fn engine_cache_matches_what_the_engine_saves() {
+        // The sequence states the stream suite saved: full attention at 32K tokens 384.4 MiB,
+        // the window (W + S = 1088) 12.8 MiB: K/V in F16 plus a little bookkeeping.
+        let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
+        assert_eq!(mib(engine_cache_bytes(&QWEN25_CODER_05B, 32_768, Mode::Full)), 384.0);
+        assert!((mib(engine_cache_bytes(&QWEN25_CODER_05B, 32_768, Mode::Window(1088))) - 12.75).abs() < 1e-9);
+        // AHN: 12.75 MiB of K/V, 2.79 MiB of gates, 5.25 MiB of state; the engine saved 20.8 MiB.
+        assert!((mib(engine_cache_bytes(&QWEN25_CODER_05B, 32_768, Mode::Ahn(1088))) - 20.79).abs() < 0.01);
+    }
+
+    #[test]
+    fn measured_rows_come_from_the_stream_suite() {
+        use crate::stream::{ModeResult, Point, StreamReport};
+        let mode = |name: &str, tps: &[f64], state_mib: u64| ModeResult {
+            mode: name.into(),
+            points: tps.iter().enumerate().map(|(i, &t)| Point { position: (i + 1) * 4096, tokens_per_s: t, rss_bytes: 0 }).collect(),
+            peak_rss_bytes: 0,
+            state_bytes: state_mib << 20,
+            run_unix_s: 0,
+            patch_rev: String::new(),
+        };
+        let report = StreamReport {
+            model: "m".into(),
+            tokens: 16384,
+            chunk: 4096,
+            window: 1024,
+            sinks: 64,
+            threads: 2,
+            cpu: "c".into(),
+            // full: 4096/100 + 4096/50 s; AHN to the same 8192 tokens: 2 × 4096/200 s.
+            modes: vec![mode("full", &[100.0, 50.0], 96), mode("ahn", &[200.0, 200.0, 200.0, 200.0], 24)],
+        };
+        let md = markdown(Some(&report));
+        assert!(md.contains("| 8192 |"), "{md}");
+        assert!(md.contains("| 123 s | 41 s | -66.7 % |"), "{md}");
+        assert!(md.contains("| 96.0 MiB | "), "{md}");
+        assert!(md.contains("| 24.0 MiB | -75.0 % |"), "{md}");
+        assert!(!markdown(None).contains("Measured on this engine"));
     }
 
     #[test]

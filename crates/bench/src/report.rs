@@ -129,7 +129,7 @@ pub fn render(out: &Path) -> Result<()> {
     if !any {
         md.push_str("No measurements yet: run `./x bench`.\n\n");
     }
-    md.push_str(&crate::accounting::markdown());
+    md.push_str(&crate::accounting::markdown(stream.as_ref()));
     std::fs::write(out.join("benchmarks.md"), md)?;
     Ok(())
 }
