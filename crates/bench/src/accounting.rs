@@ -226,6 +226,7 @@ mod tests {
             state_bytes: state_mib << 20,
             run_unix_s: 0,
             patch_rev: String::new(),
+            note: None,
         };
         let report = StreamReport {
             model: "m".into(),

@@ -46,6 +46,10 @@ enum Suite {
     StreamImport {
         /// The stream.json to import.
         file: PathBuf,
+        /// A sentence the report shows with the imported modes (e.g. other work that shared
+        /// the machine for a stretch of the run).
+        #[arg(long)]
+        note: Option<String>,
     },
     /// One mode of `stream` (run by `stream` in a child process, so memory is per mode).
     #[command(hide = true)]
@@ -71,7 +75,7 @@ fn main() -> Result<()> {
         Suite::Prefill(args) => prefill::run(&args, &cli.out)?,
         Suite::Stream(args) => stream::run(&args, &cli.out)?,
         Suite::StreamWorker(args) => return stream::worker(&args),
-        Suite::StreamImport { file } => stream::import(&file, &cli.out)?,
+        Suite::StreamImport { file, note } => stream::import(&file, note.as_deref(), &cli.out)?,
         Suite::Ask(args) => ask::run(&args, &cli.out)?,
         Suite::Threads(args) => threads::run(&args, &cli.out)?,
         Suite::GpuImport { dirs } => {

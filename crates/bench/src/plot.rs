@@ -91,7 +91,7 @@ pub fn stream_svgs(report: &crate::stream::StreamReport, dir: &Path) -> Result<(
     )
 }
 
-/// Lines against position. Where the positions span more than 64× (streams from 4K to 1M
+/// Lines against position. Where the positions span more than 100× (streams from 4K to 1M
 /// tokens), the position axis is logarithmic so that the short runs stay readable.
 pub(crate) fn line_chart(path: &Path, title: &str, y_desc: &str, series: &[(String, Vec<(f64, f64)>)]) -> Result<()> {
     let xs = || series.iter().flat_map(|(_, s)| s.iter().map(|p| p.0));
@@ -102,7 +102,7 @@ pub(crate) fn line_chart(path: &Path, title: &str, y_desc: &str, series: &[(Stri
     root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
     let mut builder = ChartBuilder::on(&root);
     builder.caption(title, ("sans-serif", 18)).margin(16).x_label_area_size(40).y_label_area_size(60);
-    if x_max / x_min > 64.0 {
+    if x_max / x_min > 100.0 {
         let chart = builder.build_cartesian_2d((x_min..x_max).log_scale(), 0f64..y_max).map_err(|e| anyhow!("{e}"))?;
         draw_lines(chart, "position (tokens, logarithmic)", y_desc, series)?;
     } else {
@@ -122,7 +122,14 @@ fn draw_lines<'a, X>(
 where
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    chart.configure_mesh().x_desc(x_desc).y_desc(y_desc).draw().map_err(|e| anyhow!("{e}"))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&|x| tokens_label(*x))
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
     let colors = [RED, BLUE, GREEN, MAGENTA];
     for (i, (name, points)) in series.iter().enumerate() {
         let color = colors[i % colors.len()];
@@ -139,4 +146,29 @@ where
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
     Ok(())
+}
+
+/// A token position as a tick label, in thousands and millions (the axes tick at round decimal
+/// values): 512, 4K, 1.5M.
+fn tokens_label(x: f64) -> String {
+    let short = |v: f64, unit: &str| {
+        let text = format!("{v:.1}");
+        format!("{}{unit}", text.trim_end_matches(".0"))
+    };
+    if x >= 1e6 {
+        short(x / 1e6, "M")
+    } else if x >= 1e3 {
+        short(x / 1e3, "K")
+    } else {
+        format!("{x:.0}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tick_labels_name_tokens_in_k_and_m() {
+        let got: Vec<String> = [512.0, 4000.0, 10000.0, 32768.0, 1.5e6, 1e6].into_iter().map(super::tokens_label).collect();
+        assert_eq!(got, ["512", "4K", "10K", "32.8K", "1.5M", "1M"]);
+    }
 }

@@ -91,6 +91,10 @@ pub struct ModeResult {
     /// The engine's patch revision in that run ("" before this was recorded).
     #[serde(default)]
     pub patch_rev: String,
+    /// What the report should say about this run (`stream-import --note`), e.g. other work
+    /// that shared the machine for a stretch of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The suite's report.
@@ -140,14 +144,20 @@ pub fn run(args: &StreamArgs, out: &Path) -> Result<()> {
     report.write(out)
 }
 
-/// `stream-import FILE`: the modes of a stream.json written by a run elsewhere (e.g. a 1M-token
-/// run with `--out` in a scratch directory) replace those modes in `<out>/bench/stream.json`;
-/// the other modes stay when the settings agree.
-pub fn import(file: &Path, out: &Path) -> Result<()> {
+/// `stream-import FILE [--note TEXT]`: the modes of a stream.json written by a run elsewhere
+/// (e.g. a 1M-token run with `--out` in a scratch directory) replace those modes in
+/// `<out>/bench/stream.json`; the other modes stay when the settings agree. The note is
+/// shown with the imported modes.
+pub fn import(file: &Path, note: Option<&str>, out: &Path) -> Result<()> {
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let mut report: StreamReport = serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
     if report.modes.is_empty() {
         bail!("{} has no modes", file.display());
+    }
+    if let Some(note) = note {
+        for m in &mut report.modes {
+            m.note = Some(note.to_owned());
+        }
     }
     report.keep_modes_from_existing(out);
     report.write(out)
@@ -230,6 +240,7 @@ pub fn worker(args: &WorkerArgs) -> Result<()> {
         state_bytes,
         run_unix_s: 0, // set by the parent
         patch_rev: String::new(),
+        note: None,
     };
     let _ = std::fs::remove_dir_all(&tmp);
     // The parent collects the points from the lines above; the result carries the totals.
@@ -435,6 +446,11 @@ impl StreamReport {
                 flatness_phrase(win)
             ));
         }
+        for m in &self.modes {
+            if let Some(note) = &m.note {
+                md.push_str(&format!("\nNote on the {} run: {note}\n", m.mode));
+            }
+        }
         md.push_str("\n![throughput](bench/stream-throughput.svg)\n![memory](bench/stream-memory.svg)\n\nRaw numbers: `docs/bench/stream.json`.\n");
         md
     }
@@ -452,6 +468,7 @@ mod tests {
             state_bytes: 1 << 20,
             run_unix_s,
             patch_rev: String::new(),
+            note: None,
         }
     }
 
@@ -512,6 +529,30 @@ mod tests {
         assert_eq!(long.tokens, 4096);
         // The ratio is taken where both modes have points.
         assert!(long.markdown().contains("mean throughput to 1024 tokens: 1.00×"), "{}", long.markdown());
+    }
+
+    #[test]
+    fn an_imported_run_replaces_its_modes_and_carries_its_note() {
+        let out = std::env::temp_dir().join(format!("seahorse-stream-import-{}", std::process::id()));
+        report(vec![mode("full", 1), mode("window", 1), mode("ahn", 1)]).write(&out).unwrap();
+        let mut long = report(vec![ModeResult {
+            points: (1..=4).map(|i| Point { position: i * 1024, tokens_per_s: 90.0, rss_bytes: 1 << 20 }).collect(),
+            ..mode("ahn", 2)
+        }]);
+        long.tokens = 4096;
+        let file = out.join("long.json");
+        std::fs::write(&file, serde_json::to_string(&long).unwrap()).unwrap();
+        import(&file, Some("a build shared the machine at 8K"), &out).unwrap();
+        let merged: StreamReport =
+            serde_json::from_str(&std::fs::read_to_string(out.join("bench/stream.json")).unwrap()).unwrap();
+        let got: Vec<(&str, u64, usize)> =
+            merged.modes.iter().map(|m| (m.mode.as_str(), m.run_unix_s, m.points.len())).collect();
+        assert_eq!(got, [("full", 1, 1), ("window", 1, 1), ("ahn", 2, 4)]);
+        let md = merged.markdown();
+        assert!(md.contains("Note on the ahn run: a build shared the machine at 8K"), "{md}");
+        assert!(!md.contains("Note on the window run"), "{md}");
+        assert!(out.join("bench/stream-throughput.svg").exists());
+        std::fs::remove_dir_all(&out).unwrap();
     }
 
     #[test]

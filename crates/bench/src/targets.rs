@@ -156,6 +156,7 @@ mod tests {
             state_bytes: 21 << 20,
             run_unix_s: 0,
             patch_rev: String::new(),
+            note: None,
         }
     }
 
