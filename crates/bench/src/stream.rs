@@ -17,6 +17,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
+
+use crate::stats::Summary;
 use seahorse_engine::tiny_model::SplitMix;
 use seahorse_engine::{
     write_block, AhnBlockInfo, AhnType, CacheType, CancelToken, Logits, MemoryOptions, Model, ModelOptions,
@@ -296,16 +298,11 @@ impl ModeResult {
     /// Median tokens/s of the first and of the last [`FLAT_CHUNKS`] chunks (fewer when the
     /// stream is short: the halves then do not overlap).
     pub fn ends_tokens_per_s(&self) -> Option<(f64, f64)> {
-        let n = FLAT_CHUNKS.min(self.points.len() / 2).max(1);
         if self.points.is_empty() {
             return None;
         }
-        let median = |ps: &[Point]| {
-            let mut v: Vec<f64> = ps.iter().map(|p| p.tokens_per_s).collect();
-            v.sort_by(f64::total_cmp);
-            let k = v.len();
-            if k % 2 == 1 { v[k / 2] } else { (v[k / 2 - 1] + v[k / 2]) / 2.0 }
-        };
+        let n = FLAT_CHUNKS.min(self.points.len() / 2).max(1);
+        let median = |ps: &[Point]| Summary::of(&ps.iter().map(|p| p.tokens_per_s).collect::<Vec<_>>()).median;
         Some((median(&self.points[..n]), median(&self.points[self.points.len() - n..])))
     }
 }

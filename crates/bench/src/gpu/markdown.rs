@@ -62,7 +62,6 @@ impl GpuReport {
         md
     }
 
-
     /// The report's section of benchmarks.md.
     pub fn markdown(&self) -> String {
         let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
