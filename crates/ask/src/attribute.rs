@@ -141,11 +141,7 @@ impl Attributor {
         } else {
             format!("[{}, p. {}]", page.source, page.label)
         };
-        Some(Citation {
-            text,
-            pages: vec![page.clone()],
-            attributed: true,
-        })
+        Some(Citation { text, pages: vec![page.clone()], attributed: true })
     }
 }
 
@@ -154,13 +150,7 @@ mod tests {
     use super::*;
 
     fn page(label: &str) -> CitablePage {
-        CitablePage {
-            source: 0,
-            doc: 1,
-            page_index: 0,
-            label: label.into(),
-            locator: "{}".into(),
-        }
+        CitablePage { source: 0, doc: 1, page_index: 0, label: label.into(), locator: "{}".into() }
     }
 
     #[test]

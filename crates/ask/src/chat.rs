@@ -117,22 +117,17 @@ impl Asker<'_> {
             ChatScope::Document { doc, as_of_page } => {
                 let mut options = document.clone();
                 options.as_of_page = as_of_page.or(options.as_of_page);
-                let answer = self.ask_document(doc, question, &turns, &options, |e| {
-                    on_event(ChatEvent::Document(e))
-                })?;
+                let answer =
+                    self.ask_document(doc, question, &turns, &options, |e| on_event(ChatEvent::Document(e)))?;
                 let sources = serde_json::to_string(&answer.sources).unwrap_or_default();
                 (ChatAnswer::Document(answer), sources)
             }
             ChatScope::Corpus { collection } => {
                 let mut corpus = corpus.clone();
                 corpus.collection = collection.or(corpus.collection);
-                let answer = self.ask_corpus(question, &turns, &corpus, |e| {
-                    on_event(ChatEvent::Corpus(e))
-                })?;
-                let sources = serde_json::to_string(&CorpusSources {
-                    documents: answer.documents.clone(),
-                })
-                .unwrap_or_default();
+                let answer = self.ask_corpus(question, &turns, &corpus, |e| on_event(ChatEvent::Corpus(e)))?;
+                let sources =
+                    serde_json::to_string(&CorpusSources { documents: answer.documents.clone() }).unwrap_or_default();
                 (ChatAnswer::Corpus(answer), sources)
             }
         };
@@ -140,12 +135,7 @@ impl Asker<'_> {
         store.add_messages(
             chat,
             &[
-                NewMessage {
-                    role: MessageRole::User,
-                    content: question,
-                    citations: "[]",
-                    sources: "{}",
-                },
+                NewMessage { role: MessageRole::User, content: question, citations: "[]", sources: "{}" },
                 NewMessage {
                     role: MessageRole::Assistant,
                     content: answer.text(),
@@ -177,9 +167,7 @@ pub fn export_markdown(store: &Store, chat: ChatId) -> Result<String> {
             }
         }
         ChatScope::Corpus { collection: None } => "About the whole library.".to_owned(),
-        ChatScope::Corpus {
-            collection: Some(id),
-        } => format!("About the collection *{}*.", store.collection_name(id)?),
+        ChatScope::Corpus { collection: Some(id) } => format!("About the collection *{}*.", store.collection_name(id)?),
     };
     out.push_str(&about);
     out.push_str("\n\n");
@@ -190,12 +178,8 @@ pub fn export_markdown(store: &Store, chat: ChatId) -> Result<String> {
             }
             MessageRole::Assistant => {
                 out.push_str(&format!("**Answer:** {}\n\n", m.content.trim()));
-                let citations: Vec<Citation> =
-                    serde_json::from_str(&m.citations).map_err(|e| Error::DamagedMessage {
-                        chat: chat.0,
-                        message: m.id,
-                        detail: e.to_string(),
-                    })?;
+                let citations: Vec<Citation> = serde_json::from_str(&m.citations)
+                    .map_err(|e| Error::DamagedMessage { chat: chat.0, message: m.id, detail: e.to_string() })?;
                 for c in &citations {
                     for p in &c.pages {
                         let title = store

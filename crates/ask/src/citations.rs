@@ -98,27 +98,12 @@ pub fn check(span: &str, pages: &CitablePages) -> Checked {
     };
     let mut kept = Vec::new();
     let mut shown = Vec::new();
-    for item in list
-        .split([',', ';'])
-        .flat_map(|s| s.split(" and "))
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    for item in list.split([',', ';']).flat_map(|s| s.split(" and ")).map(str::trim).filter(|s| !s.is_empty()) {
         // A range counts when both ends were given.
-        let ends: Vec<&str> = item
-            .split(['-', '–', '—'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect();
+        let ends: Vec<&str> = item.split(['-', '–', '—']).map(str::trim).filter(|s| !s.is_empty()).collect();
         let found: Option<Vec<&CitablePage>> = ends.iter().map(|e| pages.get(source, e)).collect();
         if let Some(found) = found.filter(|f| !f.is_empty()) {
-            shown.push(
-                found
-                    .iter()
-                    .map(|p| p.label.as_str())
-                    .collect::<Vec<_>>()
-                    .join("–"),
-            );
+            shown.push(found.iter().map(|p| p.label.as_str()).collect::<Vec<_>>().join("–"));
             for p in found {
                 if !kept.contains(p) {
                     kept.push(p.clone());
@@ -129,16 +114,9 @@ pub fn check(span: &str, pages: &CitablePages) -> Checked {
     if kept.is_empty() {
         return Checked::Invalid;
     }
-    let text = if source == 0 {
-        format!("[p. {}]", shown.join(", "))
-    } else {
-        format!("[{source}, p. {}]", shown.join(", "))
-    };
-    Checked::Valid(Citation {
-        text,
-        pages: kept,
-        attributed: false,
-    })
+    let text =
+        if source == 0 { format!("[p. {}]", shown.join(", ")) } else { format!("[{source}, p. {}]", shown.join(", ")) };
+    Checked::Valid(Citation { text, pages: kept, attributed: false })
 }
 
 /// The page list after a citation's prefix (`p.`, `pp.`, `p`, `page`, `pages`), if the span
@@ -149,10 +127,7 @@ fn page_prefix(s: &str) -> Option<&str> {
         if lower.starts_with(prefix) {
             let rest = &s[prefix.len()..];
             // "p12" is fine, "pilot" is not a citation.
-            if prefix.ends_with('.')
-                || rest.starts_with(' ')
-                || rest.starts_with(|c: char| c.is_ascii_digit())
-            {
+            if prefix.ends_with('.') || rest.starts_with(' ') || rest.starts_with(|c: char| c.is_ascii_digit()) {
                 let rest = rest.trim();
                 return (!rest.is_empty()).then_some(rest);
             }
@@ -180,12 +155,7 @@ const MAX_SPAN: usize = 80;
 impl<'p> CitationFilter<'p> {
     /// A filter validating against `pages`.
     pub fn new(pages: &'p CitablePages) -> Self {
-        Self {
-            pages,
-            held: String::new(),
-            citations: Vec::new(),
-            dropped: Vec::new(),
-        }
+        Self { pages, held: String::new(), citations: Vec::new(), dropped: Vec::new() }
     }
 
     /// Feeds a piece of the answer; returns the text that may be shown now.
@@ -276,22 +246,14 @@ mod tests {
     #[test]
     fn keeps_given_pages_and_drops_invented_ones() {
         let p = pages(&[(0, "12"), (0, "14"), (0, "xii")]);
-        let Checked::Valid(c) = check("[p. 12]", &p) else {
-            panic!()
-        };
+        let Checked::Valid(c) = check("[p. 12]", &p) else { panic!() };
         assert_eq!(c.text, "[p. 12]");
-        let Checked::Valid(c) = check("[pp. 12, 14, 99]", &p) else {
-            panic!()
-        };
+        let Checked::Valid(c) = check("[pp. 12, 14, 99]", &p) else { panic!() };
         assert_eq!(c.text, "[p. 12, 14]");
         assert_eq!(c.pages.len(), 2);
-        let Checked::Valid(c) = check("[page XII]", &p) else {
-            panic!()
-        };
+        let Checked::Valid(c) = check("[page XII]", &p) else { panic!() };
         assert_eq!(c.pages[0].label, "xii");
-        let Checked::Valid(c) = check("[p. 12-14]", &p) else {
-            panic!()
-        };
+        let Checked::Valid(c) = check("[p. 12-14]", &p) else { panic!() };
         assert_eq!(c.text, "[p. 12–14]");
         assert_eq!(check("[p. 13]", &p), Checked::Invalid);
         assert_eq!(check("[p. 12-13]", &p), Checked::Invalid);
@@ -303,9 +265,7 @@ mod tests {
     #[test]
     fn corpus_citations_name_their_document() {
         let p = pages(&[(1, "5"), (2, "5"), (2, "9")]);
-        let Checked::Valid(c) = check("[2, p. 9]", &p) else {
-            panic!()
-        };
+        let Checked::Valid(c) = check("[2, p. 9]", &p) else { panic!() };
         assert_eq!(c.text, "[2, p. 9]");
         assert_eq!(c.pages[0].source, 2);
         assert_eq!(check("[1, p. 9]", &p), Checked::Invalid);
@@ -323,10 +283,7 @@ mod tests {
             shown.push_str(&out);
         }
         shown.push_str(&f.finish());
-        assert_eq!(
-            shown,
-            "Emma marries Mr Knightley [p. 3] and . See [note] [unclosed"
-        );
+        assert_eq!(shown, "Emma marries Mr Knightley [p. 3] and . See [note] [unclosed");
         assert_eq!(tidy(&shown), "Emma marries Mr Knightley [p. 3] and. See [note] [unclosed");
         assert_eq!(f.citations.len(), 1);
         assert_eq!(f.dropped, vec!["[p. 77]".to_owned()]);

@@ -14,9 +14,7 @@ use std::time::Instant;
 use seahorse_library::{CollectionId, DocId, PassageFilter};
 
 use crate::citations::{CitablePage, CitablePages, Citation};
-use crate::document::{
-    answer_in_session, citable_page, ms, stop_name, Answer, AskEvent, AskOptions, Turn,
-};
+use crate::document::{answer_in_session, citable_page, ms, stop_name, Answer, AskEvent, AskOptions, Turn};
 use crate::error::{Error, Result};
 use crate::prompt::{self, neutralise};
 use crate::Asker;
@@ -43,10 +41,7 @@ impl Default for CorpusOptions {
             collection: None,
             max_documents: 3,
             min_relative_score: 0.5,
-            per_document: AskOptions {
-                max_tokens: 160,
-                ..AskOptions::default()
-            },
+            per_document: AskOptions { max_tokens: 160, ..AskOptions::default() },
             max_tokens: 320,
         }
     }
@@ -137,10 +132,7 @@ impl Asker<'_> {
             // A small collection: each document's own best passages.
             Some(docs) if docs.len() <= 64 => {
                 for &doc in docs {
-                    let filter = PassageFilter {
-                        doc: Some(doc),
-                        max_page_index: None,
-                    };
+                    let filter = PassageFilter { doc: Some(doc), max_page_index: None };
                     for p in self.library.passages(question, &filter, 3, 200)? {
                         per_doc.entry(p.doc.0).or_default().push(p.score);
                     }
@@ -148,9 +140,7 @@ impl Asker<'_> {
             }
             _ => {
                 let limit = if within.is_some() { 4000 } else { 400 };
-                let passages =
-                    self.library
-                        .passages(question, &PassageFilter::default(), limit, 200)?;
+                let passages = self.library.passages(question, &PassageFilter::default(), limit, 200)?;
                 for p in passages {
                     if within.is_none_or(|docs| docs.contains(&p.doc)) {
                         per_doc.entry(p.doc.0).or_default().push(p.score);
@@ -169,12 +159,7 @@ impl Asker<'_> {
         let mut out = Vec::new();
         for (doc, score) in ranked.into_iter().take(limit) {
             let info = self.library.store().document(DocId(doc))?;
-            out.push(RankedDocument {
-                number: out.len() as u32 + 1,
-                doc,
-                title: info.title,
-                score,
-            });
+            out.push(RankedDocument { number: out.len() as u32 + 1, doc, title: info.title, score });
         }
         Ok(out)
     }
@@ -202,25 +187,18 @@ impl Asker<'_> {
             Some(id) => Some(self.library.store().collection_documents(id)?),
             None => None,
         };
-        let mut ranked =
-            self.rank_documents(question, options.max_documents.max(1) * 3, members.as_deref())?;
+        let mut ranked = self.rank_documents(question, options.max_documents.max(1) * 3, members.as_deref())?;
         let best = ranked.first().map_or(0.0, |d| d.score);
         ranked.retain(|d| d.score >= best * options.min_relative_score);
         on_event(CorpusEvent::Ranked(&ranked));
         let mut documents: Vec<DocumentAnswer> = Vec::new();
         for document in &ranked {
-            if documents.len() >= options.max_documents.max(1)
-                || options.per_document.cancel.is_cancelled()
-            {
+            if documents.len() >= options.max_documents.max(1) || options.per_document.cancel.is_cancelled() {
                 break;
             }
-            let answer = self.ask_document(
-                DocId(document.doc),
-                question,
-                history,
-                &options.per_document,
-                |event| on_event(CorpusEvent::Document { document, event }),
-            );
+            let answer = self.ask_document(DocId(document.doc), question, history, &options.per_document, |event| {
+                on_event(CorpusEvent::Document { document, event })
+            });
             match answer {
                 Ok(answer) => {
                     let mut document = document.clone();
@@ -228,12 +206,8 @@ impl Asker<'_> {
                     documents.push(DocumentAnswer { document, answer });
                 }
                 Err(Error::Library(
-                    e @ (seahorse_library::Error::NoState { .. }
-                    | seahorse_library::Error::StaleState { .. }),
-                )) => on_event(CorpusEvent::Skipped {
-                    document,
-                    reason: e.to_string(),
-                }),
+                    e @ (seahorse_library::Error::NoState { .. } | seahorse_library::Error::StaleState { .. }),
+                )) => on_event(CorpusEvent::Skipped { document, reason: e.to_string() }),
                 Err(e) => return Err(e),
             }
         }
@@ -261,11 +235,7 @@ impl Asker<'_> {
         for d in &documents {
             let pages = self.library.store().pages(DocId(d.document.doc))?;
             let sources = &d.answer.sources;
-            let given = sources
-                .passages
-                .iter()
-                .map(|p| p.page_index)
-                .chain(sources.window_pages.iter().copied());
+            let given = sources.passages.iter().map(|p| p.page_index).chain(sources.window_pages.iter().copied());
             for i in given {
                 if let Some(page) = pages.get(i as usize) {
                     let citable_page = citable_page(d.document.number, DocId(d.document.doc), page);
@@ -280,11 +250,7 @@ impl Asker<'_> {
             }
             let n = d.document.number;
             let text = d.answer.text.replace("[p. ", &format!("[{n}, p. "));
-            listing.push_str(&format!(
-                "Document {n} ({}):\n{}\n\n",
-                neutralise(&d.document.title),
-                neutralise(&text)
-            ));
+            listing.push_str(&format!("Document {n} ({}):\n{}\n\n", neutralise(&d.document.title), neutralise(&text)));
         }
         let user = format!("Question: {}\n\n{listing}", neutralise(question));
         let mut session = self.reader.new_session()?;
@@ -299,9 +265,7 @@ impl Asker<'_> {
             n_threads: self.reader.options().n_threads,
             cancel: &options.per_document.cancel,
         };
-        let spoken = answer_in_session(&mut session, &turn, started, |piece| {
-            on_event(CorpusEvent::Text(piece))
-        })?;
+        let spoken = answer_in_session(&mut session, &turn, started, |piece| on_event(CorpusEvent::Text(piece)))?;
         let total_ms = ms(started.elapsed());
         Ok(CorpusAnswer {
             text: spoken.text,
@@ -317,11 +281,7 @@ impl Asker<'_> {
 
 /// With one document consulted its answer is the answer (no combining step); its
 /// citations gain the document's number.
-fn single(
-    documents: Vec<DocumentAnswer>,
-    started: Instant,
-    mut on_event: impl FnMut(CorpusEvent<'_>),
-) -> CorpusAnswer {
+fn single(documents: Vec<DocumentAnswer>, started: Instant, mut on_event: impl FnMut(CorpusEvent<'_>)) -> CorpusAnswer {
     let answer = &documents[0].answer;
     let number = documents[0].document.number;
     let renumber = |text: &str| text.replace("[p. ", &format!("[{number}, p. "));
@@ -332,14 +292,7 @@ fn single(
         .iter()
         .map(|c| Citation {
             text: renumber(&c.text),
-            pages: c
-                .pages
-                .iter()
-                .map(|p| CitablePage {
-                    source: number,
-                    ..p.clone()
-                })
-                .collect(),
+            pages: c.pages.iter().map(|p| CitablePage { source: number, ..p.clone() }).collect(),
             attributed: c.attributed,
         })
         .collect();

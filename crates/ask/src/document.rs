@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 use seahorse_engine::{CancelToken, Event, GenerateOptions, Logits, StopReason};
 use seahorse_library::{DocId, PassageFilter, StoredPage};
 
+use crate::attribute::Attributor;
 use crate::citations::{tidy, CitablePage, CitablePages, Citation, CitationFilter};
 use crate::error::{Error, Result};
 use crate::prompt::{self, GivenPassage};
-use crate::attribute::Attributor;
 use crate::Asker;
 
 /// Passages are cut to their best fragment of about this many characters (~150 tokens of
@@ -192,33 +192,21 @@ impl Asker<'_> {
             (reader.new_session()?, None)
         };
         let restore_ms = ms(started.elapsed());
-        let window_pages = memory
-            .as_ref()
-            .map(|m| pages_in_window(&pages, m.position, window))
-            .unwrap_or_default();
+        let window_pages = memory.as_ref().map(|m| pages_in_window(&pages, m.position, window)).unwrap_or_default();
 
         // 2. The passages: what of the window the instructions, the question and a share
         //    for the answer leave, so that all of it is still in the window when the
         //    answer is written.
-        let system = if memory.is_some() {
-            prompt::DOCUMENT_SYSTEM
-        } else {
-            prompt::PASSAGES_ONLY_SYSTEM
-        };
+        let system = if memory.is_some() { prompt::DOCUMENT_SYSTEM } else { prompt::PASSAGES_ONLY_SYSTEM };
         let history = prompt::fit_history(model, history, (window as usize / 4).max(64));
         let bare = prompt::render(model, system, &history, &[], question)?;
         let reserve = options.max_tokens.min(window as usize / 4);
         let room = (window as usize).saturating_sub(model.tokenize(&bare).len() + reserve + 16);
         let budget = options.passage_tokens.unwrap_or(window as usize / 2).min(room);
         // Pages wholly inside the restored window are there verbatim already.
-        let window_start = memory
-            .as_ref()
-            .map_or(u64::MAX, |m| m.position.saturating_sub(window));
-        let verbatim: Vec<u32> = pages
-            .iter()
-            .filter(|p| p.token_start.is_some_and(|t| t >= window_start))
-            .map(|p| p.index)
-            .collect();
+        let window_start = memory.as_ref().map_or(u64::MAX, |m| m.position.saturating_sub(window));
+        let verbatim: Vec<u32> =
+            pages.iter().filter(|p| p.token_start.is_some_and(|t| t >= window_start)).map(|p| p.index).collect();
         let passages = if options.passages {
             self.pick_passages(doc, question, &pages, &verbatim, options, budget)?
         } else {
@@ -254,9 +242,7 @@ impl Asker<'_> {
             n_threads: reader.options().n_threads,
             cancel: &options.cancel,
         };
-        let spoken = answer_in_session(&mut session, &turn, started, |piece| {
-            on_event(AskEvent::Text(piece))
-        })?;
+        let spoken = answer_in_session(&mut session, &turn, started, |piece| on_event(AskEvent::Text(piece)))?;
         let generation = &spoken.generation;
         let total_ms = ms(started.elapsed());
         Ok(Answer {
@@ -295,13 +281,8 @@ impl Asker<'_> {
         options: &AskOptions,
         budget: usize,
     ) -> Result<Vec<GivenPassage>> {
-        let filter = PassageFilter {
-            doc: Some(doc),
-            max_page_index: options.as_of_page,
-        };
-        let found = self
-            .library
-            .passages(question, &filter, options.max_passages * 3, usize::MAX)?;
+        let filter = PassageFilter { doc: Some(doc), max_page_index: options.as_of_page };
+        let found = self.library.passages(question, &filter, options.max_passages * 3, usize::MAX)?;
         let words = crate::excerpt::content_words(question);
         let max_chars = PASSAGE_CHARS.min(budget * 3);
         let best = found.first().map_or(0.0, |p| p.score);
@@ -315,9 +296,7 @@ impl Asker<'_> {
             if verbatim.contains(&p.page_index) || p.score < best * MIN_RELATIVE_SCORE {
                 continue;
             }
-            let label = pages
-                .get(p.page_index as usize)
-                .map_or(p.page_label.clone(), |pg| pg.display_label.clone());
+            let label = pages.get(p.page_index as usize).map_or(p.page_label.clone(), |pg| pg.display_label.clone());
             let text = crate::excerpt::excerpt(&p.text, &words, max_chars);
             let tokens = model.tokenize(&prompt::passage_block(&label, &text)).len();
             if used + tokens > budget {
@@ -391,26 +370,14 @@ impl Asker<'_> {
         if end > from {
             let gap = self.library.document_tokens(reader.model(), doc, from..end)?;
             session.evaluate(0, &gap, Logits::None, &options.cancel, |p| {
-                on_event(AskEvent::CatchingUp {
-                    done: p.done,
-                    total: p.total,
-                })
+                on_event(AskEvent::CatchingUp { done: p.done, total: p.total })
             })?;
             caught_up = gap.len() as u64;
         }
         let position = from + caught_up;
         let page_index = page.map_or(0, |p| p.index);
-        on_event(AskEvent::Restored {
-            position,
-            page_index,
-            is_final: false,
-        });
-        let memory = Memory {
-            state_id: state.map(|s| s.id),
-            position,
-            page_index,
-            caught_up,
-        };
+        on_event(AskEvent::Restored { position, page_index, is_final: false });
+        let memory = Memory { state_id: state.map(|s| s.id), position, page_index, caught_up };
         Ok((session, memory))
     }
 }

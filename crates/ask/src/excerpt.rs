@@ -4,11 +4,10 @@
 
 /// Words too common to say anything about relevance.
 const STOP: &[&str] = &[
-    "the", "and", "for", "are", "was", "were", "what", "who", "whom", "which", "where", "when",
-    "why", "how", "did", "does", "that", "this", "with", "from", "his", "her", "its", "their",
-    "they", "them", "has", "have", "had", "not", "but", "you", "your", "all", "any", "can",
-    "there", "into", "about", "than", "then", "been", "is", "of", "to", "in", "on", "at", "a",
-    "an", "it", "be", "by", "as", "or",
+    "the", "and", "for", "are", "was", "were", "what", "who", "whom", "which", "where", "when", "why", "how", "did",
+    "does", "that", "this", "with", "from", "his", "her", "its", "their", "they", "them", "has", "have", "had", "not",
+    "but", "you", "your", "all", "any", "can", "there", "into", "about", "than", "then", "been", "is", "of", "to",
+    "in", "on", "at", "a", "an", "it", "be", "by", "as", "or",
 ];
 
 /// The question's content words, lower-cased.
@@ -30,9 +29,8 @@ fn sentences(text: &str) -> Vec<(usize, usize)> {
     let bytes = text.as_bytes();
     for (i, c) in text.char_indices() {
         let end = i + c.len_utf8();
-        let boundary = c == '\n'
-            || (matches!(c, '.' | '!' | '?')
-                && bytes.get(end).is_none_or(|b| b.is_ascii_whitespace()));
+        let boundary =
+            c == '\n' || (matches!(c, '.' | '!' | '?') && bytes.get(end).is_none_or(|b| b.is_ascii_whitespace()));
         if boundary {
             if !text[start..end].trim().is_empty() {
                 out.push((start, end));
@@ -60,9 +58,7 @@ pub(crate) fn excerpt(text: &str, words: &[String], max_chars: usize) -> String 
         let lower = text[s..e].to_lowercase();
         words.iter().filter(|w| lower.contains(w.as_str())).count()
     };
-    let best = (0..spans.len())
-        .max_by_key(|&i| (score(&spans[i]), std::cmp::Reverse(i)))
-        .unwrap_or(0);
+    let best = (0..spans.len()).max_by_key(|&i| (score(&spans[i]), std::cmp::Reverse(i))).unwrap_or(0);
     let chars = |(s, e): (usize, usize)| text[s..e].chars().count();
     let (mut first, mut last) = (best, best);
     let mut used = chars(spans[best]);

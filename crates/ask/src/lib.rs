@@ -29,9 +29,7 @@ mod error;
 mod excerpt;
 pub mod prompt;
 
-pub use document::{
-    answer_in_session, Answer, AskEvent, AskOptions, Sources, Spoken, Timings, Turn,
-};
+pub use document::{answer_in_session, Answer, AskEvent, AskOptions, Sources, Spoken, Timings, Turn};
 pub use error::{Error, Result};
 pub use prompt::GivenPassage;
 

@@ -87,11 +87,7 @@ pub fn render(
 }
 
 /// Keeps the latest `history` turns that fit in `budget` tokens (whole turns only).
-pub fn fit_history(
-    model: &Model,
-    history: &[(String, String)],
-    budget: usize,
-) -> Vec<(String, String)> {
+pub fn fit_history(model: &Model, history: &[(String, String)], budget: usize) -> Vec<(String, String)> {
     let mut kept = Vec::new();
     let mut used = 0;
     for (q, a) in history.iter().rev() {

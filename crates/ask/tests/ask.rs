@@ -9,34 +9,19 @@ use seahorse_ask::chat::{export_markdown, history, ChatAnswer};
 use seahorse_ask::corpus::{CorpusEvent, CorpusOptions};
 use seahorse_ask::{Answer, AskEvent, AskOptions, Asker, Error};
 use seahorse_engine::{CancelToken, MemoryOptions, Model, ModelOptions};
-use seahorse_library::{
-    ChatScope, DocId, Library, LibraryConfig, ReadOptions, Reader,
-};
+use seahorse_library::{ChatScope, DocId, Library, LibraryConfig, ReadOptions, Reader};
 
 fn model_path() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| seahorse_models::default_model().expect("the default model"))
-        .clone()
+    PATH.get_or_init(|| seahorse_models::default_model().expect("the default model")).clone()
 }
 
 fn memory(dir: &Path, window: u32) -> MemoryOptions {
-    MemoryOptions {
-        window,
-        sinks: 4,
-        block: None,
-        merged_dir: dir.to_owned(),
-    }
+    MemoryOptions { window, sinks: 4, block: None, merged_dir: dir.to_owned() }
 }
 
 fn load(memory: &MemoryOptions) -> Model {
-    Model::load(
-        model_path(),
-        &ModelOptions {
-            memory: Some(memory.clone()),
-            ..Default::default()
-        },
-    )
-    .unwrap()
+    Model::load(model_path(), &ModelOptions { memory: Some(memory.clone()), ..Default::default() }).unwrap()
 }
 
 fn read_options() -> ReadOptions {
@@ -54,16 +39,14 @@ fn read_options() -> ReadOptions {
 /// chapter (0-based).
 fn book(n: usize, facts: &[(usize, &str)], seed: usize) -> String {
     const WORDS: &[&str] = &[
-        "kelp", "current", "ledger", "storm", "visitor", "tide", "coral", "harbour", "shell",
-        "reef", "compass", "anchor", "drift", "pearl", "evening", "morning", "river", "gull",
+        "kelp", "current", "ledger", "storm", "visitor", "tide", "coral", "harbour", "shell", "reef", "compass",
+        "anchor", "drift", "pearl", "evening", "morning", "river", "gull",
     ];
     let mut out = String::new();
     for c in 0..n {
         out.push_str(&format!("# Chapter {}\n\n", c + 1));
         for s in 0..5 {
-            let words: Vec<&str> = (0..10)
-                .map(|w| WORDS[(seed * 7 + c * 13 + s * 5 + w * 3) % WORDS.len()])
-                .collect();
+            let words: Vec<&str> = (0..10).map(|w| WORDS[(seed * 7 + c * 13 + s * 5 + w * 3) % WORDS.len()]).collect();
             out.push_str(&format!("The {} turned that day.\n", words.join(" ")));
         }
         for (at, fact) in facts {
@@ -88,14 +71,9 @@ fn ingest(dir: &Path, reader: &Reader<'_>, files: &[(&str, String)]) -> (Library
         paths.push(path);
     }
     let jobs = library.enqueue_paths(&paths, 1).unwrap();
-    let summary = library
-        .run_jobs(reader, &CancelToken::new(), |_| {})
-        .unwrap();
+    let summary = library.run_jobs(reader, &CancelToken::new(), |_| {}).unwrap();
     assert_eq!((summary.done, summary.failed), (files.len(), 0));
-    let docs = jobs
-        .iter()
-        .map(|j| library.store().job(*j).unwrap().doc.unwrap())
-        .collect();
+    let docs = jobs.iter().map(|j| library.store().job(*j).unwrap().doc.unwrap()).collect();
     (library, docs)
 }
 
@@ -149,17 +127,10 @@ fn asking_one_document() {
         .unwrap();
     assert_eq!(events[0], format!("restored {total}"), "{events:?}");
     assert!(events[1].starts_with("passages "), "{events:?}");
-    let streamed: String = events
-        .iter()
-        .filter_map(|e| e.strip_prefix("text "))
-        .collect();
+    let streamed: String = events.iter().filter_map(|e| e.strip_prefix("text ")).collect();
     assert_eq!(tidy_trim(&streamed), answer.text);
     assert!(answer.text.contains("Oswin"), "{answer:#?}");
-    assert!(
-        answer.sources.passages.iter().any(|p| p.page_index == 8),
-        "{:?}",
-        answer.sources.passages
-    );
+    assert!(answer.sources.passages.iter().any(|p| p.page_index == 8), "{:?}", answer.sources.passages);
     assert_eq!(answer.sources.state_position, total);
     assert!(answer.sources.state_id.is_some());
     assert!(!answer.sources.window_pages.contains(&8));
@@ -173,10 +144,7 @@ fn asking_one_document() {
     assert!(answer.timings.prompt_tokens > 0 && answer.timings.generated_tokens > 0);
 
     // 2. Retrieval only: no memory restored, same fact.
-    let options = AskOptions {
-        memory: false,
-        ..AskOptions::default()
-    };
+    let options = AskOptions { memory: false, ..AskOptions::default() };
     let answer = asker.ask_document(doc, question, &[], &options, |_| {}).unwrap();
     assert_eq!(answer.sources.state_id, None);
     assert!(answer.sources.window_pages.is_empty());
@@ -184,20 +152,12 @@ fn asking_one_document() {
     assert_citations_given(&answer);
 
     // 3. As of page 3 (0-based 2): the memory and the passages stop there; no spoiler.
-    let options = AskOptions {
-        as_of_page: Some(2),
-        ..AskOptions::default()
-    };
+    let options = AskOptions { as_of_page: Some(2), ..AskOptions::default() };
     let answer = asker.ask_document(doc, question, &[], &options, |_| {}).unwrap();
     // The memory reaches exactly the end of page 3: the nearest checkpoint, then the rest.
     assert_eq!(answer.sources.state_position, pages[2].token_end.unwrap());
-    let checkpoint = library
-        .load_state(doc, reader.fingerprint(), Some(2))
-        .map_or(0, |s| s.position);
-    assert_eq!(
-        answer.sources.caught_up_tokens,
-        answer.sources.state_position - checkpoint
-    );
+    let checkpoint = library.load_state(doc, reader.fingerprint(), Some(2)).map_or(0, |s| s.position);
+    assert_eq!(answer.sources.caught_up_tokens, answer.sources.state_position - checkpoint);
     assert!(answer.sources.passages.iter().all(|p| p.page_index <= 2));
     assert!(answer.sources.window_pages.iter().all(|&p| p <= 2));
     assert!(!answer.text.contains("Oswin"), "{answer:#?}");
@@ -206,10 +166,7 @@ fn asking_one_document() {
     // 4. A cancelled answer stops at once.
     let cancel = CancelToken::new();
     cancel.cancel();
-    let options = AskOptions {
-        cancel,
-        ..AskOptions::default()
-    };
+    let options = AskOptions { cancel, ..AskOptions::default() };
     let answer = asker.ask_document(doc, question, &[], &options, |_| {}).unwrap();
     assert_eq!(answer.stop, "cancelled");
     assert!(answer.text.is_empty());
@@ -218,13 +175,9 @@ fn asking_one_document() {
     let other_mem = memory(dir.path(), 96);
     let other_model = load(&other_mem);
     let other = Reader::new(&other_model, &other_mem, read_options()).unwrap();
-    let err = Asker::new(&library, &other)
-        .ask_document(doc, question, &[], &AskOptions::default(), |_| {})
-        .unwrap_err();
-    assert!(
-        matches!(err, Error::Library(seahorse_library::Error::NoState { .. })),
-        "{err:?}"
-    );
+    let err =
+        Asker::new(&library, &other).ask_document(doc, question, &[], &AskOptions::default(), |_| {}).unwrap_err();
+    assert!(matches!(err, Error::Library(seahorse_library::Error::NoState { .. })), "{err:?}");
 }
 
 fn tidy_trim(s: &str) -> String {
@@ -241,16 +194,7 @@ fn chats_are_stored_resumed_and_exported() {
     let (library, docs) = ingest(dir.path(), &reader, &[("saltmere.md", text)]);
     let asker = Asker::new(&library, &reader);
     let store = library.store();
-    let chat = store
-        .create_chat(
-            ChatScope::Document {
-                doc: docs[0],
-                as_of_page: None,
-            },
-            "keeper",
-            10,
-        )
-        .unwrap();
+    let chat = store.create_chat(ChatScope::Document { doc: docs[0], as_of_page: None }, "keeper", 10).unwrap();
     let first = asker
         .ask_in_chat(
             chat,
@@ -271,25 +215,15 @@ fn chats_are_stored_resumed_and_exported() {
     assert_eq!(turns.len(), 1);
     assert_eq!(turns[0].1, first.text());
     let second = asker
-        .ask_in_chat(
-            chat,
-            "Repeat his surname only.",
-            &AskOptions::default(),
-            &CorpusOptions::default(),
-            12,
-            |_| {},
-        )
+        .ask_in_chat(chat, "Repeat his surname only.", &AskOptions::default(), &CorpusOptions::default(), 12, |_| {})
         .unwrap();
     assert!(second.text().contains("Tarrow"), "{second:#?}");
     let messages = library.store().messages(chat).unwrap();
     assert_eq!(messages.len(), 4);
-    let ChatAnswer::Document(answer) = &second else {
-        panic!("a document chat answers from the document")
-    };
+    let ChatAnswer::Document(answer) = &second else { panic!("a document chat answers from the document") };
     let sources: seahorse_ask::Sources = serde_json::from_str(&messages[3].sources).unwrap();
     assert_eq!(&sources, &answer.sources);
-    let citations: Vec<seahorse_ask::citations::Citation> =
-        serde_json::from_str(&messages[3].citations).unwrap();
+    let citations: Vec<seahorse_ask::citations::Citation> = serde_json::from_str(&messages[3].citations).unwrap();
     assert_eq!(&citations, &answer.citations);
 
     let markdown = export_markdown(library.store(), chat).unwrap();
@@ -318,18 +252,11 @@ fn asking_the_corpus_consults_the_documents_that_know() {
     let ranked = asker.rank_documents(question, 3, None).unwrap();
     assert_eq!(ranked[0].doc, docs[1].0, "{ranked:?}");
 
-    let options = CorpusOptions {
-        max_documents: 2,
-        ..CorpusOptions::default()
-    };
+    let options = CorpusOptions { max_documents: 2, ..CorpusOptions::default() };
     let mut consulted = Vec::new();
     let answer = asker
         .ask_corpus(question, &[], &options, |e| {
-            if let CorpusEvent::Document {
-                document,
-                event: AskEvent::Restored { .. },
-            } = e
-            {
+            if let CorpusEvent::Document { document, event: AskEvent::Restored { .. } } = e {
                 consulted.push(document.doc);
             }
         })
@@ -346,16 +273,11 @@ fn asking_the_corpus_consults_the_documents_that_know() {
     let mut consulted: Vec<i64> = answer.documents.iter().map(|d| d.document.doc).collect();
     consulted.sort();
     assert_eq!(consulted, vec![docs[0].0, docs[1].0], "{answer:#?}");
-    assert!(
-        answer.text.contains("Oswin") || answer.text.contains("Dunmore"),
-        "{answer:#?}"
-    );
+    assert!(answer.text.contains("Oswin") || answer.text.contains("Dunmore"), "{answer:#?}");
     assert_corpus_citations_given(&answer);
 
     // Nothing matches: a clear error.
-    let err = asker
-        .ask_corpus("zeppelin xylophone", &[], &options, |_| {})
-        .unwrap_err();
+    let err = asker.ask_corpus("zeppelin xylophone", &[], &options, |_| {}).unwrap_err();
     assert!(matches!(err, Error::NothingRelevant), "{err:?}");
 }
 

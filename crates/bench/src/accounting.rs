@@ -62,7 +62,8 @@ pub fn flops(s: &Shape, n: u64, mode: Mode) -> f64 {
             w * (w + 1) / 2 + (n - w) * w
         }
     };
-    let mixing = s.layers as f64 * (2.0 * qkvo as f64 * n as f64 + 4.0 * (s.heads * s.head_dim) as f64 * attended as f64);
+    let mixing =
+        s.layers as f64 * (2.0 * qkvo as f64 * n as f64 + 4.0 * (s.heads * s.head_dim) as f64 * attended as f64);
     let mlp = (s.layers * 2 * 3 * s.hidden * s.ffn) as f64 * n as f64;
     let embed = (2 * s.hidden * s.vocab * 2) as f64 * n as f64;
     let ahn = match mode {
@@ -157,12 +158,11 @@ pub fn markdown(stream: Option<&crate::stream::StreamReport>) -> String {
          reproduces the paper's teaser (3.29 vs 1.95 ×10¹⁵ FLOPs, −40.5 %; 9.44 vs 2.45 GB, −74.0 %).\n\n",
     );
     md.push_str("| model | N | window | FLOPs full | FLOPs window only | FLOPs AHN | change | cache full | cache AHN | change |\n|---|---|---|---|---|---|---|---|---|---|\n");
-    for (shape, n, w) in [
-        (QWEN25_3B, 128_000, 32_768),
-        (QWEN25_CODER_05B, 65_536, 1_088),
-        (QWEN25_CODER_05B, 1_048_576, 1_088),
-    ] {
-        let (ff, fw, fa) = (flops(&shape, n, Mode::Full), flops(&shape, n, Mode::Window(w)), flops(&shape, n, Mode::Ahn(w)));
+    for (shape, n, w) in
+        [(QWEN25_3B, 128_000, 32_768), (QWEN25_CODER_05B, 65_536, 1_088), (QWEN25_CODER_05B, 1_048_576, 1_088)]
+    {
+        let (ff, fw, fa) =
+            (flops(&shape, n, Mode::Full), flops(&shape, n, Mode::Window(w)), flops(&shape, n, Mode::Ahn(w)));
         let (cf, ca) = (cache_bytes(&shape, n, Mode::Full, 4), cache_bytes(&shape, n, Mode::Ahn(w), 4));
         md.push_str(&format!(
             "| {} | {} | {} | {:.3e} | {:.3e} | {:.3e} | {:+.1} % | {:.2} GB | {:.3} GB | {:+.1} % |\n",
@@ -221,7 +221,11 @@ mod tests {
         use crate::stream::{ModeResult, Point, StreamReport};
         let mode = |name: &str, tps: &[f64], state_mib: u64| ModeResult {
             mode: name.into(),
-            points: tps.iter().enumerate().map(|(i, &t)| Point { position: (i + 1) * 4096, tokens_per_s: t, rss_bytes: 0 }).collect(),
+            points: tps
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| Point { position: (i + 1) * 4096, tokens_per_s: t, rss_bytes: 0 })
+                .collect(),
             peak_rss_bytes: 0,
             state_bytes: state_mib << 20,
             run_unix_s: 0,

@@ -176,7 +176,10 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
         threads: args.threads,
         window: args.window,
         sinks: args.sinks,
-        block: args.block.as_ref().map(|b| b.file_name().map_or(b.display().to_string(), |n| n.to_string_lossy().into_owned())),
+        block: args
+            .block
+            .as_ref()
+            .map(|b| b.file_name().map_or(b.display().to_string(), |n| n.to_string_lossy().into_owned())),
         question: QUESTION.to_owned(),
         points: Vec::new(),
     };
@@ -346,7 +349,9 @@ impl AskReport {
             if let Some(beyond) = beyond {
                 let parts: Vec<String> = beyond
                     .iter()
-                    .map(|(pages, rest_ms, tokens)| format!("{pages} pages {:.2} s (+{tokens} passage tokens)", rest_ms / 1e3))
+                    .map(|(pages, rest_ms, tokens)| {
+                        format!("{pages} pages {:.2} s (+{tokens} passage tokens)", rest_ms / 1e3)
+                    })
                     .collect();
                 md.push_str(&format!(
                     "With passages, ≤ 1 s plus the prefill of the passages: the first token less the passages' extra \
@@ -422,7 +427,10 @@ mod tests {
             p.with_passages.prefill_ms = Some(Summary::of(&[2900.0]));
         }
         let md = report.markdown();
-        assert!(md.contains("is 50 pages 0.60 s (+507 passage tokens), 300 pages 0.60 s (+507 passage tokens): met."), "{md}");
+        assert!(
+            md.contains("is 50 pages 0.60 s (+507 passage tokens), 300 pages 0.60 s (+507 passage tokens): met."),
+            "{md}"
+        );
         report.points[1].with_passages.prefill_ms = Some(Summary::of(&[1500.0]));
         assert!(report.markdown().contains("300 pages 2.00 s (+507 passage tokens): not met."));
     }

@@ -40,7 +40,11 @@ pub fn prefill_svg(report: &PrefillReport, path: &Path) -> Result<()> {
         .x_labels(bars.len() * 2 + 1)
         .x_label_formatter(&|x| {
             let i = x.floor() as usize;
-            if (x - i as f64 - 0.5).abs() < 0.01 { labels.get(i).cloned().unwrap_or_default() } else { String::new() }
+            if (x - i as f64 - 0.5).abs() < 0.01 {
+                labels.get(i).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
         })
         .y_desc("tokens/s")
         .draw()
@@ -168,7 +172,8 @@ fn tokens_label(x: f64) -> String {
 mod tests {
     #[test]
     fn tick_labels_name_tokens_in_k_and_m() {
-        let got: Vec<String> = [512.0, 4000.0, 10000.0, 32768.0, 1.5e6, 1e6].into_iter().map(super::tokens_label).collect();
+        let got: Vec<String> =
+            [512.0, 4000.0, 10000.0, 32768.0, 1.5e6, 1e6].into_iter().map(super::tokens_label).collect();
         assert_eq!(got, ["512", "4K", "10K", "32.8K", "1.5M", "1M"]);
     }
 }

@@ -152,7 +152,8 @@ pub fn run(args: &StreamArgs, out: &Path) -> Result<()> {
 /// shown with the imported modes.
 pub fn import(file: &Path, note: Option<&str>, out: &Path) -> Result<()> {
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let mut report: StreamReport = serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
+    let mut report: StreamReport =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", file.display()))?;
     if report.modes.is_empty() {
         bail!("{} has no modes", file.display());
     }
@@ -201,7 +202,8 @@ pub fn worker(args: &WorkerArgs) -> Result<()> {
     let base = crate::default_model()?;
     let tmp = std::env::temp_dir().join(format!("seahorse-bench-{}", std::process::id()));
     std::fs::create_dir_all(&tmp)?;
-    let memory = |block: Option<PathBuf>| MemoryOptions { window: a.window, sinks: a.sinks, block, merged_dir: tmp.clone() };
+    let memory =
+        |block: Option<PathBuf>| MemoryOptions { window: a.window, sinks: a.sinks, block, merged_dir: tmp.clone() };
     let (options, n_tokens) = match args.mode.as_str() {
         "full" => (ModelOptions::default(), a.tokens.min(a.full_max)),
         "window" => (ModelOptions { memory: Some(memory(None)), ..Default::default() }, a.tokens),
@@ -376,7 +378,9 @@ impl StreamReport {
                 let parts: Vec<String> = self
                     .modes
                     .iter()
-                    .map(|m| format!("{} `{}`", m.mode, if m.patch_rev.is_empty() { "unrecorded" } else { &m.patch_rev }))
+                    .map(|m| {
+                        format!("{} `{}`", m.mode, if m.patch_rev.is_empty() { "unrecorded" } else { &m.patch_rev })
+                    })
                     .collect();
                 format!(", engine patch revisions {}", parts.join(", "))
             }
@@ -521,7 +525,8 @@ mod tests {
         }]);
         long.tokens = 4096;
         assert!(long.keep_modes_from(previous));
-        let got: Vec<(&str, usize)> = long.modes.iter().map(|m| (m.mode.as_str(), m.points.last().unwrap().position)).collect();
+        let got: Vec<(&str, usize)> =
+            long.modes.iter().map(|m| (m.mode.as_str(), m.points.last().unwrap().position)).collect();
         assert_eq!(got, [("full", 1024), ("window", 1024), ("ahn", 4096)]);
         assert_eq!(long.tokens, 4096);
         // The ratio is taken where both modes have points.
@@ -556,7 +561,11 @@ mod tests {
     fn the_ends_of_a_stream_are_medians_of_chunks() {
         let tps = [100.0, 90.0, 300.0, 95.0, 5.0, 80.0, 85.0, 70.0, 75.0, 1.0];
         let mut m = mode("ahn", 1);
-        m.points = tps.iter().enumerate().map(|(i, &t)| Point { position: (i + 1) * 4096, tokens_per_s: t, rss_bytes: 0 }).collect();
+        m.points = tps
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| Point { position: (i + 1) * 4096, tokens_per_s: t, rss_bytes: 0 })
+            .collect();
         // 10 chunks: 5 at each end. Medians of 100, 90, 300, 95, 5 and of 80, 85, 70, 75, 1.
         assert_eq!(m.ends_tokens_per_s(), Some((95.0, 75.0)));
         m.points.truncate(1);

@@ -22,7 +22,13 @@ pub fn markdown(stream: Option<&StreamReport>, threads: Option<&ThreadsReport>, 
     rows.push((
         "AHN reading ≥ 0.9× the sliding window's throughput",
         match threads.and_then(|t| t.ahn_over_window(2)) {
-            Some(s) => format!("{} — {:.2}× (min–max {:.2}–{:.2}, suite `threads`)", verdict(s.median >= 0.9), s.median, s.min, s.max),
+            Some(s) => format!(
+                "{} — {:.2}× (min–max {:.2}–{:.2}, suite `threads`)",
+                verdict(s.median >= 0.9),
+                s.median,
+                s.min,
+                s.max
+            ),
             None => "not measured (suite `threads`)".into(),
         },
     ));
@@ -50,7 +56,9 @@ pub fn markdown(stream: Option<&StreamReport>, threads: Option<&ThreadsReport>, 
         },
     ));
 
-    let at = |m: &crate::stream::ModeResult, pos: usize| m.points.iter().find(|p| p.position >= pos).map(|p| (p.position, p.tokens_per_s));
+    let at = |m: &crate::stream::ModeResult, pos: usize| {
+        m.points.iter().find(|p| p.position >= pos).map(|p| (p.position, p.tokens_per_s))
+    };
     // full attention at 32K, or where it stopped if earlier; AHN at the same position
     let full_point = full.and_then(|m| at(m, 32_768).or_else(|| m.points.last().map(|p| (p.position, p.tokens_per_s))));
     rows.push((
@@ -74,7 +82,10 @@ pub fn markdown(stream: Option<&StreamReport>, threads: Option<&ThreadsReport>, 
     if let Some(a) = ask {
         states.extend(a.points.iter().map(|p| p.state_raw_bytes));
     }
-    let longest = ask.and_then(|a| a.points.iter().map(|p| p.tokens).max()).unwrap_or(0).max(ahn.and_then(|m| m.points.last()).map_or(0, |p| p.position as u64));
+    let longest = ask
+        .and_then(|a| a.points.iter().map(|p| p.tokens).max())
+        .unwrap_or(0)
+        .max(ahn.and_then(|m| m.points.last()).map_or(0, |p| p.position as u64));
     rows.push((
         "Saved state ≤ 64 MB per document at any length",
         match states.iter().max() {
@@ -151,7 +162,10 @@ mod tests {
     fn mode(name: &str, points: &[(usize, f64, u64)]) -> ModeResult {
         ModeResult {
             mode: name.into(),
-            points: points.iter().map(|&(position, tokens_per_s, mib)| Point { position, tokens_per_s, rss_bytes: mib << 20 }).collect(),
+            points: points
+                .iter()
+                .map(|&(position, tokens_per_s, mib)| Point { position, tokens_per_s, rss_bytes: mib << 20 })
+                .collect(),
             peak_rss_bytes: 0,
             state_bytes: 21 << 20,
             run_unix_s: 0,
@@ -161,7 +175,16 @@ mod tests {
     }
 
     fn stream(modes: Vec<ModeResult>) -> StreamReport {
-        StreamReport { model: "m".into(), tokens: 0, chunk: 4096, window: 1024, sinks: 64, threads: 2, cpu: "c".into(), modes }
+        StreamReport {
+            model: "m".into(),
+            tokens: 0,
+            chunk: 4096,
+            window: 1024,
+            sinks: 64,
+            threads: 2,
+            cpu: "c".into(),
+            modes,
+        }
     }
 
     #[test]
@@ -182,7 +205,10 @@ mod tests {
         ]);
         let md = markdown(Some(&long), None, None);
         // 3 chunks: the first and the last one are the ends.
-        assert!(md.contains("| Flat: AHN tok/s at 1M tokens ≥ 0.95× at 4K | not met — 0.93× (200.0 → 185.0 tok/s"), "{md}");
+        assert!(
+            md.contains("| Flat: AHN tok/s at 1M tokens ≥ 0.95× at 4K | not met — 0.93× (200.0 → 185.0 tok/s"),
+            "{md}"
+        );
         assert!(md.contains("| AHN ≥ 3× full attention's throughput at 32K tokens | met — 4.8×"), "{md}");
         assert!(md.contains("| Peak RSS at 1M tokens ≤ 1.1× at 4K | not met — 1.17×"), "{md}");
     }

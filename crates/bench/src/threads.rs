@@ -201,7 +201,8 @@ impl ThreadsReport {
             last.sinks,
             last.repetitions
         ));
-        let modes: Vec<&str> = last.rows.first().map(|r| r.modes.iter().map(|(m, _)| m.as_str()).collect()).unwrap_or_default();
+        let modes: Vec<&str> =
+            last.rows.first().map(|r| r.modes.iter().map(|(m, _)| m.as_str()).collect()).unwrap_or_default();
         md.push_str("| threads |");
         for m in &modes {
             md.push_str(&format!(" {m} tok/s |"));
@@ -239,7 +240,8 @@ impl ThreadsReport {
             md.push_str("| run | patch revision | threads | window tok/s | AHN tok/s | AHN / window |\n|---|---|---|---|---|---|\n");
             for run in &self.runs {
                 for row in &run.rows {
-                    let get = |m: &str| row.modes.iter().find(|(n, _)| n == m).map_or("—".into(), |(_, s)| span(s, 1));
+                    let get =
+                        |m: &str| row.modes.iter().find(|(n, _)| n == m).map_or("—".into(), |(_, s)| span(s, 1));
                     md.push_str(&format!(
                         "| {} | `{}` | {} | {} | {} | {} |\n",
                         run.label,
@@ -291,7 +293,10 @@ mod tests {
                 .into_iter()
                 .map(|threads| ThreadsRow {
                     threads,
-                    modes: vec![("window".into(), s(100.0 * threads as f64)), ("ahn".into(), s(100.0 * threads as f64 * ratio))],
+                    modes: vec![
+                        ("window".into(), s(100.0 * threads as f64)),
+                        ("ahn".into(), s(100.0 * threads as f64 * ratio)),
+                    ],
                     ahn_over_window: Some(s(ratio)),
                 })
                 .collect(),
@@ -308,7 +313,10 @@ mod tests {
         let md = report.markdown();
         assert!(md.contains("met (0.93×"), "{md}");
         assert!(md.contains("| before | `abc` | 2 |"), "{md}");
-        assert!(md.contains("| 2 | 200.0 (200.0–200.0) | 186.0 (186.0–186.0) | 0.93 (0.93–0.93) | 2.00× | 2.00× |"), "{md}");
+        assert!(
+            md.contains("| 2 | 200.0 (200.0–200.0) | 186.0 (186.0–186.0) | 0.93 (0.93–0.93) | 2.00× | 2.00× |"),
+            "{md}"
+        );
         report.add(run("worse", 0.8));
         assert!(report.markdown().contains("not met (0.80×"));
     }

@@ -51,9 +51,7 @@ pub struct AnswerArgs {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// A Ctrl-C handler that cancels the current answer (a second Ctrl-C quits).
@@ -74,18 +72,12 @@ fn cancel_on_ctrl_c() -> Result<CancelToken> {
 /// 1-based page number.
 fn page_index(library: &Library, doc: seahorse_library::DocId, label: &str) -> Result<u32> {
     let pages = library.store().pages(doc)?;
-    if let Some(p) = pages
-        .iter()
-        .find(|p| p.display_label.eq_ignore_ascii_case(label.trim()))
-    {
+    if let Some(p) = pages.iter().find(|p| p.display_label.eq_ignore_ascii_case(label.trim())) {
         return Ok(p.index);
     }
     match label.trim().parse::<u32>() {
         Ok(n) if n >= 1 && (n as usize) <= pages.len() => Ok(n - 1),
-        _ => bail!(
-            "the document has no page {label:?} (it has {} pages)",
-            pages.len()
-        ),
+        _ => bail!("the document has no page {label:?} (it has {} pages)", pages.len()),
     }
 }
 
@@ -113,10 +105,7 @@ impl AskSetup {
         };
         let corpus = CorpusOptions {
             max_documents: args.max_documents,
-            per_document: AskOptions {
-                max_tokens: args.max_tokens.min(160),
-                ..document.clone()
-            },
+            per_document: AskOptions { max_tokens: args.max_tokens.min(160), ..document.clone() },
             max_tokens: args.max_tokens,
             ..CorpusOptions::default()
         };
@@ -146,10 +135,7 @@ impl AskSetup {
                 ChatScope::Document { doc, as_of_page }
             }
         };
-        Ok(self
-            .library
-            .store()
-            .create_chat(scope, &chat_title(title), now_ms())?)
+        Ok(self.library.store().create_chat(scope, &chat_title(title), now_ms())?)
     }
 }
 
@@ -169,32 +155,23 @@ fn answer_turn(
             return;
         }
         match event {
-            ChatEvent::Document(AskEvent::Restored {
-                position,
-                page_index,
-                is_final,
-            }) => eprintln!(
+            ChatEvent::Document(AskEvent::Restored { position, page_index, is_final }) => eprintln!(
                 "memory: {position} tokens up to page index {page_index}{}",
                 if is_final { "" } else { " (a checkpoint)" }
             ),
             ChatEvent::Document(AskEvent::Passages(p)) if !p.is_empty() => {
                 let pages: Vec<&str> = p.iter().map(|p| p.page_label.as_str()).collect();
                 let tokens: usize = p.iter().map(|p| p.tokens).sum();
-                eprintln!(
-                    "passages: {} ({tokens} tokens) from pages {}",
-                    p.len(),
-                    pages.join(", ")
-                );
+                eprintln!("passages: {} ({tokens} tokens) from pages {}", p.len(), pages.join(", "));
             }
             ChatEvent::Corpus(CorpusEvent::Ranked(docs)) => {
                 for d in docs {
                     eprintln!("  [{}] {} (score {:.1})", d.number, d.title, d.score);
                 }
             }
-            ChatEvent::Corpus(CorpusEvent::Document {
-                document,
-                event: AskEvent::Restored { .. },
-            }) => eprintln!("consulting [{}] {}…", document.number, document.title),
+            ChatEvent::Corpus(CorpusEvent::Document { document, event: AskEvent::Restored { .. } }) => {
+                eprintln!("consulting [{}] {}…", document.number, document.title)
+            }
             ChatEvent::Corpus(CorpusEvent::Skipped { document, reason }) => {
                 eprintln!("skipped {}: {reason}", document.title);
             }
@@ -208,10 +185,7 @@ fn answer_turn(
     })?;
     drop(stdout);
     if json {
-        out!(
-            "{}",
-            serde_json::json!({ "chat": chat, "question": question, "answer": answer })
-        );
+        out!("{}", serde_json::json!({ "chat": chat, "question": question, "answer": answer }));
         return Ok(answer);
     }
     if text_started {
@@ -225,11 +199,7 @@ fn answer_turn(
 fn print_sources(library: &Library, answer: &ChatAnswer) -> Result<()> {
     for c in answer.citations() {
         for p in &c.pages {
-            let title = library
-                .store()
-                .document(seahorse_library::DocId(p.doc))
-                .map(|d| d.title)
-                .unwrap_or_default();
+            let title = library.store().document(seahorse_library::DocId(p.doc)).map(|d| d.title).unwrap_or_default();
             eprintln!("  {} → {title}, page {}", c.text, p.label);
         }
     }
@@ -344,9 +314,9 @@ pub fn list_chats(json: bool) -> Result<()> {
                 }
             }
             ChatScope::Corpus { collection: None } => "all documents".to_owned(),
-            ChatScope::Corpus {
-                collection: Some(id),
-            } => format!("collection {}", library.store().collection_name(id)?),
+            ChatScope::Corpus { collection: Some(id) } => {
+                format!("collection {}", library.store().collection_name(id)?)
+            }
         };
         out!("{:>4}  {}  [{}; {} messages]", c.id, c.title, about, c.message_count);
     }
@@ -397,10 +367,7 @@ pub fn list_collections(json: bool) -> Result<()> {
 /// `seahorse collection add|remove NAME DOC…`.
 pub fn change_collection(name: &str, docs: &[String], add: bool, json: bool) -> Result<()> {
     let library = open_library(json)?;
-    let ids = docs
-        .iter()
-        .map(|d| Ok(library.find_document(d)?.id))
-        .collect::<Result<Vec<_>>>()?;
+    let ids = docs.iter().map(|d| Ok(library.find_document(d)?.id)).collect::<Result<Vec<_>>>()?;
     let store = library.store();
     if add {
         store.add_to_collection(name, &ids)?;

@@ -40,10 +40,7 @@ pub fn list(json: bool) -> Result<()> {
         rows.push((doc, memory_status(&states)));
     }
     if json {
-        let list: Vec<_> = rows
-            .iter()
-            .map(|(d, m)| json!({ "document": d, "memory": m }))
-            .collect();
+        let list: Vec<_> = rows.iter().map(|(d, m)| json!({ "document": d, "memory": m })).collect();
         out!("{}", serde_json::Value::Array(list));
         return Ok(());
     }
@@ -51,24 +48,10 @@ pub fn list(json: bool) -> Result<()> {
         out!("the library is empty; add documents with `seahorse add <files|dirs>`");
         return Ok(());
     }
-    out!(
-        "{:>4}  {:<40} {:<8} {:>6} {:>8}  memory",
-        "id",
-        "title",
-        "format",
-        "pages",
-        "tokens"
-    );
+    out!("{:>4}  {:<40} {:<8} {:>6} {:>8}  memory", "id", "title", "format", "pages", "tokens");
     for (d, m) in rows {
         let tokens = d.token_count.map_or("–".to_owned(), |t| t.to_string());
-        out!(
-            "{:>4}  {:<40} {:<8} {:>6} {:>8}  {m}",
-            d.id,
-            truncate(&d.title, 40),
-            d.format,
-            d.page_count,
-            tokens
-        );
+        out!("{:>4}  {:<40} {:<8} {:>6} {:>8}  {m}", d.id, truncate(&d.title, 40), d.format, d.page_count, tokens);
     }
     Ok(())
 }
@@ -119,10 +102,9 @@ pub fn show(query: &str, json: bool) -> Result<()> {
         mib(storage.state_stored_bytes)
     );
     for s in &states {
-        let label = pages.get(s.page_index as usize).map_or_else(
-            || (s.page_index + 1).to_string(),
-            |p| p.display_label.clone(),
-        );
+        let label = pages
+            .get(s.page_index as usize)
+            .map_or_else(|| (s.page_index + 1).to_string(), |p| p.display_label.clone());
         out!(
             "  state at token {:>7} (page {label}{}){}",
             s.position,
@@ -136,14 +118,7 @@ pub fn show(query: &str, json: bool) -> Result<()> {
             (Some(a), Some(b)) => format!("tokens {a}–{b}"),
             _ => String::new(),
         };
-        let first: String = p
-            .text
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .chars()
-            .take(60)
-            .collect();
+        let first: String = p.text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(60).collect();
         out!("  {:>5}  {:<18} {first}", p.display_label, tokens);
     }
     Ok(())
@@ -152,18 +127,9 @@ pub fn show(query: &str, json: bool) -> Result<()> {
 fn print_document(doc: &DocumentInfo, memory: &str) -> Result<()> {
     out!("{} (id {})", doc.title, doc.id);
     out!("file:      {}", doc.source_path);
-    out!(
-        "format:    {}, {} bytes, sha256 {}",
-        doc.format,
-        doc.size_bytes,
-        &doc.sha256[..16]
-    );
+    out!("format:    {}, {} bytes, sha256 {}", doc.format, doc.size_bytes, &doc.sha256[..16]);
     out!("pages:     {}", doc.page_count);
-    out!(
-        "tokens:    {}",
-        doc.token_count
-            .map_or("not tokenized yet".to_owned(), |t| t.to_string())
-    );
+    out!("tokens:    {}", doc.token_count.map_or("not tokenized yet".to_owned(), |t| t.to_string()));
     out!("memory:    {memory}");
     for w in &doc.warnings {
         out!("warning:   {w}");
@@ -183,23 +149,10 @@ pub fn search(query: &str, limit: usize, json: bool) -> Result<()> {
         out!("no passages match {query:?}");
         return Ok(());
     }
-    let (open, close) = if std::io::stdout().is_terminal() {
-        ("\x1b[1m", "\x1b[0m")
-    } else {
-        ("«", "»")
-    };
+    let (open, close) = if std::io::stdout().is_terminal() { ("\x1b[1m", "\x1b[0m") } else { ("«", "»") };
     for h in hits {
-        out!(
-            "{} — p. {} (doc {}, score {:.2})",
-            h.title,
-            h.hit.page_label,
-            h.hit.doc,
-            h.hit.score
-        );
-        out!(
-            "    {}",
-            h.hit.snippet_marked(open, close).replace('\n', " ")
-        );
+        out!("{} — p. {} (doc {}, score {:.2})", h.title, h.hit.page_label, h.hit.doc, h.hit.score);
+        out!("    {}", h.hit.snippet_marked(open, close).replace('\n', " "));
     }
     Ok(())
 }
@@ -212,11 +165,7 @@ pub fn remove(query: &str, json: bool) -> Result<()> {
     if json {
         out!("{}", json!({ "removed": doc.id, "title": doc.title }));
     } else {
-        out!(
-            "removed {} ({}) with its pages, index entries and memory states",
-            doc.title,
-            doc.id
-        );
+        out!("removed {} ({}) with its pages, index entries and memory states", doc.title, doc.id);
     }
     Ok(())
 }
@@ -226,10 +175,7 @@ pub fn rebuild_index(json: bool) -> Result<()> {
     let library = open_library(json)?;
     let sync = library.rebuild_index()?;
     if json {
-        out!(
-            "{}",
-            json!({ "reindexed": sync.reindexed, "removed": sync.removed, "generation": sync.to_generation })
-        );
+        out!("{}", json!({ "reindexed": sync.reindexed, "removed": sync.removed, "generation": sync.to_generation }));
     } else {
         out!(
             "index rebuilt: {} documents re-indexed, {} removed (generation {})",
@@ -255,19 +201,11 @@ pub fn jobs(json: bool) -> Result<()> {
     }
     for j in jobs {
         let progress = if j.tokens_total > 0 {
-            format!(
-                "page {}/{}, {}/{} tokens",
-                j.pages_done, j.pages_total, j.tokens_done, j.tokens_total
-            )
+            format!("page {}/{}, {}/{} tokens", j.pages_done, j.pages_total, j.tokens_done, j.tokens_total)
         } else {
             String::new()
         };
-        out!(
-            "#{:<4} {:<10} {:<40} {progress}",
-            j.id,
-            j.state.to_string(),
-            j.source_path
-        );
+        out!("#{:<4} {:<10} {:<40} {progress}", j.id, j.state.to_string(), j.source_path);
         if let Some(e) = j.error {
             out!("       {e}");
         }

@@ -18,11 +18,7 @@ use crate::models_cmd::{ensure_model, spec};
 
 /// The library directory.
 pub fn library_dir() -> Result<PathBuf> {
-    let nonempty = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
+    let nonempty = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     if let Some(home) = nonempty("SEAHORSE_HOME") {
         return Ok(home);
     }
@@ -46,11 +42,7 @@ pub fn open_library(json: bool) -> Result<Library> {
             "repaired the search index ({} document(s) re-indexed, {} removed{})",
             sync.reindexed,
             sync.removed,
-            if sync.recreated {
-                ", index recreated"
-            } else {
-                ""
-            }
+            if sync.recreated { ", index recreated" } else { "" }
         );
     }
     Ok(library)
@@ -141,8 +133,7 @@ impl Reading {
     pub fn resolve(dir: &Path, args: &ReadingArgs) -> Result<Reading> {
         let file = dir.join("reading.json");
         let saved: Reading = match std::fs::read_to_string(&file) {
-            Ok(text) => serde_json::from_str(&text)
-                .with_context(|| format!("reading {}", file.display()))?,
+            Ok(text) => serde_json::from_str(&text).with_context(|| format!("reading {}", file.display()))?,
             Err(_) => Reading::default(),
         };
         let mut r = saved.clone();
@@ -232,10 +223,7 @@ impl Reading {
             Some(p) => p.clone(),
             None => ensure_model(spec(&self.model)?, quiet)?,
         };
-        let options = ModelOptions {
-            memory: Some(self.memory()?),
-            ..Default::default()
-        };
+        let options = ModelOptions { memory: Some(self.memory()?), ..Default::default() };
         Model::load(&path, &options).with_context(|| format!("loading {}", path.display()))
     }
 }

@@ -15,25 +15,15 @@ use crate::home::{library_dir, open_library, Reading, ReadingArgs};
 pub const EXIT_CANCELLED: u8 = 130;
 
 /// `seahorse add`. Returns the exit code.
-pub fn add(
-    paths: &[PathBuf],
-    collection: Option<&str>,
-    args: &ReadingArgs,
-    json: bool,
-) -> Result<u8> {
+pub fn add(paths: &[PathBuf], collection: Option<&str>, args: &ReadingArgs, json: bool) -> Result<u8> {
     if paths.is_empty() {
         bail!("nothing to add: name files or directories");
     }
     let library = open_library(json)?;
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
     let jobs = library.enqueue_paths(paths, now_ms)?;
     if jobs.is_empty() {
-        bail!(
-            "no supported files found (extensions: {})",
-            seahorse_library::SUPPORTED_EXTENSIONS.join(", ")
-        );
+        bail!("no supported files found (extensions: {})", seahorse_library::SUPPORTED_EXTENSIONS.join(", "));
     }
     if !json {
         eprintln!("queued {} file(s)", jobs.len());
@@ -41,10 +31,7 @@ pub fn add(
     let code = run_queue(&library, args, json)?;
     if let Some(name) = collection {
         // Every document stored for these jobs (read or not: a cancelled one still joins).
-        let docs: Vec<_> = jobs
-            .iter()
-            .filter_map(|&j| library.store().job(j).ok().and_then(|j| j.doc))
-            .collect();
+        let docs: Vec<_> = jobs.iter().filter_map(|&j| library.store().job(j).ok().and_then(|j| j.doc)).collect();
         library.store().add_to_collection(name, &docs)?;
         if !json {
             eprintln!("added {} document(s) to the collection {name}", docs.len());
@@ -82,24 +69,13 @@ fn run_queue(library: &Library, args: &ReadingArgs, json: bool) -> Result<u8> {
     let mut finished: Vec<serde_json::Value> = Vec::new();
     let summary: RunSummary = library.run_jobs(&reader, &cancel, |event| {
         bar.on_event(event);
-        if let IngestEvent::JobFinished {
-            job,
-            doc,
-            state,
-            error,
-        } = event
-        {
-            finished.push(
-                serde_json::json!({ "job": job, "doc": doc, "state": state, "error": error }),
-            );
+        if let IngestEvent::JobFinished { job, doc, state, error } = event {
+            finished.push(serde_json::json!({ "job": job, "doc": doc, "state": state, "error": error }));
         }
     })?;
     bar.finish();
     if json {
-        out!(
-            "{}",
-            serde_json::json!({ "summary": summary, "jobs": finished, "fingerprint": reader.fingerprint() })
-        );
+        out!("{}", serde_json::json!({ "summary": summary, "jobs": finished, "fingerprint": reader.fingerprint() }));
     } else {
         eprintln!(
             "{} done, {} failed{}",
@@ -130,11 +106,7 @@ struct Bar {
 
 impl Bar {
     fn new(json: bool) -> Bar {
-        Bar {
-            bar: None,
-            json,
-            name: String::new(),
-        }
+        Bar { bar: None, json, name: String::new() }
     }
 
     fn start(&mut self, job: JobId, name: String) {
@@ -173,10 +145,7 @@ impl Bar {
     fn on_event(&mut self, event: &IngestEvent) {
         match event {
             IngestEvent::JobStarted { job, path } => {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 self.start(*job, name);
             }
             IngestEvent::Stage { state, .. } => {
@@ -196,26 +165,16 @@ impl Bar {
                     let eta = p.eta.map_or("–".to_owned(), clock);
                     bar.set_message(format!(
                         "page {}/{} · {}/{} tokens · {:.0} tok/s · ETA {eta}",
-                        p.pages_done,
-                        p.pages_total,
-                        p.tokens_done,
-                        p.tokens_total,
-                        p.tokens_per_second
+                        p.pages_done, p.pages_total, p.tokens_done, p.tokens_total, p.tokens_per_second
                     ));
                 }
             }
             IngestEvent::Checkpoint { .. } => {}
-            IngestEvent::JobFinished {
-                job, state, error, ..
-            } => {
+            IngestEvent::JobFinished { job, state, error, .. } => {
                 let line = match state {
                     JobState::Done => format!("✓ #{job} {}", self.name),
                     JobState::Cancelled => format!("■ #{job} {} cancelled (resumable)", self.name),
-                    _ => format!(
-                        "✗ #{job} {}: {}",
-                        self.name,
-                        error.as_deref().unwrap_or("failed")
-                    ),
+                    _ => format!("✗ #{job} {}: {}", self.name, error.as_deref().unwrap_or("failed")),
                 };
                 self.finish();
                 self.println(line);

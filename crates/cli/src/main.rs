@@ -202,10 +202,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         // `seahorse list | head`: the reader went away; that is not an error.
         Err(err)
-            if err.chain().any(|e| {
-                e.downcast_ref::<std::io::Error>()
-                    .is_some_and(|e| e.kind() == ErrorKind::BrokenPipe)
-            }) =>
+            if err
+                .chain()
+                .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == ErrorKind::BrokenPipe)) =>
         {
             ExitCode::SUCCESS
         }
@@ -219,74 +218,49 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8> {
     let json = cli.json;
     match cli.command {
-        Command::Add {
-            paths,
-            collection,
-            reading,
-        } => return ingest_cmd::add(&paths, collection.as_deref(), &reading, json),
-        Command::Jobs {
-            command: Some(JobsCommand::Resume { reading }),
-        } => return ingest_cmd::resume(&reading, json),
-        Command::Jobs {
-            command: Some(JobsCommand::Clear),
-        } => docs_cmd::clear_jobs(json)?,
+        Command::Add { paths, collection, reading } => {
+            return ingest_cmd::add(&paths, collection.as_deref(), &reading, json)
+        }
+        Command::Jobs { command: Some(JobsCommand::Resume { reading }) } => return ingest_cmd::resume(&reading, json),
+        Command::Jobs { command: Some(JobsCommand::Clear) } => docs_cmd::clear_jobs(json)?,
         Command::Jobs { command: None } => docs_cmd::jobs(json)?,
         Command::List => docs_cmd::list(json)?,
         Command::Show { doc } => docs_cmd::show(&doc, json)?,
         Command::Search { query, limit } => docs_cmd::search(&query, limit, json)?,
         Command::Remove { doc } => docs_cmd::remove(&doc, json)?,
-        Command::Index {
-            command: IndexCommand::Rebuild,
-        } => docs_cmd::rebuild_index(json)?,
-        Command::Ask {
-            words,
-            chat,
-            answer,
-        } => match (
-            words.as_slice(),
-            answer.all || answer.collection.is_some() || chat.is_some(),
-        ) {
-            // Only a question: the model itself answers, without the library.
-            ([question], false) => {
-                let reading = home::Reading::resolve(&home::library_dir()?, &answer.reading)?;
-                let path = match &reading.model_path {
-                    Some(p) => p.clone(),
-                    None => models_cmd::ensure_model(models_cmd::spec(&reading.model)?, json)?,
-                };
-                models_cmd::ask(&path, question, answer.max_tokens, reading.threads, json)?
+        Command::Index { command: IndexCommand::Rebuild } => docs_cmd::rebuild_index(json)?,
+        Command::Ask { words, chat, answer } => {
+            match (words.as_slice(), answer.all || answer.collection.is_some() || chat.is_some()) {
+                // Only a question: the model itself answers, without the library.
+                ([question], false) => {
+                    let reading = home::Reading::resolve(&home::library_dir()?, &answer.reading)?;
+                    let path = match &reading.model_path {
+                        Some(p) => p.clone(),
+                        None => models_cmd::ensure_model(models_cmd::spec(&reading.model)?, json)?,
+                    };
+                    models_cmd::ask(&path, question, answer.max_tokens, reading.threads, json)?
+                }
+                ([question], true) => ask_cmd::ask(None, question, chat, &answer, json)?,
+                ([doc, question], _) => ask_cmd::ask(Some(doc), question, chat, &answer, json)?,
+                _ => unreachable!("clap allows one or two words"),
             }
-            ([question], true) => ask_cmd::ask(None, question, chat, &answer, json)?,
-            ([doc, question], _) => ask_cmd::ask(Some(doc), question, chat, &answer, json)?,
-            _ => unreachable!("clap allows one or two words"),
-        },
-        Command::Chat {
-            doc,
-            resume,
-            answer,
-        } => ask_cmd::chat(doc.as_deref(), resume, &answer, json)?,
+        }
+        Command::Chat { doc, resume, answer } => ask_cmd::chat(doc.as_deref(), resume, &answer, json)?,
         Command::Collection { command: None } => ask_cmd::list_collections(json)?,
-        Command::Collection {
-            command: Some(CollectionCommand::Add { name, docs }),
-        } => ask_cmd::change_collection(&name, &docs, true, json)?,
-        Command::Collection {
-            command: Some(CollectionCommand::Remove { name, docs }),
-        } => ask_cmd::change_collection(&name, &docs, false, json)?,
-        Command::Collection {
-            command: Some(CollectionCommand::Delete { name }),
-        } => ask_cmd::delete_collection(&name, json)?,
+        Command::Collection { command: Some(CollectionCommand::Add { name, docs }) } => {
+            ask_cmd::change_collection(&name, &docs, true, json)?
+        }
+        Command::Collection { command: Some(CollectionCommand::Remove { name, docs }) } => {
+            ask_cmd::change_collection(&name, &docs, false, json)?
+        }
+        Command::Collection { command: Some(CollectionCommand::Delete { name }) } => {
+            ask_cmd::delete_collection(&name, json)?
+        }
         Command::Chats { command: None } => ask_cmd::list_chats(json)?,
-        Command::Chats {
-            command: Some(ChatsCommand::Export { id }),
-        } => ask_cmd::export_chat(id, json)?,
-        Command::Chats {
-            command: Some(ChatsCommand::Remove { id }),
-        } => ask_cmd::remove_chat(id, json)?,
-        Command::Models {
-            command: ModelsCommand::Fetch { model },
-        } => models_cmd::fetch(&model, json)?,
-        Command::Models {
-            command: ModelsCommand::List,
-        } => models_cmd::list(json)?,
+        Command::Chats { command: Some(ChatsCommand::Export { id }) } => ask_cmd::export_chat(id, json)?,
+        Command::Chats { command: Some(ChatsCommand::Remove { id }) } => ask_cmd::remove_chat(id, json)?,
+        Command::Models { command: ModelsCommand::Fetch { model } } => models_cmd::fetch(&model, json)?,
+        Command::Models { command: ModelsCommand::List } => models_cmd::list(json)?,
         Command::Info => models_cmd::info(json)?,
     }
     Ok(0)

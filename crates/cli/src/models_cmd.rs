@@ -60,10 +60,7 @@ pub fn fetch(model: &str, json: bool) -> Result<()> {
 /// `seahorse models list`.
 pub fn list(json: bool) -> Result<()> {
     let dir = seahorse_models::cache_dir();
-    let rows: Vec<_> = seahorse_models::CATALOG
-        .iter()
-        .map(|m| (m, seahorse_models::locate(m, &dir)))
-        .collect();
+    let rows: Vec<_> = seahorse_models::CATALOG.iter().map(|m| (m, seahorse_models::locate(m, &dir))).collect();
     if json {
         let list: Vec<_> = rows
             .iter()
@@ -77,11 +74,7 @@ pub fn list(json: bool) -> Result<()> {
         out!("{}", serde_json::Value::Array(list));
     } else {
         for (m, p) in rows {
-            let state = if p.is_some() {
-                "fetched"
-            } else {
-                "not fetched"
-            };
+            let state = if p.is_some() { "fetched" } else { "not fetched" };
             out!("{:<20} {:<12} {}", m.id, state, m.description);
         }
         out!("cache: {}", dir.display());
@@ -109,26 +102,13 @@ pub fn info(json: bool) -> Result<()> {
 }
 
 /// `seahorse ask`.
-pub fn ask(
-    path: &Path,
-    question: &str,
-    max_tokens: usize,
-    threads: Option<i32>,
-    json: bool,
-) -> Result<()> {
+pub fn ask(path: &Path, question: &str, max_tokens: usize, threads: Option<i32>, json: bool) -> Result<()> {
     let model = Model::load(path, &ModelOptions::default())?;
     let messages = [
-        ChatMessage::new(
-            Role::System,
-            "You are a helpful assistant. Answer briefly and accurately.",
-        ),
+        ChatMessage::new(Role::System, "You are a helpful assistant. Answer briefly and accurately."),
         ChatMessage::new(Role::User, question),
     ];
-    let options = GenerateOptions {
-        max_tokens,
-        n_threads: threads,
-        ..GenerateOptions::default()
-    };
+    let options = GenerateOptions { max_tokens, n_threads: threads, ..GenerateOptions::default() };
     let mut stdout = std::io::stdout().lock();
     let generation = model.chat(&messages, &options, |event| {
         if let (Event::Text(piece), false) = (event, json) {

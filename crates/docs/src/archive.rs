@@ -41,9 +41,7 @@ impl<'a> Archive<'a> {
     pub fn open(job: &Job<'_>, bytes: &'a [u8], format: Format) -> Result<Self> {
         let zip = match contain(|| ZipArchive::new(Cursor::new(bytes))) {
             Ok(Ok(zip)) => zip,
-            Ok(Err(e)) => {
-                return Err(job.malformed(format, format!("not a readable zip archive: {e}")))
-            }
+            Ok(Err(e)) => return Err(job.malformed(format, format!("not a readable zip archive: {e}"))),
             Err(panic) => return Err(job.malformed(format, format!("zip reader crashed: {panic}"))),
         };
         let limits = job.config.clone();
@@ -58,32 +56,14 @@ impl<'a> Archive<'a> {
             let first = zip.file_names().next().unwrap_or_default().to_string();
             return Err(unsafe_entry(
                 &first,
-                ArchiveProblem::TooManyEntries {
-                    entries: count,
-                    limit: limits.zip_entries_max,
-                },
+                ArchiveProblem::TooManyEntries { entries: count, limit: limits.zip_entries_max },
             ));
         }
-        let mut archive = Archive {
-            zip,
-            exact: HashMap::new(),
-            folded: HashMap::new(),
-            format,
-            limits,
-            unpacked: 0,
-        };
+        let mut archive = Archive { zip, exact: HashMap::new(), folded: HashMap::new(), format, limits, unpacked: 0 };
         for index in 0..archive.zip.len() {
             let (name, size, packed) = match archive.zip.by_index_raw(index) {
-                Ok(entry) => (
-                    entry.name().to_string(),
-                    entry.size(),
-                    entry.compressed_size(),
-                ),
-                Err(e) => {
-                    return Err(
-                        job.malformed(format, format!("zip entry {index} is unreadable: {e}"))
-                    )
-                }
+                Ok(entry) => (entry.name().to_string(), entry.size(), entry.compressed_size()),
+                Err(e) => return Err(job.malformed(format, format!("zip entry {index} is unreadable: {e}"))),
             };
             if is_traversal(&name) {
                 return Err(unsafe_entry(&name, ArchiveProblem::PathTraversal));
@@ -100,27 +80,18 @@ impl<'a> Archive<'a> {
     fn size_problem(&self, size: u64, packed: u64) -> Option<ArchiveProblem> {
         let limits = &self.limits;
         if size > limits.zip_entry_max_bytes {
-            return Some(ArchiveProblem::TooLarge {
-                bytes: size,
-                limit_bytes: limits.zip_entry_max_bytes,
-            });
+            return Some(ArchiveProblem::TooLarge { bytes: size, limit_bytes: limits.zip_entry_max_bytes });
         }
         let ratio = size / packed.max(1);
         if size > limits.zip_ratio_min_bytes && ratio > limits.zip_ratio_max {
-            return Some(ArchiveProblem::CompressionRatio {
-                ratio,
-                limit: limits.zip_ratio_max,
-            });
+            return Some(ArchiveProblem::CompressionRatio { ratio, limit: limits.zip_ratio_max });
         }
         None
     }
 
     /// The index of an entry by its name, falling back to a case-insensitive match.
     pub fn find(&self, name: &str) -> Option<usize> {
-        self.exact
-            .get(name)
-            .or_else(|| self.folded.get(&name.to_lowercase()))
-            .copied()
+        self.exact.get(name).or_else(|| self.folded.get(&name.to_lowercase())).copied()
     }
 
     /// All entry names, in archive order.
@@ -130,11 +101,7 @@ impl<'a> Archive<'a> {
 
     /// Reads one entry, enforcing the size, ratio and total limits on the bytes actually
     /// unpacked. `Ok(None)` if there is no such entry.
-    pub fn read(
-        &mut self,
-        job: &Job<'_>,
-        name: &str,
-    ) -> std::result::Result<Option<Vec<u8>>, ReadFailure> {
+    pub fn read(&mut self, job: &Job<'_>, name: &str) -> std::result::Result<Option<Vec<u8>>, ReadFailure> {
         let Some(index) = self.find(name) else {
             return Ok(None);
         };
@@ -143,10 +110,7 @@ impl<'a> Archive<'a> {
             let entry = self.zip.by_index(index).map_err(|e| e.to_string())?;
             let packed = entry.compressed_size();
             let mut data = Vec::new();
-            entry
-                .take(cap + 1)
-                .read_to_end(&mut data)
-                .map_err(|e| e.to_string())?;
+            entry.take(cap + 1).read_to_end(&mut data).map_err(|e| e.to_string())?;
             Ok((data, packed))
         });
         let (data, packed) = match result {
@@ -167,9 +131,7 @@ impl<'a> Archive<'a> {
         }
         self.unpacked += data.len() as u64;
         if self.unpacked > self.limits.zip_total_max_bytes {
-            return Err(unsafe_entry(ArchiveProblem::TotalTooLarge {
-                limit_bytes: self.limits.zip_total_max_bytes,
-            }));
+            return Err(unsafe_entry(ArchiveProblem::TotalTooLarge { limit_bytes: self.limits.zip_total_max_bytes }));
         }
         Ok(Some(data))
     }
@@ -192,13 +154,7 @@ mod tests {
 
     #[test]
     fn traversal_names() {
-        for bad in [
-            "../evil.xhtml",
-            "OEBPS/../../x",
-            "/etc/passwd",
-            "C:\\x",
-            "a\\..\\..\\b",
-        ] {
+        for bad in ["../evil.xhtml", "OEBPS/../../x", "/etc/passwd", "C:\\x", "a\\..\\..\\b"] {
             assert!(is_traversal(bad), "{bad}");
         }
         for good in ["OEBPS/ch1.xhtml", "a..b/c", "mimetype"] {

@@ -38,10 +38,7 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
         Ok(Some(data)) => text::decode_bytes(&data).0,
         Ok(None) => return Err(job.malformed(Format::Docx, "it has no word/document.xml")),
         Err(ReadFailure::Entry(e)) => {
-            return Err(job.malformed(
-                Format::Docx,
-                format!("word/document.xml cannot be unpacked: {e}"),
-            ))
+            return Err(job.malformed(Format::Docx, format!("word/document.xml cannot be unpacked: {e}")))
         }
         Err(ReadFailure::Fatal(e)) => return Err(e),
     };
@@ -81,28 +78,13 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
     let pages = postprocess::into_pages(
         sections,
         |s| &s.3,
-        Cleanup {
-            spacing: Spacing::Collapse,
-            join_hyphens: true,
-            drop_running_lines: false,
-        },
+        Cleanup { spacing: Spacing::Collapse, join_hyphens: true, drop_running_lines: false },
         |(page, first, last, _)| {
-            (
-                rendered.then(|| page.to_string()),
-                Locator::Docx {
-                    paragraph_first: first,
-                    paragraph_last: last,
-                },
-            )
+            (rendered.then(|| page.to_string()), Locator::Docx { paragraph_first: first, paragraph_last: last })
         },
     );
     job.progress(1, 1);
-    Ok(Document {
-        format: Format::Docx,
-        title,
-        pages,
-        warnings: Vec::new(),
-    })
+    Ok(Document { format: Format::Docx, title, pages, warnings: Vec::new() })
 }
 
 /// Walks the body XML into pieces; the error, if the XML breaks off, comes with what was read.
@@ -114,56 +96,34 @@ fn pieces(body: &str) -> (Vec<Piece>, Option<String>) {
     let result = xml::walk(body, |event| {
         if fallback_depth > 0 {
             match event {
-                XmlEvent::Open {
-                    name: "fallback",
-                    empty: false,
-                    ..
-                } => fallback_depth += 1,
+                XmlEvent::Open { name: "fallback", empty: false, .. } => fallback_depth += 1,
                 XmlEvent::Close { name: "fallback" } => fallback_depth -= 1,
                 _ => {}
             }
             return;
         }
         match event {
-            XmlEvent::Open {
-                name: "fallback",
-                empty: false,
-                ..
-            } => fallback_depth = 1,
-            XmlEvent::Open {
-                name: "t", empty, ..
-            } => in_text = !empty,
+            XmlEvent::Open { name: "fallback", empty: false, .. } => fallback_depth = 1,
+            XmlEvent::Open { name: "t", empty, .. } => in_text = !empty,
             XmlEvent::Close { name: "t" } => in_text = false,
             XmlEvent::Text(t) if in_text => pieces.push(Piece::Text(t.to_string())),
             XmlEvent::Open { name: "tab", .. } => pieces.push(Piece::Text("\t".into())),
             XmlEvent::Open { name: "cr", .. } => pieces.push(Piece::Text("\n".into())),
-            XmlEvent::Open {
-                name: "nobreakhyphen",
-                ..
-            } => pieces.push(Piece::Text("-".into())),
-            XmlEvent::Open {
-                name: "softhyphen", ..
-            } => pieces.push(Piece::Text("\u{AD}".into())),
-            XmlEvent::Open {
-                name: "br", attrs, ..
-            } => {
+            XmlEvent::Open { name: "nobreakhyphen", .. } => pieces.push(Piece::Text("-".into())),
+            XmlEvent::Open { name: "softhyphen", .. } => pieces.push(Piece::Text("\u{AD}".into())),
+            XmlEvent::Open { name: "br", attrs, .. } => {
                 if xml::attr(attrs, "type") == Some("page") {
                     pieces.push(Piece::PageBreak { rendered: false });
                 } else {
                     pieces.push(Piece::Text("\n".into()));
                 }
             }
-            XmlEvent::Open {
-                name: "lastrenderedpagebreak",
-                ..
-            } => {
+            XmlEvent::Open { name: "lastrenderedpagebreak", .. } => {
                 pieces.push(Piece::PageBreak { rendered: true });
             }
-            XmlEvent::Open {
-                name: "pagebreakbefore",
-                attrs,
-                ..
-            } if !matches!(xml::attr(attrs, "val"), Some("0" | "false" | "off")) => {
+            XmlEvent::Open { name: "pagebreakbefore", attrs, .. }
+                if !matches!(xml::attr(attrs, "val"), Some("0" | "false" | "off")) =>
+            {
                 pieces.push(Piece::PageBreak { rendered: false });
             }
             XmlEvent::Close { name: "p" } => pieces.push(Piece::ParagraphEnd),
@@ -189,11 +149,7 @@ fn blocks(pieces: Vec<Piece>) -> Vec<Block> {
             }
             Piece::ParagraphEnd => {
                 if !text.trim().is_empty() {
-                    blocks.push(Block {
-                        paragraph,
-                        page,
-                        text: std::mem::take(&mut text),
-                    });
+                    blocks.push(Block { paragraph, page, text: std::mem::take(&mut text) });
                 }
                 text.clear();
                 paragraph += 1;
@@ -203,11 +159,7 @@ fn blocks(pieces: Vec<Piece>) -> Vec<Block> {
                     continue;
                 }
                 if !text.trim().is_empty() {
-                    blocks.push(Block {
-                        paragraph,
-                        page,
-                        text: std::mem::take(&mut text),
-                    });
+                    blocks.push(Block { paragraph, page, text: std::mem::take(&mut text) });
                 }
                 text.clear();
                 page += 1;
@@ -216,11 +168,7 @@ fn blocks(pieces: Vec<Piece>) -> Vec<Block> {
         }
     }
     if !text.trim().is_empty() {
-        blocks.push(Block {
-            paragraph,
-            page,
-            text,
-        });
+        blocks.push(Block { paragraph, page, text });
     }
     blocks
 }
@@ -230,11 +178,7 @@ fn core_title(core: &str) -> Option<String> {
     let mut in_title = false;
     let mut title = String::new();
     let _ = xml::walk(core, |event| match event {
-        XmlEvent::Open {
-            name: "title",
-            empty: false,
-            ..
-        } => in_title = true,
+        XmlEvent::Open { name: "title", empty: false, .. } => in_title = true,
         XmlEvent::Close { name: "title" } => in_title = false,
         XmlEvent::Text(t) if in_title => title.push_str(t),
         _ => {}
@@ -257,19 +201,8 @@ mod tests {
         let (pieces, error) = pieces(body);
         assert!(error.is_none());
         let blocks = blocks(pieces);
-        let got: Vec<(u32, u32, &str)> = blocks
-            .iter()
-            .map(|b| (b.paragraph, b.page, b.text.as_str()))
-            .collect();
-        assert_eq!(
-            got,
-            vec![
-                (0, 1, "one"),
-                (1, 2, "two"),
-                (2, 2, "half "),
-                (2, 3, "three")
-            ]
-        );
+        let got: Vec<(u32, u32, &str)> = blocks.iter().map(|b| (b.paragraph, b.page, b.text.as_str())).collect();
+        assert_eq!(got, vec![(0, 1, "one"), (1, 2, "two"), (2, 2, "half "), (2, 3, "three")]);
     }
 
     #[test]

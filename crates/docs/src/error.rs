@@ -161,22 +161,13 @@ impl std::fmt::Display for ArchiveProblem {
         match self {
             Self::PathTraversal => write!(f, "has an absolute or `..` path (path traversal)"),
             Self::TooLarge { bytes, limit_bytes } => {
-                write!(
-                    f,
-                    "unpacks to {bytes} bytes, over the limit of {limit_bytes} (zip bomb?)"
-                )
+                write!(f, "unpacks to {bytes} bytes, over the limit of {limit_bytes} (zip bomb?)")
             }
             Self::CompressionRatio { ratio, limit } => {
-                write!(
-                    f,
-                    "expands {ratio}:1, over the limit of {limit}:1 (zip bomb)"
-                )
+                write!(f, "expands {ratio}:1, over the limit of {limit}:1 (zip bomb)")
             }
             Self::TotalTooLarge { limit_bytes } => {
-                write!(
-                    f,
-                    "brings the unpacked total over the limit of {limit_bytes} bytes (zip bomb?)"
-                )
+                write!(f, "brings the unpacked total over the limit of {limit_bytes} bytes (zip bomb?)")
             }
             Self::TooManyEntries { entries, limit } => {
                 write!(f, "is one of {entries} entries, over the limit of {limit}")

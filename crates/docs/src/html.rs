@@ -39,10 +39,7 @@ pub(crate) struct Rendered {
 
 /// Renders `html` to text, split before every element for which `mark` returns `Some(k)`.
 pub(crate) fn render_split(html: &str, mut mark: impl FnMut(&Tag) -> Option<usize>) -> Rendered {
-    let html: String = html
-        .chars()
-        .filter(|&c| c != MARK_OPEN && c != MARK_CLOSE)
-        .collect();
+    let html: String = html.chars().filter(|&c| c != MARK_OPEN && c != MARK_CLOSE).collect();
     let tags = markup::tags(&html);
     let depth = markup::max_depth(&tags);
 
@@ -73,28 +70,16 @@ pub(crate) fn render_split(html: &str, mut mark: impl FnMut(&Tag) -> Option<usiz
     marked.push_str(&html[copied..]);
 
     let (text, degraded) = if depth > DEPTH_MAX {
-        (
-            markup::strip_tags(&marked),
-            Some(format!("elements nested {depth} deep")),
-        )
+        (markup::strip_tags(&marked), Some(format!("elements nested {depth} deep")))
     } else {
         let config = html2text::config::plain_no_decorate().allow_width_overflow();
         match contain(|| config.string_from_read(marked.as_bytes(), RENDER_WIDTH)) {
             Ok(Ok(text)) => (text, None),
-            Ok(Err(e)) => (
-                markup::strip_tags(&marked),
-                Some(format!("the HTML renderer failed: {e}")),
-            ),
-            Err(panic) => (
-                markup::strip_tags(&marked),
-                Some(format!("the HTML renderer crashed: {panic}")),
-            ),
+            Ok(Err(e)) => (markup::strip_tags(&marked), Some(format!("the HTML renderer failed: {e}"))),
+            Err(panic) => (markup::strip_tags(&marked), Some(format!("the HTML renderer crashed: {panic}"))),
         }
     };
-    Rendered {
-        segments: split_at_marks(&strip_heading_marks(&text)),
-        degraded,
-    }
+    Rendered { segments: split_at_marks(&strip_heading_marks(&text)), degraded }
 }
 
 /// Removes the `# ` the renderer puts before headings: the page text should be the book's
@@ -113,10 +98,7 @@ fn strip_heading_marks(text: &str) -> String {
 }
 
 fn split_at_marks(text: &str) -> Vec<Segment> {
-    let mut segments = vec![Segment {
-        mark: None,
-        text: String::new(),
-    }];
+    let mut segments = vec![Segment { mark: None, text: String::new() }];
     let mut rest = text;
     while let Some(open) = rest.find(MARK_OPEN) {
         let Some(segment) = segments.last_mut() else {
@@ -129,10 +111,7 @@ fn split_at_marks(text: &str) -> Vec<Segment> {
             continue;
         };
         let mark = after[..close].trim().parse().ok();
-        segments.push(Segment {
-            mark,
-            text: String::new(),
-        });
+        segments.push(Segment { mark, text: String::new() });
         rest = &after[close + MARK_CLOSE.len_utf8()..];
     }
     if let Some(segment) = segments.last_mut() {
@@ -158,9 +137,7 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
         })
     });
     if let Some(detail) = rendered.degraded {
-        job.warn(Warning::Repaired {
-            detail: format!("{detail}; read its text without layout"),
-        });
+        job.warn(Warning::Repaired { detail: format!("{detail}; read its text without layout") });
     }
 
     // Long sections are split further at paragraph boundaries, keeping heading and anchor.
@@ -174,11 +151,7 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
     let mut texts: Vec<String> = parts.iter().map(|(_, t)| t.clone()).collect();
     postprocess::finish(
         &mut texts,
-        Cleanup {
-            spacing: Spacing::Collapse,
-            join_hyphens: true,
-            drop_running_lines: false,
-        },
+        Cleanup { spacing: Spacing::Collapse, join_hyphens: true, drop_running_lines: false },
     );
     let mut pages = Vec::new();
     let mut section_index = 0;
@@ -199,21 +172,12 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
         pages.push(Page {
             index: pages.len() as u32,
             label: None,
-            locator: Locator::Html {
-                section_index,
-                heading,
-                anchor,
-            },
+            locator: Locator::Html { section_index, heading, anchor },
             text,
         });
     }
     job.progress(1, 1);
-    Ok(Document {
-        format: Format::Html,
-        title,
-        pages,
-        warnings: Vec::new(),
-    })
+    Ok(Document { format: Format::Html, title, pages, warnings: Vec::new() })
 }
 
 #[cfg(test)]
@@ -228,16 +192,8 @@ mod tests {
             Some("x") => Some(1),
             _ => None,
         });
-        let texts: Vec<(Option<usize>, String)> = r
-            .segments
-            .iter()
-            .map(|s| {
-                (
-                    s.mark,
-                    s.text.split_whitespace().collect::<Vec<_>>().join(" "),
-                )
-            })
-            .collect();
+        let texts: Vec<(Option<usize>, String)> =
+            r.segments.iter().map(|s| (s.mark, s.text.split_whitespace().collect::<Vec<_>>().join(" "))).collect();
         assert_eq!(texts[0], (None, "one".to_string()));
         assert_eq!(texts[1], (Some(0), "two".to_string()));
         assert_eq!(texts[2].0, Some(1));
@@ -250,17 +206,9 @@ mod tests {
     #[test]
     fn nesting_just_under_the_limit_renders_on_a_small_stack() {
         let depth = DEPTH_MAX - 5;
-        let divs = format!(
-            "{}text{}",
-            "<div><blockquote>".repeat(depth / 2),
-            "</blockquote></div>".repeat(depth / 2)
-        );
+        let divs = format!("{}text{}", "<div><blockquote>".repeat(depth / 2), "</blockquote></div>".repeat(depth / 2));
         // Tables nest deeper than they look: the parser adds a tbody to each.
-        let tables = format!(
-            "{}cell{}",
-            "<table><tr><td>".repeat(depth / 4),
-            "</td></tr></table>".repeat(depth / 4)
-        );
+        let tables = format!("{}cell{}", "<table><tr><td>".repeat(depth / 4), "</td></tr></table>".repeat(depth / 4));
         for html in [divs, tables] {
             let r = std::thread::Builder::new()
                 .stack_size(2 << 20)
@@ -275,10 +223,7 @@ mod tests {
 
     #[test]
     fn self_closing_title_does_not_swallow_the_body() {
-        let r = render_split(
-            "<html><head><title/></head><body><p>kept</p></body></html>",
-            |_| None,
-        );
+        let r = render_split("<html><head><title/></head><body><p>kept</p></body></html>", |_| None);
         assert!(r.segments[0].text.contains("kept"));
     }
 }

@@ -72,22 +72,14 @@ impl<'a> Job<'a> {
         cancel: &'a AtomicBool,
         progress: &'a mut dyn FnMut(Progress),
     ) -> Self {
-        Self {
-            path,
-            config,
-            cancel,
-            progress,
-            warnings: Vec::new(),
-        }
+        Self { path, config, cancel, progress, warnings: Vec::new() }
     }
 
     /// Fails with [`Error::Cancelled`] once the caller has raised the flag.
     pub fn check_cancel(&self) -> Result<()> {
         // Relaxed is enough: the flag carries no data, and a page of delay is acceptable.
         if self.cancel.load(Ordering::Relaxed) {
-            Err(Error::Cancelled {
-                path: self.path.to_path_buf(),
-            })
+            Err(Error::Cancelled { path: self.path.to_path_buf() })
         } else {
             Ok(())
         }
@@ -102,11 +94,7 @@ impl<'a> Job<'a> {
     }
 
     pub fn malformed(&self, format: Format, detail: impl Into<String>) -> Error {
-        Error::Malformed {
-            path: self.path.to_path_buf(),
-            format,
-            detail: detail.into(),
-        }
+        Error::Malformed { path: self.path.to_path_buf(), format, detail: detail.into() }
     }
 }
 

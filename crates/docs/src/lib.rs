@@ -89,17 +89,10 @@ pub fn extract_file(
     cancel: &AtomicBool,
     progress: impl FnMut(Progress),
 ) -> Result<Document> {
-    let read_error = |source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    };
+    let read_error = |source| Error::Read { path: path.to_path_buf(), source };
     let bytes = std::fs::metadata(path).map_err(read_error)?.len();
     if bytes > config.file_max_bytes {
-        return Err(Error::TooLarge {
-            path: path.to_path_buf(),
-            bytes,
-            limit_bytes: config.file_max_bytes,
-        });
+        return Err(Error::TooLarge { path: path.to_path_buf(), bytes, limit_bytes: config.file_max_bytes });
     }
     let data = std::fs::read(path).map_err(read_error)?;
     extract_bytes(path, &data, config, cancel, progress)
@@ -134,24 +127,17 @@ pub fn extract_bytes(
         });
     }
     if bytes.is_empty() {
-        return Err(Error::Empty {
-            path: path.to_path_buf(),
-        });
+        return Err(Error::Empty { path: path.to_path_buf() });
     }
-    let format = sniff::detect_format(path, bytes).map_err(|sniffed| Error::Unsupported {
-        path: path.to_path_buf(),
-        sniffed,
-    })?;
+    let format = sniff::detect_format(path, bytes)
+        .map_err(|sniffed| Error::Unsupported { path: path.to_path_buf(), sniffed })?;
     let mut job = Job::new(path, config, cancel, &mut progress);
     if let Some(ext) = sniff::extension(path) {
         let claimed = sniff::claimed_format(&ext);
         // Markdown and HTML are text too; only a claim of another family is a mismatch.
         let same_family = |f: Format| matches!(f, Format::Text | Format::Markdown | Format::Html);
         if claimed.is_some_and(|c| c != format && !(same_family(c) && same_family(format))) {
-            job.warn(Warning::ExtensionMismatch {
-                extension: ext,
-                detected: format,
-            });
+            job.warn(Warning::ExtensionMismatch { extension: ext, detected: format });
         }
     }
     job.check_cancel()?;
@@ -166,19 +152,10 @@ pub fn extract_bytes(
     });
     let mut doc = match outcome {
         Ok(result) => result?,
-        Err(message) => {
-            return Err(Error::ParserPanic {
-                path: path.to_path_buf(),
-                format,
-                message,
-            })
-        }
+        Err(message) => return Err(Error::ParserPanic { path: path.to_path_buf(), format, message }),
     };
     if doc.pages.is_empty() {
-        return Err(Error::NoText {
-            path: path.to_path_buf(),
-            pages: 0,
-        });
+        return Err(Error::NoText { path: path.to_path_buf(), pages: 0 });
     }
     let mut warnings = std::mem::take(&mut job.warnings);
     warnings.append(&mut doc.warnings);

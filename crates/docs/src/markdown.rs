@@ -16,22 +16,14 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
     let mut sections: Vec<(text::Chunk, Option<String>)> = Vec::new();
     for (k, heading) in outline.headings.iter().enumerate() {
         let end = outline.headings.get(k + 1).map_or(lines.len(), |h| h.line);
-        for chunk in text::chunk_lines(
-            &lines[heading.line..end],
-            heading.line,
-            job.config.section_max_chars,
-        ) {
+        for chunk in text::chunk_lines(&lines[heading.line..end], heading.line, job.config.section_max_chars) {
             sections.push((chunk, heading.text.clone()));
         }
     }
     let pages = postprocess::into_pages(
         sections,
         |(c, _)| &c.text,
-        Cleanup {
-            spacing: Spacing::Keep,
-            join_hyphens: false,
-            drop_running_lines: false,
-        },
+        Cleanup { spacing: Spacing::Keep, join_hyphens: false, drop_running_lines: false },
         |(chunk, heading)| {
             (
                 None,
@@ -44,12 +36,7 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
         },
     );
     job.progress(1, 1);
-    Ok(Document {
-        format: Format::Markdown,
-        title: outline.title,
-        pages,
-        warnings: Vec::new(),
-    })
+    Ok(Document { format: Format::Markdown, title: outline.title, pages, warnings: Vec::new() })
 }
 
 struct Heading {
@@ -68,16 +55,12 @@ struct Outline {
 /// Finds the headings (ATX `# x` and setext `x` / `===`), skipping fenced code and front
 /// matter, and the title (front matter `title:`, else the first level-1 heading).
 fn outline(lines: &[&str]) -> Outline {
-    let mut headings = vec![Heading {
-        line: 0,
-        text: None,
-    }];
+    let mut headings = vec![Heading { line: 0, text: None }];
     let mut title = None;
     let mut first_h1 = None;
     let mut i = 0;
     if lines.first().is_some_and(|l| l.trim_end() == "---") {
-        if let Some(end) = (1..lines.len()).find(|&j| matches!(lines[j].trim_end(), "---" | "..."))
-        {
+        if let Some(end) = (1..lines.len()).find(|&j| matches!(lines[j].trim_end(), "---" | "...")) {
             title = lines[1..end].iter().find_map(|l| {
                 let value = l.strip_prefix("title:")?.trim().trim_matches(['"', '\'']);
                 (!value.is_empty()).then(|| value.to_string())
@@ -106,13 +89,7 @@ fn outline(lines: &[&str]) -> Outline {
                 i += 1;
                 continue;
             }
-            if c == '#'
-                && run <= 6
-                && body[run..]
-                    .chars()
-                    .next()
-                    .is_none_or(|x| x == ' ' || x == '\t')
-            {
+            if c == '#' && run <= 6 && body[run..].chars().next().is_none_or(|x| x == ' ' || x == '\t') {
                 let text = body[run..].trim().trim_end_matches('#').trim().to_string();
                 if run == 1 && first_h1.is_none() {
                     first_h1 = Some(text.clone());
@@ -139,10 +116,7 @@ fn outline(lines: &[&str]) -> Outline {
         }
         i += 1;
     }
-    Outline {
-        headings,
-        title: title.or(first_h1),
-    }
+    Outline { headings, title: title.or(first_h1) }
 }
 
 fn push_heading(headings: &mut Vec<Heading>, line: usize, text: String) {
@@ -164,20 +138,8 @@ mod tests {
         let src = "intro\n# One\ntext\n```\n# not a heading\n```\nTwo\n===\nmore\n## Three ##\n";
         let lines = text::split_lines(src);
         let o = outline(&lines);
-        let found: Vec<(usize, Option<&str>)> = o
-            .headings
-            .iter()
-            .map(|h| (h.line, h.text.as_deref()))
-            .collect();
-        assert_eq!(
-            found,
-            vec![
-                (0, None),
-                (1, Some("One")),
-                (6, Some("Two")),
-                (9, Some("Three"))
-            ]
-        );
+        let found: Vec<(usize, Option<&str>)> = o.headings.iter().map(|h| (h.line, h.text.as_deref())).collect();
+        assert_eq!(found, vec![(0, None), (1, Some("One")), (6, Some("Two")), (9, Some("Three"))]);
         assert_eq!(o.title.as_deref(), Some("One"));
     }
 

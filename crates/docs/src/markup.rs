@@ -20,10 +20,7 @@ pub(crate) struct Tag {
 
 impl Tag {
     pub fn attr(&self, key: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 }
 
@@ -82,14 +79,7 @@ pub(crate) fn tags(src: &str) -> Vec<Tag> {
         let name = src[name_start..name_start + name_len].to_ascii_lowercase();
         let (attrs, end, self_closing) = attributes(src, name_start + name_len);
         let raw_text = !closing && (name == "script" || name == "style") && !self_closing;
-        out.push(Tag {
-            start,
-            end,
-            name: name.clone(),
-            closing,
-            self_closing,
-            attrs,
-        });
+        out.push(Tag { start, end, name: name.clone(), closing, self_closing, attrs });
         i = end;
         if raw_text {
             let lower_close = format!("</{name}");
@@ -118,10 +108,7 @@ fn attributes(src: &str, mut pos: usize) -> (Vec<(String, String)>, usize, bool)
             return (attrs, pos + 1, false);
         }
         let key_start = pos;
-        while pos < bytes.len()
-            && !matches!(bytes[pos], b'=' | b'>' | b'/')
-            && !bytes[pos].is_ascii_whitespace()
-        {
+        while pos < bytes.len() && !matches!(bytes[pos], b'=' | b'>' | b'/') && !bytes[pos].is_ascii_whitespace() {
             pos += 1;
         }
         let key = src[key_start..pos].to_ascii_lowercase();
@@ -142,10 +129,7 @@ fn attributes(src: &str, mut pos: usize) -> (Vec<(String, String)>, usize, bool)
                 }
                 _ => {
                     let start = pos;
-                    while pos < bytes.len()
-                        && bytes[pos] != b'>'
-                        && !bytes[pos].is_ascii_whitespace()
-                    {
+                    while pos < bytes.len() && bytes[pos] != b'>' && !bytes[pos].is_ascii_whitespace() {
                         pos += 1;
                     }
                     value = decode_entities(&src[start..pos]);
@@ -165,10 +149,7 @@ pub(crate) fn max_depth(tags: &[Tag]) -> usize {
     for tag in tags {
         if tag.closing {
             depth = depth.saturating_sub(1);
-        } else if !tag.self_closing
-            && !is_void(&tag.name)
-            && !matches!(tag.name.as_str(), "p" | "li")
-        {
+        } else if !tag.self_closing && !is_void(&tag.name) && !matches!(tag.name.as_str(), "p" | "li") {
             depth += 1;
             max = max.max(depth);
         }
@@ -229,9 +210,7 @@ pub(crate) fn strip_tags(src: &str) -> String {
 pub(crate) fn title(src: &str) -> Option<String> {
     let tags = tags(src);
     let open = tags.iter().position(|t| t.name == "title" && !t.closing)?;
-    let close = tags[open..]
-        .iter()
-        .find(|t| t.name == "title" && t.closing)?;
+    let close = tags[open..].iter().find(|t| t.name == "title" && t.closing)?;
     let text = decode_entities(&src[tags[open].end..close.start]);
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     (!text.is_empty()).then_some(text)
@@ -247,12 +226,8 @@ pub(crate) fn decode_entities(s: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let end = rest[1..]
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '#'))
-            .map(|e| e + 1);
-        let decoded = end
-            .filter(|&e| rest[e..].starts_with(';'))
-            .and_then(|e| entity(&rest[1..e]).map(|c| (c, e)));
+        let end = rest[1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '#')).map(|e| e + 1);
+        let decoded = end.filter(|&e| rest[e..].starts_with(';')).and_then(|e| entity(&rest[1..e]).map(|c| (c, e)));
         match decoded {
             Some((c, e)) => {
                 out.push(c);
@@ -315,9 +290,7 @@ fn find_from(src: &str, from: usize, pat: &str) -> Option<usize> {
 fn find_ignore_case(src: &str, from: usize, lower_pat: &str) -> Option<usize> {
     let hay = src.as_bytes().get(from..)?;
     let pat = lower_pat.as_bytes();
-    hay.windows(pat.len())
-        .position(|w| w.eq_ignore_ascii_case(pat))
-        .map(|i| from + i)
+    hay.windows(pat.len()).position(|w| w.eq_ignore_ascii_case(pat)).map(|i| from + i)
 }
 
 #[cfg(test)]
@@ -336,9 +309,6 @@ mod tests {
 
     #[test]
     fn strips_tags_as_a_fallback() {
-        assert_eq!(
-            strip_tags("<head><title>T</title></head><p>a &amp; b</p><p>c</p>").trim(),
-            "a & b\n\nc"
-        );
+        assert_eq!(strip_tags("<head><title>T</title></head><p>a &amp; b</p><p>c</p>").trim(), "a & b\n\nc");
     }
 }

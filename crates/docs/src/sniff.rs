@@ -54,9 +54,7 @@ fn is_pdf(bytes: &[u8]) -> bool {
 
 /// The lowercase extension of `path`, without the dot.
 pub(crate) fn extension(path: &Path) -> Option<String> {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
+    path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase)
 }
 
 /// The format an extension claims, for the mismatch warning.
@@ -117,10 +115,7 @@ fn known_binary(bytes: &[u8]) -> Option<&'static str> {
         (b"AT&TFORM", "a DjVu document"),
         (b"%!PS", "a PostScript file"),
         (b"{\\rtf", "an RTF document"),
-        (
-            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1",
-            "an old Word/Office (OLE2) document",
-        ),
+        (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "an old Word/Office (OLE2) document"),
         (b"\x1F\x8B", "a gzip archive"),
         (b"7z\xBC\xAF\x27\x1C", "a 7-Zip archive"),
         (b"Rar!", "a RAR archive"),
@@ -130,10 +125,7 @@ fn known_binary(bytes: &[u8]) -> Option<&'static str> {
     if bytes.len() >= 68 && &bytes[60..68] == b"BOOKMOBI" {
         return Some("a Mobipocket/Kindle book");
     }
-    MAGIC
-        .iter()
-        .find(|(magic, _)| bytes.starts_with(magic))
-        .map(|(_, what)| *what)
+    MAGIC.iter().find(|(magic, _)| bytes.starts_with(magic)).map(|(_, what)| *what)
 }
 
 /// True for text in UTF-8, UTF-16 or a single-byte encoding; false for binary data.
@@ -149,25 +141,18 @@ pub(crate) fn looks_like_text(bytes: &[u8]) -> bool {
         return false;
     }
     // Control characters other than tab, newlines, form feed and escape are rare in text.
-    let control = sample
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1B))
-        .count();
+    let control = sample.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1B)).count();
     control * 20 <= sample.len()
 }
 
 fn looks_like_html(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(2048)];
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    let start = head
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(head.len());
+    let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
     let lower: Vec<u8> = head[start..].iter().map(u8::to_ascii_lowercase).collect();
     lower.starts_with(b"<!doctype html")
         || lower.starts_with(b"<html")
-        || ((lower.starts_with(b"<?xml") || lower.starts_with(b"<!--"))
-            && find(&lower, b"<html").is_some())
+        || ((lower.starts_with(b"<?xml") || lower.starts_with(b"<!--")) && find(&lower, b"<html").is_some())
 }
 
 pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -180,25 +165,10 @@ mod tests {
 
     #[test]
     fn content_beats_extension() {
-        assert_eq!(
-            detect_format(Path::new("a.txt"), b"%PDF-1.7\n..."),
-            Ok(Format::Pdf)
-        );
-        assert_eq!(
-            detect_format(Path::new("a.pdf"), b"\x89PNG\r\n"),
-            Err("a PNG image")
-        );
-        assert_eq!(
-            detect_format(Path::new("a.md"), b"# Title\n"),
-            Ok(Format::Markdown)
-        );
-        assert_eq!(
-            detect_format(Path::new("a"), b"<!DOCTYPE html><p>x"),
-            Ok(Format::Html)
-        );
-        assert_eq!(
-            detect_format(Path::new("a.bin"), b"\x00\x01\x02\x03\x04"),
-            Err("binary data")
-        );
+        assert_eq!(detect_format(Path::new("a.txt"), b"%PDF-1.7\n..."), Ok(Format::Pdf));
+        assert_eq!(detect_format(Path::new("a.pdf"), b"\x89PNG\r\n"), Err("a PNG image"));
+        assert_eq!(detect_format(Path::new("a.md"), b"# Title\n"), Ok(Format::Markdown));
+        assert_eq!(detect_format(Path::new("a"), b"<!DOCTYPE html><p>x"), Ok(Format::Html));
+        assert_eq!(detect_format(Path::new("a.bin"), b"\x00\x01\x02\x03\x04"), Err("binary data"));
     }
 }

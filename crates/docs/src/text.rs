@@ -17,28 +17,13 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
     let pages = postprocess::into_pages(
         chunks,
         |c| &c.text,
-        Cleanup {
-            spacing: Spacing::Keep,
-            join_hyphens: true,
-            drop_running_lines: false,
-        },
+        Cleanup { spacing: Spacing::Keep, join_hyphens: true, drop_running_lines: false },
         |chunk| {
-            (
-                None,
-                Locator::Lines {
-                    line_first: chunk.line_first as u32 + 1,
-                    line_last: chunk.line_last as u32 + 1,
-                },
-            )
+            (None, Locator::Lines { line_first: chunk.line_first as u32 + 1, line_last: chunk.line_last as u32 + 1 })
         },
     );
     job.progress(1, 1);
-    Ok(Document {
-        format: Format::Text,
-        title: None,
-        pages,
-        warnings: Vec::new(),
-    })
+    Ok(Document { format: Format::Text, title: None, pages, warnings: Vec::new() })
 }
 
 /// Decodes text bytes: BOMs first, then UTF-16 without a BOM, then UTF-8, and Windows-1252
@@ -57,28 +42,16 @@ pub(crate) fn decode_bytes(bytes: &[u8]) -> (String, Option<&'static str>) {
         return decode_utf8_or_1252(rest);
     }
     if bytes.starts_with(b"\xFF\xFE") {
-        return (
-            UTF_16LE.decode_with_bom_removal(bytes).0.into_owned(),
-            Some("UTF-16LE"),
-        );
+        return (UTF_16LE.decode_with_bom_removal(bytes).0.into_owned(), Some("UTF-16LE"));
     }
     if bytes.starts_with(b"\xFE\xFF") {
-        return (
-            UTF_16BE.decode_with_bom_removal(bytes).0.into_owned(),
-            Some("UTF-16BE"),
-        );
+        return (UTF_16BE.decode_with_bom_removal(bytes).0.into_owned(), Some("UTF-16BE"));
     }
     if let Some(big_endian) = utf16_without_bom(&bytes[..bytes.len().min(8192)]) {
         return if big_endian {
-            (
-                UTF_16BE.decode_without_bom_handling(bytes).0.into_owned(),
-                Some("UTF-16BE"),
-            )
+            (UTF_16BE.decode_without_bom_handling(bytes).0.into_owned(), Some("UTF-16BE"))
         } else {
-            (
-                UTF_16LE.decode_without_bom_handling(bytes).0.into_owned(),
-                Some("UTF-16LE"),
-            )
+            (UTF_16LE.decode_without_bom_handling(bytes).0.into_owned(), Some("UTF-16LE"))
         };
     }
     decode_utf8_or_1252(bytes)
@@ -104,11 +77,7 @@ fn decode_utf8_or_1252(bytes: &[u8]) -> (String, Option<&'static str>) {
             Err(_) => out.push_str(&WINDOWS_1252.decode_without_bom_handling(line).0),
         }
     }
-    let encoding = if utf8_non_ascii {
-        "UTF-8 mixed with windows-1252"
-    } else {
-        "windows-1252"
-    };
+    let encoding = if utf8_non_ascii { "UTF-8 mixed with windows-1252" } else { "windows-1252" };
     (out, Some(encoding))
 }
 
@@ -119,19 +88,8 @@ pub(crate) fn utf16_without_bom(sample: &[u8]) -> Option<bool> {
     if pairs < 2 {
         return None;
     }
-    let zeros_even = sample
-        .iter()
-        .step_by(2)
-        .take(pairs)
-        .filter(|&&b| b == 0)
-        .count();
-    let zeros_odd = sample
-        .iter()
-        .skip(1)
-        .step_by(2)
-        .take(pairs)
-        .filter(|&&b| b == 0)
-        .count();
+    let zeros_even = sample.iter().step_by(2).take(pairs).filter(|&&b| b == 0).count();
+    let zeros_odd = sample.iter().skip(1).step_by(2).take(pairs).filter(|&&b| b == 0).count();
     let big_endian = if zeros_odd * 10 >= pairs * 4 && zeros_even * 20 <= pairs {
         false
     } else if zeros_even * 10 >= pairs * 4 && zeros_odd * 20 <= pairs {
@@ -146,10 +104,7 @@ pub(crate) fn utf16_without_bom(sample: &[u8]) -> Option<bool> {
     } else {
         UTF_16LE.decode_without_bom_handling(even).0
     };
-    let control = decoded
-        .chars()
-        .filter(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-        .count();
+    let control = decoded.chars().filter(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')).count();
     (control * 20 <= pairs).then_some(big_endian)
 }
 
@@ -196,20 +151,14 @@ pub(crate) struct Chunk {
 /// `offset` is the file line number of `lines[0]`, 0-based.
 pub(crate) fn chunk_lines(lines: &[&str], offset: usize, max_chars: usize) -> Vec<Chunk> {
     let max_chars = max_chars.max(100);
-    let mut chunker = Chunker {
-        max_chars,
-        chunks: Vec::new(),
-        current: None,
-    };
+    let mut chunker = Chunker { max_chars, chunks: Vec::new(), current: None };
     let mut i = 0;
     while i < lines.len() {
         if lines[i].trim().is_empty() {
             i += 1;
             continue;
         }
-        let end = (i..lines.len())
-            .find(|&j| lines[j].trim().is_empty())
-            .unwrap_or(lines.len());
+        let end = (i..lines.len()).find(|&j| lines[j].trim().is_empty()).unwrap_or(lines.len());
         let paragraph = lines[i..end].join("\n");
         let chars = paragraph.chars().count();
         if chars <= max_chars {
@@ -225,11 +174,7 @@ pub(crate) fn chunk_lines(lines: &[&str], offset: usize, max_chars: usize) -> Ve
                 } else {
                     chunker.flush();
                     for piece in split_long_line(line, max_chars) {
-                        chunker.chunks.push(Chunk {
-                            line_first: n,
-                            line_last: n,
-                            text: piece.to_string(),
-                        });
+                        chunker.chunks.push(Chunk { line_first: n, line_last: n, text: piece.to_string() });
                     }
                 }
             }
@@ -261,14 +206,7 @@ impl Chunker {
             }
             self.flush();
         }
-        self.current = Some((
-            Chunk {
-                line_first: first,
-                line_last: last,
-                text: text.to_string(),
-            },
-            chars,
-        ));
+        self.current = Some((Chunk { line_first: first, line_last: last, text: text.to_string() }, chars));
     }
 
     fn flush(&mut self) {
@@ -292,10 +230,7 @@ fn split_long_line(line: &str, max_chars: usize) -> Vec<&str> {
             }
         }
         let Some(limit) = limit else { break };
-        let cut = rest[..limit]
-            .rfind(' ')
-            .filter(|&i| i > limit / 2)
-            .unwrap_or(limit);
+        let cut = rest[..limit].rfind(' ').filter(|&i| i > limit / 2).unwrap_or(limit);
         pieces.push(&rest[..cut]);
         rest = rest[cut..].trim_start();
     }
@@ -312,22 +247,13 @@ mod tests {
     #[test]
     fn decodes_every_encoding() {
         assert_eq!(decode_bytes(b"caf\xC3\xA9"), ("café".into(), None));
-        assert_eq!(
-            decode_bytes(b"caf\xE9"),
-            ("café".into(), Some("windows-1252"))
-        );
+        assert_eq!(decode_bytes(b"caf\xE9"), ("café".into(), Some("windows-1252")));
         assert_eq!(
             decode_bytes(b"caf\xC3\xA9\nna\xEFve"),
             ("café\nnaïve".into(), Some("UTF-8 mixed with windows-1252"))
         );
-        assert_eq!(
-            decode_bytes(b"\xFF\xFEh\0i\0"),
-            ("hi".into(), Some("UTF-16LE"))
-        );
-        assert_eq!(
-            decode_bytes(b"\0h\0e\0l\0l\0o"),
-            ("hello".into(), Some("UTF-16BE"))
-        );
+        assert_eq!(decode_bytes(b"\xFF\xFEh\0i\0"), ("hi".into(), Some("UTF-16LE")));
+        assert_eq!(decode_bytes(b"\0h\0e\0l\0l\0o"), ("hello".into(), Some("UTF-16BE")));
     }
 
     #[test]
@@ -341,10 +267,7 @@ mod tests {
         let text = format!("{para}\n\n{para}\n{para}\n\n{}", "x".repeat(250));
         let lines = split_lines(&text);
         let chunks = chunk_lines(&lines, 0, 100);
-        assert!(
-            chunks.iter().all(|c| c.text.chars().count() <= 100),
-            "chunks stay within the limit"
-        );
+        assert!(chunks.iter().all(|c| c.text.chars().count() <= 100), "chunks stay within the limit");
         assert_eq!(chunks.first().map(|c| c.line_first), Some(0));
         assert_eq!(chunks.last().map(|c| c.line_last), Some(5));
         let total: usize = chunks.iter().map(|c| c.text.matches('x').count()).sum();

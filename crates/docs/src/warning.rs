@@ -80,21 +80,14 @@ pub enum Warning {
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::ExtensionMismatch {
-                extension,
-                detected,
-            } => {
+            Self::ExtensionMismatch { extension, detected } => {
                 write!(f, "the extension is .{extension} but the content is {detected}; read as {detected}")
             }
             Self::Encoding { encoding } => {
                 write!(f, "the text is not UTF-8; decoded as {encoding}")
             }
             Self::ImageOnlyPages { page_indices } => {
-                let shown: Vec<String> = page_indices
-                    .iter()
-                    .take(10)
-                    .map(|i| (i + 1).to_string())
-                    .collect();
+                let shown: Vec<String> = page_indices.iter().take(10).map(|i| (i + 1).to_string()).collect();
                 let more = if page_indices.len() > 10 { ", …" } else { "" };
                 write!(
                     f,
@@ -104,43 +97,28 @@ impl fmt::Display for Warning {
                 )
             }
             Self::PageFailed { page_index, detail } => {
-                write!(
-                    f,
-                    "page {} could not be read ({detail}); it stays empty",
-                    page_index + 1
-                )
+                write!(f, "page {} could not be read ({detail}); it stays empty", page_index + 1)
             }
             Self::PageFallback { page_index, detail } => write!(
                 f,
                 "page {} was read with a simpler extractor ({detail}); its spacing may be off",
                 page_index + 1
             ),
-            Self::UndecodableText { page_index } => write!(
-                f,
-                "the text of page {} looks undecodable (a font without a Unicode map?)",
-                page_index + 1
-            ),
+            Self::UndecodableText { page_index } => {
+                write!(f, "the text of page {} looks undecodable (a font without a Unicode map?)", page_index + 1)
+            }
             Self::Repaired { detail } => {
                 write!(f, "the file is damaged and was repaired: {detail}")
             }
             Self::EncryptedWithoutPassword => {
-                write!(
-                    f,
-                    "the PDF is encrypted without a user password; opened anyway"
-                )
+                write!(f, "the PDF is encrypted without a user password; opened anyway")
             }
             Self::SpineMissing => {
-                write!(
-                    f,
-                    "the EPUB has no reading order (spine); chapters follow the manifest"
-                )
+                write!(f, "the EPUB has no reading order (spine); chapters follow the manifest")
             }
             Self::PartSkipped { href, detail } => write!(f, "{href} was left out: {detail}"),
             Self::PageTargetMissing { label, target } => {
-                write!(
-                    f,
-                    "print page {label} points at {target}, which does not exist"
-                )
+                write!(f, "print page {label} points at {target}, which does not exist")
             }
         }
     }

@@ -43,9 +43,7 @@ pub(crate) fn walk(xml: &str, mut visit: impl FnMut(XmlEvent<'_>)) -> Result<(),
     // Open elements; a file that ends with some still open was cut short.
     let mut depth = 0usize;
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| format!("{e} at byte {}", reader.error_position()))?;
+        let event = reader.read_event().map_err(|e| format!("{e} at byte {}", reader.error_position()))?;
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
                 let empty = matches!(event, Event::Empty(_));
@@ -58,11 +56,7 @@ pub(crate) fn walk(xml: &str, mut visit: impl FnMut(XmlEvent<'_>)) -> Result<(),
                     attrs.push((key, markup::decode_entities(&attr.value)));
                 }
                 let name = local(start.name().as_ref()).to_ascii_lowercase();
-                visit(XmlEvent::Open {
-                    name: &name,
-                    attrs: &attrs,
-                    empty,
-                });
+                visit(XmlEvent::Open { name: &name, attrs: &attrs, empty });
             }
             Event::End(end) => {
                 depth = depth.saturating_sub(1);
@@ -78,11 +72,7 @@ pub(crate) fn walk(xml: &str, mut visit: impl FnMut(XmlEvent<'_>)) -> Result<(),
                     None => visit(XmlEvent::Text(&format!("&{name};"))),
                 }
             }
-            Event::Eof if depth > 0 => {
-                return Err(format!(
-                    "it ends with {depth} element(s) still open (cut short?)"
-                ))
-            }
+            Event::Eof if depth > 0 => return Err(format!("it ends with {depth} element(s) still open (cut short?)")),
             Event::Eof => return Ok(()),
             _ => {}
         }
@@ -96,10 +86,7 @@ fn local(name: &str) -> &str {
 
 /// The value of attribute `key` (local, lowercase) in `attrs`.
 pub(crate) fn attr<'a>(attrs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    attrs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
+    attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
 }
 
 #[cfg(test)]
@@ -113,24 +100,16 @@ mod tests {
         walk(xml, |e| match e {
             XmlEvent::Open { name, attrs, empty } => seen.push(format!(
                 "open {name} {} {empty}",
-                attrs
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<String>()
+                attrs.iter().map(|(k, v)| format!("{k}={v}")).collect::<String>()
             )),
             XmlEvent::Close { name } => seen.push(format!("close {name}")),
             XmlEvent::Text(t) => seen.push(format!("text {t}")),
         })
         .unwrap();
         let joined = seen.join("|");
+        assert!(joined.starts_with("open root k=v & w false|open b  false|text t "), "{joined}");
         assert!(
-            joined.starts_with("open root k=v & w false|open b  false|text t "),
-            "{joined}"
-        );
-        assert!(
-            joined.contains("text \u{A0}")
-                && joined.contains("text A")
-                && joined.contains("&unknown;"),
+            joined.contains("text \u{A0}") && joined.contains("text A") && joined.contains("&unknown;"),
             "{joined}"
         );
         assert!(joined.contains("open e  true"), "{joined}");

@@ -87,9 +87,11 @@ impl AhnBlockInfo {
         if file.string("general.type").as_deref() != Some(BLOCK_TYPE) {
             return Err(bad("general.type is not \"ahn\": this is not an AHN block".into()));
         }
-        let arch = file.string("ahn.base_architecture").ok_or_else(|| bad("ahn.base_architecture is missing".into()))?;
+        let arch =
+            file.string("ahn.base_architecture").ok_or_else(|| bad("ahn.base_architecture is missing".into()))?;
         let key = |k: &str| format!("{arch}.ahn.{k}");
-        let req_u32 = |k: &str| file.u32(&key(k)).ok_or_else(|| bad(format!("{} is missing or not an integer", key(k))));
+        let req_u32 =
+            |k: &str| file.u32(&key(k)).ok_or_else(|| bad(format!("{} is missing or not an integer", key(k))));
         let type_name = file.string(&key("type")).ok_or_else(|| bad(format!("{} is missing", key("type"))))?;
         let ahn_type = AhnType::parse(&type_name)
             .ok_or_else(|| bad(format!("unknown AHN type {type_name:?} (expected gdn, dn or mamba2)")))?;
@@ -132,10 +134,8 @@ impl AhnBlockInfo {
         let file = GgufFile::open(base)?;
         let arch = file.string("general.architecture").unwrap_or_default();
         let get = |k: &str| {
-            file.u32(&format!("{arch}.{k}")).ok_or_else(|| EngineError::BadGguf {
-                path: base.to_owned(),
-                reason: format!("{arch}.{k} is missing"),
-            })
+            file.u32(&format!("{arch}.{k}"))
+                .ok_or_else(|| EngineError::BadGguf { path: base.to_owned(), reason: format!("{arch}.{k} is missing") })
         };
         let (layers, hidden, heads) = (get("block_count")?, get("embedding_length")?, get("attention.head_count")?);
         let head_dim = file.u32(&format!("{arch}.attention.key_length")).unwrap_or(hidden / heads.max(1));
@@ -230,7 +230,8 @@ pub fn merged_model(base: &Path, block: &Path, cache_dir: &Path) -> Result<PathB
     };
     let block_bytes = std::fs::read(block).map_err(io("read", block))?;
     let block_hash = hex16(&Sha256::digest(&block_bytes));
-    let base_meta = std::fs::metadata(base).map_err(|source| EngineError::ModelFile { path: base.to_owned(), source })?;
+    let base_meta =
+        std::fs::metadata(base).map_err(|source| EngineError::ModelFile { path: base.to_owned(), source })?;
     let base_mtime = base_meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
     let stamp_text = format!(
         "base {} {} {}\nblock {}\n",
@@ -329,7 +330,11 @@ pub fn merge(base_path: &Path, block_path: &Path, out: &Path) -> Result<AhnBlock
             let pad = size.next_multiple_of(alignment) - size;
             w.write_all(&vec![0u8; pad]).map_err(io("write", &partial))?;
         }
-        let file = w.into_inner().map_err(|e| EngineError::Io { action: "write", path: partial.clone(), source: e.into_error() })?;
+        let file = w.into_inner().map_err(|e| EngineError::Io {
+            action: "write",
+            path: partial.clone(),
+            source: e.into_error(),
+        })?;
         file.sync_all().map_err(io("sync", &partial))?;
     }
     // The result must read back as GGUF with every tensor in place.

@@ -71,9 +71,8 @@ impl Engine {
     pub fn build_info(&self) -> BuildInfo {
         // SAFETY: llama_print_system_info returns a pointer to a static std::string's buffer,
         // valid until the next call; we copy it at once. The backend is initialised.
-        let system_info = unsafe { CStr::from_ptr(llama_cpp_sys_2::llama_print_system_info()) }
-            .to_string_lossy()
-            .into_owned();
+        let system_info =
+            unsafe { CStr::from_ptr(llama_cpp_sys_2::llama_print_system_info()) }.to_string_lossy().into_owned();
         BuildInfo {
             patch_rev: Self::library_patch_rev(),
             expected_patch_rev: env!("SEAHORSE_EXPECTED_PATCH_REV"),

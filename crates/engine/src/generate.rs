@@ -126,18 +126,13 @@ impl Model {
     /// Renders `messages` with the model's own chat template, ending with the opening of
     /// the assistant's turn.
     pub fn render_chat(&self, messages: &[ChatMessage]) -> Result<String> {
-        let template = self
-            .inner
-            .chat_template(None)
-            .map_err(|e| EngineError::ChatTemplate(e.to_string()))?;
+        let template = self.inner.chat_template(None).map_err(|e| EngineError::ChatTemplate(e.to_string()))?;
         let messages = messages
             .iter()
             .map(|m| LlamaChatMessage::new(m.role.as_str().to_owned(), m.content.clone()))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| EngineError::ChatTemplate(e.to_string()))?;
-        self.inner
-            .apply_chat_template(&template, &messages, true)
-            .map_err(|e| EngineError::ChatTemplate(e.to_string()))
+        self.inner.apply_chat_template(&template, &messages, true).map_err(|e| EngineError::ChatTemplate(e.to_string()))
     }
 
     /// Answers a conversation: renders the chat template, evaluates the prompt and decodes

@@ -76,7 +76,11 @@ impl GgufFile {
                 sys::GGUF_TYPE_UINT32 => Value::U32(sys::gguf_get_val_u32(self.ctx, id)),
                 sys::GGUF_TYPE_INT32 => {
                     let v = sys::gguf_get_val_i32(self.ctx, id);
-                    if v < 0 { Value::Other } else { Value::U32(v as u32) }
+                    if v < 0 {
+                        Value::Other
+                    } else {
+                        Value::U32(v as u32)
+                    }
                 }
                 sys::GGUF_TYPE_FLOAT32 => Value::F32(sys::gguf_get_val_f32(self.ctx, id)),
                 sys::GGUF_TYPE_STRING => {

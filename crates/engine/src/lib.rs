@@ -29,9 +29,9 @@ mod model;
 mod session;
 pub mod tiny_model;
 
+pub use ahn_block::{merge, merged_model, write_block, write_gguf, AhnBlockInfo, AhnType, KvValue};
 pub use backend::{BuildInfo, Engine};
 pub use cancel::CancelToken;
-pub use ahn_block::{merge, merged_model, write_block, write_gguf, AhnBlockInfo, AhnType, KvValue};
 pub use cpu::{cpu_name, missing_cpu_features, required_cpu_features};
 pub use error::{EngineError, Result};
 pub use generate::{ChatMessage, Event, GenerateOptions, Generation, Role, StopReason};

@@ -9,8 +9,8 @@ use llama_cpp_2::model::params::kv_overrides::ParamOverrideValue;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 
-use crate::backend::Engine;
 use crate::ahn_block::merged_model;
+use crate::backend::Engine;
 use crate::error::{EngineError, Result};
 use crate::gguf::GgufFile;
 
@@ -89,8 +89,8 @@ impl Model {
         let engine = Engine::get()?;
         // llama.cpp reports a missing or unreadable file only as a null model; check first
         // so the user learns which file and why.
-        let meta = std::fs::metadata(path)
-            .map_err(|source| EngineError::ModelFile { path: path.to_owned(), source })?;
+        let meta =
+            std::fs::metadata(path).map_err(|source| EngineError::ModelFile { path: path.to_owned(), source })?;
         if !meta.is_file() {
             return Err(EngineError::ModelFile {
                 path: path.to_owned(),
@@ -115,7 +115,10 @@ impl Model {
                 });
             }
             if memory.window == 0 {
-                return Err(EngineError::ModelLoad { path: path.to_owned(), reason: "the window must hold at least one token".into() });
+                return Err(EngineError::ModelLoad {
+                    path: path.to_owned(),
+                    reason: "the window must hold at least one token".into(),
+                });
             }
             if let Some(block) = &memory.block {
                 load_path = merged_model(path, block, &memory.merged_dir)?;
@@ -130,12 +133,11 @@ impl Model {
             // llama-cpp-2 prints a debug line to stderr here; keep it off the terminal.
             quiet_stderr(|| params.as_mut().append_kv_override(&key, ParamOverrideValue::Int(*value)));
         }
-        let model = LlamaModel::load_from_file(&engine.backend, &load_path, &params).map_err(|e| {
-            EngineError::ModelLoad {
+        let model =
+            LlamaModel::load_from_file(&engine.backend, &load_path, &params).map_err(|e| EngineError::ModelLoad {
                 path: load_path.clone(),
                 reason: format!("{e}; set SEAHORSE_LLAMA_LOG=1 to see llama.cpp's log"),
-            }
-        })?;
+            })?;
         let info = ModelInfo {
             path: path.to_owned(),
             architecture: model.meta_val_str("general.architecture").unwrap_or_default(),

@@ -41,10 +41,8 @@ impl TinyQwen2 {
 
         let (e, hd) = (self.n_embd as i64, self.head_dim() as i64);
         let (q, kv, ff) = (self.n_head as i64 * hd, self.n_head_kv as i64 * hd, self.n_ff as i64);
-        let mut tensors = vec![
-            ("token_embd.weight".to_owned(), [e, n_vocab, 1, 1]),
-            ("output_norm.weight".to_owned(), [e, 1, 1, 1]),
-        ];
+        let mut tensors =
+            vec![("token_embd.weight".to_owned(), [e, n_vocab, 1, 1]), ("output_norm.weight".to_owned(), [e, 1, 1, 1])];
         for i in 0..self.n_layer {
             for (name, ne) in [
                 ("attn_norm.weight", [e, 1, 1, 1]),

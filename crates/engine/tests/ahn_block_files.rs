@@ -12,7 +12,6 @@ use seahorse_engine::{
     merge, write_block, write_gguf, AhnBlockInfo, AhnType, EngineError, KvValue, MemoryOptions, Model, ModelOptions,
 };
 
-
 fn tiny() -> TinyQwen2 {
     TinyQwen2 { n_layer: 2, n_embd: 128, n_head: 2, n_head_kv: 1, n_ff: 192, seed: 9 }
 }
@@ -38,7 +37,8 @@ fn write(path: &Path, info: &AhnBlockInfo) {
 }
 
 fn load_with(model: &Path, block: &Path, dir: &Path) -> Result<Model, EngineError> {
-    let memory = Some(MemoryOptions { window: 16, sinks: 4, block: Some(block.to_owned()), merged_dir: dir.to_owned() });
+    let memory =
+        Some(MemoryOptions { window: 16, sinks: 4, block: Some(block.to_owned()), merged_dir: dir.to_owned() });
     Model::load(model, &ModelOptions { memory, ..Default::default() })
 }
 
@@ -157,10 +157,13 @@ fn merge_streams_every_tensor_unchanged() {
     assert_eq!(m.info().n_layer, 2);
     assert_eq!(std::fs::read(&model).unwrap(), before);
     // Loading again reuses the cached merge.
-    let cached: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| {
-        let name = e.unwrap().file_name().into_string().unwrap();
-        name.contains(".ahn-").then_some(name)
-    }).collect();
+    let cached: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.contains(".ahn-").then_some(name)
+        })
+        .collect();
     assert_eq!(cached.iter().filter(|n| n.ends_with(".gguf")).count(), 1, "{cached:?}");
     let mtime = |n: &str| std::fs::metadata(dir.path().join(n)).unwrap().modified().unwrap();
     let gguf = cached.iter().find(|n| n.ends_with(".gguf")).unwrap();

@@ -14,8 +14,6 @@ use seahorse_engine::{CacheType, CancelToken, Logits, MemoryOptions, Model, Mode
 /// Golden outputs are float64; the engine computes in F32: 1e-4 on unit-RMS values.
 const TOL: f32 = 1e-4;
 
-
-
 #[test]
 fn engine_reproduces_the_official_golden_layers() {
     let (python, tools) = tools_python();
@@ -53,8 +51,9 @@ fn engine_reproduces_the_official_golden_layers() {
             block: Some(fixture_dir.join("block.gguf")),
             merged_dir: dir.path().join("merged"),
         };
-        let model = Model::load(fixture_dir.join("base.gguf"), &ModelOptions { memory: Some(memory), ..Default::default() })
-            .unwrap();
+        let model =
+            Model::load(fixture_dir.join("base.gguf"), &ModelOptions { memory: Some(memory), ..Default::default() })
+                .unwrap();
         let tokens: Vec<i32> = (0..n as i32).collect();
         for n_ubatch in [512, 1] {
             let opts = SessionOptions {
@@ -65,11 +64,8 @@ fn engine_reproduces_the_official_golden_layers() {
                 flash_attention: Some(false),
                 ..Default::default()
             };
-            let logits = model
-                .session(&opts)
-                .unwrap()
-                .evaluate(0, &tokens, Logits::All, &CancelToken::new(), |_| {})
-                .unwrap();
+            let logits =
+                model.session(&opts).unwrap().evaluate(0, &tokens, Logits::All, &CancelToken::new(), |_| {}).unwrap();
             let n_vocab = logits.len() / n;
             let mut worst = 0f32;
             for i in 0..n {

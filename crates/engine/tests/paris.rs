@@ -35,8 +35,7 @@ fn ask(question: &str, options: &GenerateOptions) -> (seahorse_engine::Generatio
 #[test]
 fn capital_of_france_is_paris() {
     let options = GenerateOptions { max_tokens: 16, ..Default::default() };
-    let (generation, pieces, prefill_events) =
-        ask("What is the capital of France? Answer in one word.", &options);
+    let (generation, pieces, prefill_events) = ask("What is the capital of France? Answer in one word.", &options);
     assert!(generation.text.contains("Paris"), "answer: {:?}", generation.text);
     assert_eq!(generation.stop, StopReason::EndOfTurn, "{generation:?}");
     // Streaming: the pieces are the answer, in order, and prefill progress was reported.

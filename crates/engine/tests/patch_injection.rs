@@ -62,11 +62,8 @@ fn configure(patches: &[(&str, &str)], rev: Option<&str>) -> (bool, String, Path
     if let Some(rev) = rev {
         // As in the workspace: .cargo/config.toml beside ggml-patches/ names the revision.
         std::fs::create_dir_all(tmp.path().join(".cargo")).unwrap();
-        std::fs::write(
-            tmp.path().join(".cargo/config.toml"),
-            format!("[env]\nGGML_SEAHORSE_PATCH_REV = \"{rev}\"\n"),
-        )
-        .unwrap();
+        std::fs::write(tmp.path().join(".cargo/config.toml"), format!("[env]\nGGML_SEAHORSE_PATCH_REV = \"{rev}\"\n"))
+            .unwrap();
     }
     let out = cmd.output().expect("cmake must be installed (see .ci/run)");
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -92,8 +89,7 @@ fn applying_patch_is_compiled_from_the_mirror() {
 
 #[test]
 fn non_applying_patch_fails_the_configure_step() {
-    let (ok, log, _, _tmp) =
-        configure(&[("0001-good.patch", GOOD_PATCH), ("0002-bad.patch", BAD_PATCH)], None);
+    let (ok, log, _, _tmp) = configure(&[("0001-good.patch", GOOD_PATCH), ("0002-bad.patch", BAD_PATCH)], None);
     assert!(!ok, "a patch whose context does not match must fail the build:\n{log}");
     assert!(log.contains("0002-bad.patch does not apply"), "{log}");
 }

@@ -35,11 +35,7 @@ fn edited_upstream_function_reports_the_patch() {
     // llama_print_system_info is upstream code; the patch makes it name the patch set.
     let info = seahorse_engine::Engine::get().unwrap().build_info();
     let rev = current_patch_rev();
-    assert!(
-        info.system_info.contains(&format!("SEAHORSE : PATCH_REV = {rev}")),
-        "{}",
-        info.system_info
-    );
+    assert!(info.system_info.contains(&format!("SEAHORSE : PATCH_REV = {rev}")), "{}", info.system_info);
     // And the CPU backend runs with the AVX-512 level chosen in .cargo/config.toml.
     assert!(info.system_info.contains("AVX512 = 1"), "{}", info.system_info);
     assert!(!info.system_info.contains("AMX_INT8 = 1"), "{}", info.system_info);
@@ -47,7 +43,8 @@ fn edited_upstream_function_reports_the_patch() {
 
 #[test]
 fn cargo_config_names_the_current_revision() {
-    let config = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cargo/config.toml")).unwrap();
+    let config =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cargo/config.toml")).unwrap();
     let line = format!("GGML_SEAHORSE_PATCH_REV = \"{}\"", current_patch_rev());
     assert!(config.lines().any(|l| l == line), "run ggml-patches/update-rev");
 }

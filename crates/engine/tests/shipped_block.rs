@@ -29,7 +29,8 @@ of the last century; and there, if every other leaf were powerless, he could rea
 interest which never failed. The seahorse kept a ledger of every current it had crossed.";
 
 fn engine_logits(base: &Path, block: Option<&Path>, toks: &[i32], n_ubatch: u32, dir: &Path) -> Vec<f32> {
-    let memory = Some(MemoryOptions { window: W, sinks: S, block: block.map(Path::to_owned), merged_dir: dir.to_owned() });
+    let memory =
+        Some(MemoryOptions { window: W, sinks: S, block: block.map(Path::to_owned), merged_dir: dir.to_owned() });
     let model = Model::load(base, &ModelOptions { memory, ..Default::default() }).unwrap();
     let opts = SessionOptions {
         n_ctx: 1024,

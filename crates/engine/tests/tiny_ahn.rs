@@ -27,7 +27,6 @@ const TOL: f32 = 1e-3;
 /// survive every reuse.
 const N_TOKENS: usize = 320;
 
-
 fn configs() -> [TinyQwen2; 2] {
     [
         TinyQwen2 { n_layer: 2, n_embd: 256, n_head: 4, n_head_kv: 2, n_ff: 384, seed: 1 }, // head dim 64
@@ -73,7 +72,15 @@ fn load(path: &Path, block: Option<PathBuf>, dir: &Path) -> Model {
 }
 
 fn opts(n_ubatch: u32, n_seq_max: u32) -> SessionOptions {
-    SessionOptions { n_ctx: 512, n_batch: 512, n_ubatch, n_seq_max, cache_type: CacheType::F32, flash_attention: Some(false), ..Default::default() }
+    SessionOptions {
+        n_ctx: 512,
+        n_batch: 512,
+        n_ubatch,
+        n_seq_max,
+        cache_type: CacheType::F32,
+        flash_attention: Some(false),
+        ..Default::default()
+    }
 }
 
 fn logits(model: &Model, toks: &[i32], n_ubatch: u32) -> Vec<f32> {
@@ -146,7 +153,6 @@ fn ahn_is_invariant_to_ubatches_restores_and_other_sequences() {
     }
 }
 
-
 /// Logits from the independent JAX reference (tools/ahn_ref), float64 prefill, for the same
 /// GGUF files. `SEAHORSE_TOOLS_PYTHON` is the tools venv's python (`./x test` sets it).
 fn reference_logits(model: &Path, block: Option<&Path>, toks: &[i32], dir: &Path) -> Vec<f32> {
@@ -170,7 +176,6 @@ fn reference_logits(model: &Path, block: Option<&Path>, toks: &[i32], dir: &Path
     assert!(status.status.success(), "reference failed: {}", String::from_utf8_lossy(&status.stderr));
     read_npy_f32(&out)
 }
-
 
 #[test]
 fn engine_matches_the_independent_reference() {
@@ -196,8 +201,11 @@ fn engine_matches_the_independent_reference() {
         let window = load(&model_path, None, dir.path());
         for n_ubatch in [512, 7] {
             let d = max_abs_diff(&expected, &logits(&window, &toks, n_ubatch));
-            assert!(d <= TOL, "head dim {}: sinks + window vs reference, n_ubatch {n_ubatch}: max |Δ| = {d}", cfg.head_dim());
+            assert!(
+                d <= TOL,
+                "head dim {}: sinks + window vs reference, n_ubatch {n_ubatch}: max |Δ| = {d}",
+                cfg.head_dim()
+            );
         }
     }
 }
-

@@ -160,7 +160,8 @@ fn ahn_state_save_restore_continues_exactly() {
     let block = gdn_block(dir.path(), 0.02);
     let ahn = load(window(16, 4, Some(block), dir.path()));
     let toks = tokens(&ahn, 70);
-    let opts = SessionOptions { n_ctx: 1024, n_batch: 512, n_ubatch: 512, cache_type: CacheType::F32, ..Default::default() };
+    let opts =
+        SessionOptions { n_ctx: 1024, n_batch: 512, n_ubatch: 512, cache_type: CacheType::F32, ..Default::default() };
     let cancel = CancelToken::new();
 
     // Uninterrupted: 33 tokens, then the rest, in one session.
@@ -179,7 +180,6 @@ fn ahn_state_save_restore_continues_exactly() {
     let got = second.evaluate(0, &toks[33..], Logits::All, &cancel, |_| {}).unwrap();
     let d = max_abs_diff(&expected, &got);
     assert!(d <= 1e-4, "after restore: max |Δ| = {d}");
-
 }
 
 #[test]

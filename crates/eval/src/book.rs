@@ -6,8 +6,8 @@ use seahorse_engine::Model;
 use serde::{Deserialize, Serialize};
 
 const COLOURS: &[&str] = &[
-    "amber", "cobalt", "crimson", "emerald", "ivory", "jade", "scarlet", "violet", "copper",
-    "silver", "indigo", "saffron", "walnut", "pewter", "coral", "olive",
+    "amber", "cobalt", "crimson", "emerald", "ivory", "jade", "scarlet", "violet", "copper", "silver", "indigo",
+    "saffron", "walnut", "pewter", "coral", "olive",
 ];
 
 /// One question with its gold answer.
@@ -49,10 +49,7 @@ pub fn build(model: &Model, novel: &str, tokens: usize, needles: usize, seed: u6
             (COLOURS[i].to_owned(), code.to_string())
         })
         .collect();
-    let needle_tokens: usize = facts
-        .iter()
-        .map(|(c, code)| model.tokenize(&needle(c, code)).len() + 2)
-        .sum();
+    let needle_tokens: usize = facts.iter().map(|(c, code)| model.tokenize(&needle(c, code)).len() + 2).sum();
     let chars = ((tokens.saturating_sub(needle_tokens)) as f64 * ratio * 0.97) as usize;
     let base: String = novel.chars().take(chars).collect();
 
@@ -85,7 +82,8 @@ pub fn build(model: &Model, novel: &str, tokens: usize, needles: usize, seed: u6
     questions.push(Question {
         id: "spread-colours".into(),
         kind: "spread".into(),
-        text: "Strongboxes at Kellynch Hall are mentioned in several places. What colours are they? List every colour.".into(),
+        text: "Strongboxes at Kellynch Hall are mentioned in several places. What colours are they? List every colour."
+            .into(),
         gold: facts.iter().map(|(c, _)| c.clone()).collect(),
         depth: None,
     });
@@ -108,10 +106,7 @@ fn paragraph_break(text: &str, at: usize) -> usize {
 /// The share of `gold` strings found in `answer` (case-insensitive).
 pub fn score(answer: &str, gold: &[String]) -> f64 {
     let answer = answer.to_lowercase();
-    let found = gold
-        .iter()
-        .filter(|g| answer.contains(&g.to_lowercase()))
-        .count();
+    let found = gold.iter().filter(|g| answer.contains(&g.to_lowercase())).count();
     found as f64 / gold.len().max(1) as f64
 }
 

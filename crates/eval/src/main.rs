@@ -134,7 +134,10 @@ impl Common {
         }
         match &self.block {
             Some(b) => Ok(Some(b.clone())),
-            None => Ok(Some(seahorse_models::default_block()?.context("the default model has no shipped AHN block; pass --block")?)),
+            None => Ok(Some(
+                seahorse_models::default_block()?
+                    .context("the default model has no shipped AHN block; pass --block")?,
+            )),
         }
     }
 
@@ -149,7 +152,12 @@ fn data_dir() -> PathBuf {
 }
 
 /// Held-out sequences of `n` tokens: Persuasion first, then the Bible's held-out books.
-fn heldout_sequences(model: &seahorse_engine::Model, data: &std::path::Path, count: usize, n: usize) -> Result<Vec<memory::Sequence>> {
+fn heldout_sequences(
+    model: &seahorse_engine::Model,
+    data: &std::path::Path,
+    count: usize,
+    n: usize,
+) -> Result<Vec<memory::Sequence>> {
     let mut out = Vec::new();
     for name in ["austen_persuasion.txt", "kjv.txt"].into_iter().take(count) {
         let path = data.join("text/heldout").join(name);
@@ -210,7 +218,20 @@ fn main() -> Result<()> {
         std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
         eprintln!("wrote {}", path.display());
     }
-    if let Command::Ask { tokens, window, sinks, block, no_block, needles, seed, full_attention_max, keep_full, text, work } = cli.command {
+    if let Command::Ask {
+        tokens,
+        window,
+        sinks,
+        block,
+        no_block,
+        needles,
+        seed,
+        full_attention_max,
+        keep_full,
+        text,
+        work,
+    } = cli.command
+    {
         let block = match (block, no_block) {
             (_, true) => None,
             (Some(b), false) => Some(b),

@@ -219,11 +219,7 @@ pub fn evaluate(
                 run.result.seconds += t0.elapsed().as_secs_f64();
             }
             start = end;
-            eprint!(
-                "\r  {}: {end}/{longest} tokens, {:.0} s",
-                seq.source,
-                started.elapsed().as_secs_f64()
-            );
+            eprint!("\r  {}: {end}/{longest} tokens, {:.0} s", seq.source, started.elapsed().as_secs_f64());
         }
         eprintln!();
         let mut modes = vec![teacher_result];
@@ -298,7 +294,11 @@ pub fn run(base: &std::path::Path, sequences: &[Sequence], settings: &Settings) 
             block,
             merged_dir: merged_dir.clone(),
         };
-        models.push(("window", w, Model::load(base, &ModelOptions { memory: Some(memory(None)), ..Default::default() })?));
+        models.push((
+            "window",
+            w,
+            Model::load(base, &ModelOptions { memory: Some(memory(None)), ..Default::default() })?,
+        ));
         if let Some(block) = &settings.block {
             let options = ModelOptions { memory: Some(memory(Some(block.clone()))), ..Default::default() };
             models.push(("ahn", w, Model::load(base, &options)?));

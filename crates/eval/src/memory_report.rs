@@ -126,11 +126,16 @@ fn memory_section(md: &mut String, r: &memory::Report) {
             md.push('\n');
         }
         md.push('\n');
-        let times: Vec<String> = q.modes.iter().map(|m| match m.window {
-            Some(w) => format!("{} W={w} {:.0} s", m.mode, m.seconds),
-            None => format!("{} {:.0} s", m.mode, m.seconds),
-        }).collect();
-        let _ = writeln!(md, "Evaluation time of the first sequence (logits of every position): {}.\n", times.join(", "));
+        let times: Vec<String> = q
+            .modes
+            .iter()
+            .map(|m| match m.window {
+                Some(w) => format!("{} W={w} {:.0} s", m.mode, m.seconds),
+                None => format!("{} {:.0} s", m.mode, m.seconds),
+            })
+            .collect();
+        let _ =
+            writeln!(md, "Evaluation time of the first sequence (logits of every position): {}.\n", times.join(", "));
     }
 }
 
@@ -148,17 +153,19 @@ fn tasks_section(md: &mut String, r: &tasks::Report) {
         s.per_task,
         s.length,
     );
-    let modes: Vec<&str> = ["full", "window", "ahn"]
-        .into_iter()
-        .filter(|m| r.answers.iter().any(|a| a.mode == *m))
-        .collect();
+    let modes: Vec<&str> =
+        ["full", "window", "ahn"].into_iter().filter(|m| r.answers.iter().any(|a| a.mode == *m)).collect();
     md.push_str("| task | ");
     for m in &modes {
-        let _ = write!(md, "{} | ", match *m {
-            "full" => "full attention",
-            "window" => "sinks + window",
-            _ => "AHN",
-        });
+        let _ = write!(
+            md,
+            "{} | ",
+            match *m {
+                "full" => "full attention",
+                "window" => "sinks + window",
+                _ => "AHN",
+            }
+        );
     }
     md.push_str("\n|---|");
     md.push_str(&"---|".repeat(modes.len()));
@@ -166,7 +173,8 @@ fn tasks_section(md: &mut String, r: &tasks::Report) {
     for task in tasks::TASKS {
         let _ = write!(md, "| {task} | ");
         for m in &modes {
-            let scores: Vec<f64> = r.answers.iter().filter(|a| a.task == *task && a.mode == *m).map(|a| a.score).collect();
+            let scores: Vec<f64> =
+                r.answers.iter().filter(|a| a.task == *task && a.mode == *m).map(|a| a.score).collect();
             if scores.is_empty() {
                 md.push_str("– | ");
             } else {
@@ -214,7 +222,9 @@ pub fn render(out: &Path) -> Result<()> {
     if out.join("eval").exists() {
         let mut paths: Vec<_> = std::fs::read_dir(out.join("eval"))?
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("tasks-") && n.ends_with(".json")))
+            .filter(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("tasks-") && n.ends_with(".json"))
+            })
             .collect();
         paths.sort();
         for p in paths {

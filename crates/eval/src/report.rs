@@ -146,11 +146,7 @@ pub fn render(out: &Path) -> Result<()> {
         for (mode, label) in MODES {
             let rows: Vec<&Scored> = r.answers.iter().filter(|a| a.mode == *mode).collect();
             if rows.is_empty() {
-                let why = r
-                    .skipped
-                    .iter()
-                    .find(|(m, _)| m == mode)
-                    .map_or("not run", |(_, w)| w.as_str());
+                let why = r.skipped.iter().find(|(m, _)| m == mode).map_or("not run", |(_, w)| w.as_str());
                 let _ = writeln!(md, "| {label} | not run: {why} | | | | | | | |");
                 continue;
             }
@@ -207,7 +203,8 @@ mod tests {
         let modes = ["window", "retrieval", "ahn+retrieval"];
         let best = with_spread(report(100, &modes), &[("window", 0.0), ("retrieval", 0.25), ("ahn+retrieval", 0.5)]);
         let tied = with_spread(report(200, &modes), &[("window", 0.0), ("retrieval", 0.5), ("ahn+retrieval", 0.5)]);
-        let mut worse = with_spread(report(300, &modes), &[("window", 0.0), ("retrieval", 0.5), ("ahn+retrieval", 0.25)]);
+        let mut worse =
+            with_spread(report(300, &modes), &[("window", 0.0), ("retrieval", 0.5), ("ahn+retrieval", 0.25)]);
         worse.answers.iter_mut().filter(|a| a.mode == "ahn+retrieval" && a.kind == "exact").for_each(|a| a.score = 0.0);
         let md = targets(&[best, tied, worse]);
         assert!(md.contains("| 100 | 100 % | met | 50 % | 25 % | yes |"), "{md}");

@@ -173,14 +173,16 @@ fn scored(
 ///
 /// `sources`: the files `novel` was joined from (name, characters, in order); the report names
 /// those the book reaches.
-pub fn run(model_path: &Path, novel: &str, sources: &[(String, usize)], settings: &Settings, work: &Path) -> Result<LengthReport> {
+pub fn run(
+    model_path: &Path,
+    novel: &str,
+    sources: &[(String, usize)],
+    settings: &Settings,
+    work: &Path,
+) -> Result<LengthReport> {
     let merged_dir = seahorse_models::cache_dir().join("merged");
-    let window_memory = MemoryOptions {
-        window: settings.window,
-        sinks: settings.sinks,
-        block: None,
-        merged_dir: merged_dir.clone(),
-    };
+    let window_memory =
+        MemoryOptions { window: settings.window, sinks: settings.sinks, block: None, merged_dir: merged_dir.clone() };
     let window_model = load(model_path, Some(window_memory.clone()))?;
     let book: Book = book::build(&window_model, novel, settings.tokens, settings.needles, settings.seed);
     let mut report = LengthReport {
@@ -204,16 +206,11 @@ pub fn run(model_path: &Path, novel: &str, sources: &[(String, usize)], settings
     report.pages = pages.len();
     report.book_tokens = library.store().document(doc)?.token_count.unwrap_or(0) as usize;
     let total = report.book_tokens as f64;
-    let beyond = |q: &Question| {
-        q.depth.is_none_or(|d| d * total < total - settings.window as f64)
-    };
+    let beyond = |q: &Question| q.depth.is_none_or(|d| d * total < total - settings.window as f64);
     let reader = Reader::new(&window_model, &window_memory, ReadOptions::default())?;
     let asker = Asker::new(&library, &reader);
-    let modes: [(&str, bool, bool); 3] = [
-        ("window", true, false),
-        ("retrieval", false, true),
-        ("window+retrieval", true, true),
-    ];
+    let modes: [(&str, bool, bool); 3] =
+        [("window", true, false), ("retrieval", false, true), ("window+retrieval", true, true)];
     for (mode, memory, passages) in modes {
         ask_all(&asker, doc, &book, mode, memory, passages, &page_texts, &beyond, &mut report)?;
     }
@@ -300,10 +297,8 @@ fn full_attention(
 ) -> Result<()> {
     let model = load(model_path, None)?;
     let tokens = library.document_tokens(tokenizer, doc, 0..u64::MAX)?;
-    let options = SessionOptions {
-        n_ctx: (tokens.len() + 1024).next_multiple_of(256) as u32,
-        ..SessionOptions::default()
-    };
+    let options =
+        SessionOptions { n_ctx: (tokens.len() + 1024).next_multiple_of(256) as u32, ..SessionOptions::default() };
     eprintln!("reading the book with full attention ({} tokens)…", tokens.len());
     let started = Instant::now();
     let mut session = model.session(&options)?;
@@ -372,7 +367,6 @@ fn one_line(text: &str) -> String {
     let t: String = text.replace('\n', " ").chars().take(90).collect();
     t
 }
-
 
 #[cfg(test)]
 pub(crate) mod tests {

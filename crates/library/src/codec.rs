@@ -17,13 +17,10 @@ pub(crate) fn encode(raw: &[u8]) -> std::io::Result<Vec<u8>> {
 pub(crate) fn decode(codec: &str, blob: &[u8]) -> Result<Vec<u8>, String> {
     match codec {
         CODEC => {
-            let shuffled =
-                zstd::stream::decode_all(blob).map_err(|e| format!("cannot decompress: {e}"))?;
+            let shuffled = zstd::stream::decode_all(blob).map_err(|e| format!("cannot decompress: {e}"))?;
             Ok(unshuffle(&shuffled))
         }
-        other => Err(format!(
-            "unknown codec {other:?} (written by a newer Seahorse?)"
-        )),
+        other => Err(format!("unknown codec {other:?} (written by a newer Seahorse?)")),
     }
 }
 

@@ -73,9 +73,7 @@ pub enum Error {
     #[error("reading the document into memory failed")]
     Engine(#[from] seahorse_engine::EngineError),
     /// The model given for reading does not run with sinks + a sliding window.
-    #[error(
-        "the model must be loaded with sinks + a sliding window (MemoryOptions) to read documents"
-    )]
+    #[error("the model must be loaded with sinks + a sliding window (MemoryOptions) to read documents")]
     NotWindowed,
     /// No document with this id.
     #[error("no document {0} in the library")]

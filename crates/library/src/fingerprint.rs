@@ -57,10 +57,7 @@ impl Fingerprint {
         let block = if self.block_sha256 == "none" {
             "no AHN block".to_owned()
         } else {
-            format!(
-                "AHN block {}",
-                &self.block_sha256[..8.min(self.block_sha256.len())]
-            )
+            format!("AHN block {}", &self.block_sha256[..8.min(self.block_sha256.len())])
         };
         format!(
             "{} ({} MiB, {}), {block}, W={} S={}, extraction v{}, chunk {}",
@@ -77,32 +74,18 @@ impl Fingerprint {
 
 /// Identity of a model file: its name, size and the sha256 of its first MiB.
 pub(crate) fn model_identity(path: &Path) -> Result<(String, u64, String)> {
-    let io = |source| Error::Io {
-        action: "read the model file",
-        path: path.to_owned(),
-        source,
-    };
+    let io = |source| Error::Io { action: "read the model file", path: path.to_owned(), source };
     let mut file = std::fs::File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
     let mut head = Vec::with_capacity(1 << 20);
-    file.by_ref()
-        .take(1 << 20)
-        .read_to_end(&mut head)
-        .map_err(io)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    file.by_ref().take(1 << 20).read_to_end(&mut head).map_err(io)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     Ok((name, size, hex::encode(Sha256::digest(&head))))
 }
 
 /// sha256 of a whole file, lowercase hex.
 pub(crate) fn file_sha256(path: &Path) -> Result<String> {
-    let io = |source| Error::Io {
-        action: "read",
-        path: path.to_owned(),
-        source,
-    };
+    let io = |source| Error::Io { action: "read", path: path.to_owned(), source };
     let mut file = std::fs::File::open(path).map_err(io)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];

@@ -15,9 +15,7 @@ use tantivy::directory::MmapDirectory;
 use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, Value, FAST, INDEXED, STORED, TEXT};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{
-    doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term,
-};
+use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
 use crate::error::{Error, Result};
 use crate::ids::DocId;
@@ -140,13 +138,7 @@ impl TextIndex {
             path: path.to_owned(),
             source,
         })?;
-        let err = |action| {
-            move |source| Error::Index {
-                path: path.to_owned(),
-                action,
-                source,
-            }
-        };
+        let err = |action| move |source| Error::Index { path: path.to_owned(), action, source };
         let (schema, fields) = schema();
         let dir = MmapDirectory::open(path).map_err(|e| Error::Index {
             path: path.to_owned(),
@@ -156,33 +148,18 @@ impl TextIndex {
         let index = Index::open_or_create(dir, schema).map_err(err("open"))?;
         // Reading the metas checks that the last commit is readable.
         index.load_metas().map_err(err("read the index metadata"))?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(err("open a reader"))?;
-        Ok(TextIndex {
-            index,
-            reader,
-            fields,
-            path: path.to_owned(),
-        })
+        let reader =
+            index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(err("open a reader"))?;
+        Ok(TextIndex { index, reader, fields, path: path.to_owned() })
     }
 
     fn err(&self, action: &'static str) -> impl Fn(TantivyError) -> Error + '_ {
-        move |source| Error::Index {
-            path: self.path.clone(),
-            action,
-            source,
-        }
+        move |source| Error::Index { path: self.path.clone(), action, source }
     }
 
     /// The store generation of the last commit (0 for a new index).
     pub fn committed_generation(&self) -> Result<u64> {
-        let metas = self
-            .index
-            .load_metas()
-            .map_err(self.err("read the index metadata"))?;
+        let metas = self.index.load_metas().map_err(self.err("read the index metadata"))?;
         Ok(metas.payload.and_then(|p| p.parse().ok()).unwrap_or(0))
     }
 
@@ -192,9 +169,7 @@ impl TextIndex {
         loop {
             match self.index.writer_with_num_threads(1, 20_000_000) {
                 Ok(w) => return Ok(w),
-                Err(TantivyError::LockFailure(LockError::LockBusy, _))
-                    if started.elapsed() < WRITER_WAIT =>
-                {
+                Err(TantivyError::LockFailure(LockError::LockBusy, _)) if started.elapsed() < WRITER_WAIT => {
                     std::thread::sleep(Duration::from_millis(100));
                 }
                 Err(e) => return Err(self.err("take the writer lock")(e)),
@@ -230,14 +205,10 @@ impl TextIndex {
     /// Commits the pending changes, recording `generation` as the payload, and makes them
     /// visible to searches.
     pub fn commit(&self, mut writer: IndexWriter, generation: u64) -> Result<()> {
-        let mut prepared = writer
-            .prepare_commit()
-            .map_err(self.err("prepare a commit"))?;
+        let mut prepared = writer.prepare_commit().map_err(self.err("prepare a commit"))?;
         prepared.set_payload(&generation.to_string());
         prepared.commit().map_err(self.err("commit"))?;
-        writer
-            .wait_merging_threads()
-            .map_err(self.err("merge segments"))?;
+        writer.wait_merging_threads().map_err(self.err("merge segments"))?;
         self.reader.reload().map_err(self.err("reload the reader"))
     }
 
@@ -246,18 +217,14 @@ impl TextIndex {
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>> {
         let (parsed, found) = self.run_query(query, &PassageFilter::default(), limit)?;
         let searcher = self.reader.searcher();
-        let mut snippets = SnippetGenerator::create(&searcher, &*parsed, self.fields.text)
-            .map_err(self.err("search"))?;
+        let mut snippets =
+            SnippetGenerator::create(&searcher, &*parsed, self.fields.text).map_err(self.err("search"))?;
         snippets.set_max_num_chars(240);
         let mut hits = Vec::with_capacity(found.len());
         for (score, stored) in found {
             let snippet = snippets.snippet_from_doc(&stored);
             let mut text = snippet.fragment().to_owned();
-            let mut highlights: Vec<(usize, usize)> = snippet
-                .highlighted()
-                .iter()
-                .map(|r| (r.start, r.end))
-                .collect();
+            let mut highlights: Vec<(usize, usize)> = snippet.highlighted().iter().map(|r| (r.start, r.end)).collect();
             let fields = self.stored_fields(&stored);
             if text.is_empty() {
                 // A match the snippet generator cannot place (a phrase across passages):
@@ -289,8 +256,8 @@ impl TextIndex {
     ) -> Result<Vec<Passage>> {
         let (parsed, found) = self.run_query(query, filter, limit)?;
         let searcher = self.reader.searcher();
-        let mut snippets = SnippetGenerator::create(&searcher, &*parsed, self.fields.text)
-            .map_err(self.err("search"))?;
+        let mut snippets =
+            SnippetGenerator::create(&searcher, &*parsed, self.fields.text).map_err(self.err("search"))?;
         snippets.set_max_num_chars(max_chars.max(1));
         Ok(found
             .into_iter()
@@ -306,13 +273,7 @@ impl TextIndex {
                         fragment
                     }
                 };
-                Passage {
-                    doc,
-                    page_index,
-                    page_label,
-                    score,
-                    text,
-                }
+                Passage { doc, page_index, page_label, score, text }
             })
             .collect())
     }
@@ -326,27 +287,19 @@ impl TextIndex {
         limit: usize,
     ) -> Result<(Box<dyn Query>, Vec<(f32, TantivyDocument)>)> {
         // Another process may have committed since; a reload is cheap.
-        self.reader
-            .reload()
-            .map_err(self.err("reload the reader"))?;
+        self.reader.reload().map_err(self.err("reload the reader"))?;
         let searcher = self.reader.searcher();
         let parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
         let (text_query, _errors) = parser.parse_query_lenient(query);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(doc) = filter.doc {
             let term = Term::from_field_u64(self.fields.doc_id, doc.0 as u64);
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
-            ));
+            clauses.push((Occur::Must, Box::new(TermQuery::new(term, IndexRecordOption::Basic))));
         }
         if let Some(max) = filter.max_page_index {
             let lower = Term::from_field_u64(self.fields.page_index, 0);
             let upper = Term::from_field_u64(self.fields.page_index, max as u64);
-            clauses.push((
-                Occur::Must,
-                Box::new(RangeQuery::new(Bound::Included(lower), Bound::Included(upper))),
-            ));
+            clauses.push((Occur::Must, Box::new(RangeQuery::new(Bound::Included(lower), Bound::Included(upper)))));
         }
         let full: Box<dyn Query> = if clauses.is_empty() {
             text_query.box_clone()
@@ -354,13 +307,11 @@ impl TextIndex {
             clauses.push((Occur::Must, text_query.box_clone()));
             Box::new(BooleanQuery::new(clauses))
         };
-        let top = searcher
-            .search(&*full, &TopDocs::with_limit(limit.max(1)).order_by_score())
-            .map_err(self.err("search"))?;
+        let top =
+            searcher.search(&*full, &TopDocs::with_limit(limit.max(1)).order_by_score()).map_err(self.err("search"))?;
         let mut found = Vec::with_capacity(top.len());
         for (score, address) in top {
-            let stored: TantivyDocument =
-                searcher.doc(address).map_err(self.err("read a passage"))?;
+            let stored: TantivyDocument = searcher.doc(address).map_err(self.err("read a passage"))?;
             found.push((score, stored));
         }
         Ok((text_query, found))
@@ -368,19 +319,8 @@ impl TextIndex {
 
     /// Document, page index, page label and text of a stored passage.
     fn stored_fields(&self, stored: &TantivyDocument) -> (DocId, u32, String, String) {
-        let u = |field| {
-            stored
-                .get_first(field)
-                .and_then(|v| v.as_u64())
-                .unwrap_or(0)
-        };
-        let s = |field| {
-            stored
-                .get_first(field)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let u = |field| stored.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0);
+        let s = |field| stored.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
         (
             DocId(u(self.fields.doc_id) as i64),
             u(self.fields.page_index) as u32,
@@ -391,15 +331,11 @@ impl TextIndex {
 
     /// Passages stored for `doc` (for checks and storage accounting).
     pub fn passage_count(&self, doc: DocId) -> Result<u64> {
-        self.reader
-            .reload()
-            .map_err(self.err("reload the reader"))?;
+        self.reader.reload().map_err(self.err("reload the reader"))?;
         let searcher = self.reader.searcher();
         let term = Term::from_field_u64(self.fields.doc_id, doc.0 as u64);
         let query = TermQuery::new(term, IndexRecordOption::Basic);
-        let n = searcher
-            .search(&query, &tantivy::collector::Count)
-            .map_err(self.err("count passages"))?;
+        let n = searcher.search(&query, &tantivy::collector::Count).map_err(self.err("count passages"))?;
         Ok(n as u64)
     }
 

@@ -56,6 +56,6 @@ pub use library::{IndexSync, Library, LibraryConfig, LibraryStorage, SearchHit};
 pub use memory::LoadedState;
 pub use scan::{collect_files, SUPPORTED_EXTENSIONS};
 pub use store::{
-    ChatInfo, ChatScope, CollectionInfo, DocumentInfo, MessageInfo, MessageRole, NewMessage, DocumentStorage, JobInfo, JobState, NewDocument, StateInfo, Store, StoreConfig,
-    StoredPage, SCHEMA_VERSION,
+    ChatInfo, ChatScope, CollectionInfo, DocumentInfo, DocumentStorage, JobInfo, JobState, MessageInfo, MessageRole,
+    NewDocument, NewMessage, StateInfo, Store, StoreConfig, StoredPage, SCHEMA_VERSION,
 };

@@ -89,13 +89,8 @@ impl Library {
         })?;
         let store = Store::open(&root.join("library.sqlite3"), &config.store)?;
         let (index, recreated) = TextIndex::open(&root.join("index"))?;
-        let mut library = Library {
-            store,
-            index,
-            root: root.to_owned(),
-            config: config.clone(),
-            opened: IndexSync::default(),
-        };
+        let mut library =
+            Library { store, index, root: root.to_owned(), config: config.clone(), opened: IndexSync::default() };
         let mut sync = library.sync_index_inner(recreated)?;
         sync.recreated = recreated;
         library.opened = sync;
@@ -147,11 +142,7 @@ impl Library {
             // Cheap check without the writer lock (read-only commands open libraries too).
             let applied = self.index.committed_generation()?;
             if applied == self.store.generation()? {
-                return Ok(IndexSync {
-                    from_generation: applied,
-                    to_generation: applied,
-                    ..Default::default()
-                });
+                return Ok(IndexSync { from_generation: applied, to_generation: applied, ..Default::default() });
             }
         }
         // The writer lock first: the committed generation read under it cannot move.
@@ -161,22 +152,15 @@ impl Library {
         // An index ahead of the store (the database was replaced) is rebuilt too.
         let full = everything || applied > current;
         if !full && applied == current {
-            return Ok(IndexSync {
-                from_generation: applied,
-                to_generation: current,
-                ..Default::default()
-            });
+            return Ok(IndexSync { from_generation: applied, to_generation: current, ..Default::default() });
         }
-        let (current, changed, removed) =
-            self.store.index_changes(if full { 0 } else { applied })?;
+        let (current, changed, removed) = self.store.index_changes(if full { 0 } else { applied })?;
         if full {
-            writer
-                .delete_all_documents()
-                .map_err(|source| Error::Index {
-                    path: self.root.join("index"),
-                    action: "clear",
-                    source,
-                })?;
+            writer.delete_all_documents().map_err(|source| Error::Index {
+                path: self.root.join("index"),
+                action: "clear",
+                source,
+            })?;
         }
         for doc in removed.iter().chain(&changed) {
             self.index.delete(&writer, *doc);
@@ -292,28 +276,19 @@ impl Library {
         }
         let lower = q.to_lowercase();
         let by_sha: Vec<_> = if q.len() >= 6 && q.chars().all(|c| c.is_ascii_hexdigit()) {
-            docs.iter()
-                .filter(|d| d.sha256.starts_with(&lower))
-                .collect()
+            docs.iter().filter(|d| d.sha256.starts_with(&lower)).collect()
         } else {
             Vec::new()
         };
         let matches = if by_sha.is_empty() {
             let file_name = |d: &DocumentInfo| {
-                Path::new(&d.source_path)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_lowercase())
-                    .unwrap_or_default()
+                Path::new(&d.source_path).file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default()
             };
-            let exact: Vec<_> = docs
-                .iter()
-                .filter(|d| d.title.to_lowercase() == lower || file_name(d) == lower)
-                .collect();
+            let exact: Vec<_> =
+                docs.iter().filter(|d| d.title.to_lowercase() == lower || file_name(d) == lower).collect();
             if exact.is_empty() {
                 docs.iter()
-                    .filter(|d| {
-                        d.title.to_lowercase().contains(&lower) || file_name(d).contains(&lower)
-                    })
+                    .filter(|d| d.title.to_lowercase().contains(&lower) || file_name(d).contains(&lower))
                     .collect()
             } else {
                 exact
@@ -324,10 +299,7 @@ impl Library {
         match matches.as_slice() {
             [one] => Ok((*one).clone()),
             [] => Err(Error::NoMatch(q.to_owned())),
-            many => Err(Error::Ambiguous {
-                query: q.to_owned(),
-                count: many.len(),
-            }),
+            many => Err(Error::Ambiguous { query: q.to_owned(), count: many.len() }),
         }
     }
 
@@ -341,8 +313,8 @@ impl Library {
         let mut storage = self.store.document_storage(doc)?;
         let total_text = self.store.total_text_bytes()?;
         if total_text > 0 {
-            storage.index_bytes = (self.index.disk_bytes() as u128 * storage.text_bytes as u128
-                / total_text as u128) as u64;
+            storage.index_bytes =
+                (self.index.disk_bytes() as u128 * storage.text_bytes as u128 / total_text as u128) as u64;
         }
         Ok(storage)
     }
@@ -375,21 +347,11 @@ impl Library {
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|source| Error::Io {
-                action: "open",
-                path: path.clone(),
-                source,
-            })?;
+            .map_err(|source| Error::Io { action: "open", path: path.clone(), source })?;
         match file.try_lock() {
             Ok(()) => Ok(WorkerLock(file)),
-            Err(TryLockError::WouldBlock) => Err(Error::WorkerBusy {
-                path: self.root.clone(),
-            }),
-            Err(TryLockError::Error(source)) => Err(Error::Io {
-                action: "lock",
-                path,
-                source,
-            }),
+            Err(TryLockError::WouldBlock) => Err(Error::WorkerBusy { path: self.root.clone() }),
+            Err(TryLockError::Error(source)) => Err(Error::Io { action: "lock", path, source }),
         }
     }
 }

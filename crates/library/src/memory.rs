@@ -44,11 +44,7 @@ impl std::fmt::Debug for LoadedState {
 /// Decodes a stored state and checks it against its sha256.
 pub(crate) fn load_raw(store: &Store, doc: DocId, id: i64) -> Result<Vec<u8>> {
     let (blob, codec, sha) = store.state_blob(id)?;
-    let corrupt = |detail: String| Error::CorruptState {
-        doc,
-        state: id,
-        detail,
-    };
+    let corrupt = |detail: String| Error::CorruptState { doc, state: id, detail };
     let raw = crate::codec::decode(&codec, &blob).map_err(corrupt)?;
     if hex::encode(Sha256::digest(&raw)) != sha {
         return Err(corrupt("checksum mismatch".into()));
@@ -77,15 +73,9 @@ impl Library {
             self.store().document(doc)?;
         }
         // Pages whose token ranges are not known yet (an unread document) are all read.
-        let first = pages
-            .iter()
-            .position(|p| p.token_end.is_some_and(|e| e > range.start))
-            .unwrap_or(0);
+        let first = pages.iter().position(|p| p.token_end.is_some_and(|e| e > range.start)).unwrap_or(0);
         let offset = pages.get(first).and_then(|p| p.token_start).unwrap_or(0);
-        let count = pages[first..]
-            .iter()
-            .take_while(|p| p.token_start.is_none_or(|s| s < range.end))
-            .count();
+        let count = pages[first..].iter().take_while(|p| p.token_start.is_none_or(|s| s < range.end)).count();
         let tokens = crate::ingest::tokens::tokenize(model, &pages[first..first + count]).tokens;
         let start = (range.start.saturating_sub(offset) as usize).min(tokens.len());
         let end = (range.end.saturating_sub(offset) as usize).clamp(start, tokens.len());
@@ -101,12 +91,7 @@ impl Library {
     /// [`Error::NoState`] if there is none (it counts the stale states, built with another
     /// model or settings, which are never returned), [`Error::CorruptState`],
     /// [`Error::NoDocument`], [`Error::Database`].
-    pub fn load_state(
-        &self,
-        doc: DocId,
-        fingerprint: &Fingerprint,
-        page_index: Option<u32>,
-    ) -> Result<LoadedState> {
+    pub fn load_state(&self, doc: DocId, fingerprint: &Fingerprint, page_index: Option<u32>) -> Result<LoadedState> {
         let store = self.store();
         store.document(doc)?;
         let key = fingerprint.key();
@@ -119,11 +104,7 @@ impl Library {
             }
         };
         let no_state = || -> Result<Error> {
-            Ok(Error::NoState {
-                doc,
-                page_index: page_index.unwrap_or(u32::MAX),
-                stale: store.stale_count(doc, &key)?,
-            })
+            Ok(Error::NoState { doc, page_index: page_index.unwrap_or(u32::MAX), stale: store.stale_count(doc, &key)? })
         };
         let Some(info) = store.state_at_or_before(doc, &key, max_position)? else {
             return Err(no_state()?);
@@ -153,11 +134,7 @@ impl<'m> Reader<'m> {
             let found = Fingerprint::from_key(&state.fingerprint)
                 .map(|f| f.describe())
                 .unwrap_or_else(|| state.fingerprint.clone());
-            return Err(Error::StaleState {
-                doc: state.doc,
-                expected: self.fingerprint().describe(),
-                found,
-            });
+            return Err(Error::StaleState { doc: state.doc, expected: self.fingerprint().describe(), found });
         }
         self.session_from(&state.bytes)
     }

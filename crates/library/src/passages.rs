@@ -51,10 +51,7 @@ fn cut(mut para: &str, max_bytes: usize) -> Vec<&str> {
         while !para.is_char_boundary(limit) {
             limit -= 1;
         }
-        let at = para[..limit]
-            .rfind(char::is_whitespace)
-            .filter(|&i| i > max_bytes / 2)
-            .unwrap_or(limit);
+        let at = para[..limit].rfind(char::is_whitespace).filter(|&i| i > max_bytes / 2).unwrap_or(limit);
         out.push(para[..at].trim_end());
         para = para[at..].trim_start();
     }
@@ -74,10 +71,7 @@ mod tests {
         assert_eq!(split("a b\n\nc d\n\ne f", 8), vec!["a b\n\nc d", "e f"]);
         let long = "word ".repeat(50);
         let parts = split(&long, 40);
-        assert!(
-            parts.iter().all(|p| p.len() <= 40 && !p.is_empty()),
-            "{parts:?}"
-        );
+        assert!(parts.iter().all(|p| p.len() <= 40 && !p.is_empty()), "{parts:?}");
         assert_eq!(parts.join(" ").split_whitespace().count(), 50);
         let cjk = "漢".repeat(30); // no spaces, multi-byte characters
         let parts = split(&cjk, 10);

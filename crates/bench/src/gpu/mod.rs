@@ -145,7 +145,9 @@ fn parse_profile(text: &str, tokens: usize) -> Result<KernelProfile> {
 
 /// Reads the files `crates/bench/gpu/run` wrote to `dir`.
 pub fn import(dir: &Path) -> Result<GpuReport> {
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).with_context(|| format!("reading {name} in {}", dir.display()));
+    let read = |name: &str| {
+        std::fs::read_to_string(dir.join(name)).with_context(|| format!("reading {name} in {}", dir.display()))
+    };
     let gpu = read("gpu.csv")?.lines().nth(1).unwrap_or_default().trim().to_owned();
     // Runs from before the script took BACKEND were CUDA runs.
     let backend = read("backend.txt").map(|s| s.trim().to_owned()).unwrap_or_else(|_| cuda());
@@ -210,7 +212,11 @@ impl GpuReport {
     /// The backend's file names in `bench/`: `gpu` (CUDA, as before there was a choice) or
     /// `gpu-<backend>`, then `.json` and `-throughput.svg`.
     pub fn file_stem(&self) -> String {
-        if self.backend == "cuda" { "gpu".into() } else { format!("gpu-{}", self.backend) }
+        if self.backend == "cuda" {
+            "gpu".into()
+        } else {
+            format!("gpu-{}", self.backend)
+        }
     }
 
     pub fn write(&self, out: &Path) -> Result<()> {
@@ -252,7 +258,11 @@ impl GpuReport {
             secs += n / p.tokens_per_s;
             last = p.position;
         }
-        if secs > 0.0 { tokens / secs } else { 0.0 }
+        if secs > 0.0 {
+            tokens / secs
+        } else {
+            0.0
+        }
     }
 
     /// Combines the imports of several runs (e.g. one with the checks and streams, one with
@@ -302,7 +312,12 @@ mod tests {
             points: tps
                 .iter()
                 .enumerate()
-                .map(|(i, &t)| GpuPoint { position: (i + 1) * 100, tokens_per_s: t, device_bytes: 1 << 30, rss_bytes: 0 })
+                .map(|(i, &t)| GpuPoint {
+                    position: (i + 1) * 100,
+                    tokens_per_s: t,
+                    device_bytes: 1 << 30,
+                    rss_bytes: 0,
+                })
                 .collect(),
             stopped: None,
             peak_rss_bytes: 0,
@@ -339,7 +354,11 @@ mod tests {
         let mut s = stream("", &[1000.0, 900.0, 950.0]);
         s.mode = String::new(); // the driver does not write the mode; the file name gives it
         std::fs::write(dir.join("stream-ahn.json"), serde_json::to_string(&s).unwrap()).unwrap();
-        std::fs::write(dir.join("stream-window.json"), serde_json::to_string(&stream("", &[1000.0, 1000.0, 1000.0])).unwrap()).unwrap();
+        std::fs::write(
+            dir.join("stream-window.json"),
+            serde_json::to_string(&stream("", &[1000.0, 1000.0, 1000.0])).unwrap(),
+        )
+        .unwrap();
         let r = import(&dir).unwrap();
         assert_eq!(r.patch_rev, "abc123");
         assert_eq!(r.gpu, "NVIDIA H200, 143771 MiB");
@@ -358,7 +377,9 @@ mod tests {
         csv.push_str("\"ID\",\"Kernel Name\",\"Metric Name\",\"Metric Unit\",\"Metric Value\"\n");
         let mut id = 0;
         let mut row = |ns: &str| {
-            csv.push_str(&format!("\"{id}\",\"void k<64>(const float *, int)\",\"gpu__time_duration.sum\",\"ns\",\"{ns}\"\n"));
+            csv.push_str(&format!(
+                "\"{id}\",\"void k<64>(const float *, int)\",\"gpu__time_duration.sum\",\"ns\",\"{ns}\"\n"
+            ));
             id += 1;
         };
         for ns in ["290,000", "300,000", "310,000", "295,000", "60,000", "61,000"] {

@@ -21,11 +21,7 @@ fn write_book(dir: &std::path::Path) -> std::path::PathBuf {
     for part in 0..14 {
         text.push_str(&format!("# Part {}\n\n", part + 1));
         for line in 0..4 {
-            text.push_str(&format!(
-                "In part {} the tide turned over the reef for the {} time.\n",
-                part + 1,
-                line + 1
-            ));
+            text.push_str(&format!("In part {} the tide turned over the reef for the {} time.\n", part + 1, line + 1));
         }
         if part == 2 {
             text.push_str(&format!("\n{FACT}\n"));
@@ -82,12 +78,7 @@ fn ask_chat_chats() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"What was hidden there?\n\n")
-        .unwrap();
+    child.stdin.take().unwrap().write_all(b"What was hidden there?\n\n").unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let chats = json(&run(&home, &["chats", "--json"]));

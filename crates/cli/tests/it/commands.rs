@@ -15,22 +15,14 @@ fn add_list_show_search_jobs_remove() {
     let mut add = vec!["add", "--json", books.to_str().unwrap()];
     add.extend_from_slice(READING);
     let out = run(&home, &add);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let v = json(&out);
     assert_eq!(v["summary"]["done"], 1);
     assert_eq!(v["summary"]["failed"], 1);
     assert_eq!(v["fingerprint"]["window"], 64);
     let jobs = v["jobs"].as_array().unwrap();
     let failed = jobs.iter().find(|j| j["state"] == "failed").unwrap();
-    assert!(
-        failed["error"].as_str().unwrap().contains("broken.pdf"),
-        "{failed}"
-    );
+    assert!(failed["error"].as_str().unwrap().contains("broken.pdf"), "{failed}");
 
     let list = json(&run(&home, &["list", "--json"]));
     let docs = list.as_array().unwrap();
@@ -47,17 +39,12 @@ fn add_list_show_search_jobs_remove() {
     let text = run(&home, &["show", "tides"]);
     assert!(text.status.success());
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(
-        text.contains("memory:    read") && text.contains("pages:"),
-        "{text}"
-    );
+    assert!(text.contains("memory:    read") && text.contains("pages:"), "{text}");
 
     let hits = json(&run(&home, &["search", "--json", "seahorse lantern"]));
     let hits = hits.as_array().unwrap();
     assert!(!hits.is_empty());
-    assert!(hits[0]["highlights"]
-        .as_array()
-        .is_some_and(|h| !h.is_empty()));
+    assert!(hits[0]["highlights"].as_array().is_some_and(|h| !h.is_empty()));
     assert!(hits[0]["page_label"].is_string());
 
     let jobs = json(&run(&home, &["jobs", "--json"]));
@@ -71,27 +58,15 @@ fn add_list_show_search_jobs_remove() {
 
     let removed = run(&home, &["remove", "--json", &id]);
     assert!(removed.status.success());
-    assert!(json(&run(&home, &["list", "--json"]))
-        .as_array()
-        .unwrap()
-        .is_empty());
-    assert!(json(&run(&home, &["search", "--json", "seahorse"]))
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(json(&run(&home, &["list", "--json"])).as_array().unwrap().is_empty());
+    assert!(json(&run(&home, &["search", "--json", "seahorse"])).as_array().unwrap().is_empty());
 
     // Errors: a clear message on stderr and exit code 2.
     let missing = run(&home, &["show", "999"]);
     assert_eq!(missing.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&missing.stderr);
-    assert!(
-        stderr.starts_with("seahorse: error:") && stderr.contains("no document matches"),
-        "{stderr}"
-    );
-    let nothing = run(
-        &home,
-        &["add", dir.path().join("nope.pdf").to_str().unwrap()],
-    );
+    assert!(stderr.starts_with("seahorse: error:") && stderr.contains("no document matches"), "{stderr}");
+    let nothing = run(&home, &["add", dir.path().join("nope.pdf").to_str().unwrap()]);
     assert_eq!(nothing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&nothing.stderr).contains("cannot find"));
 }
@@ -103,7 +78,8 @@ fn reads_with_the_shipped_block_unless_told_otherwise() {
     let file = book(dir.path(), "reef.md", 2);
     let shipped = seahorse_models::shipped_block(seahorse_models::DEFAULT_MODEL.id).unwrap();
     let add = |flags: &[&str]| {
-        let mut args = vec!["add", "--json", file.to_str().unwrap(), "--window", "64", "--sinks", "4", "--threads", "2"];
+        let mut args =
+            vec!["add", "--json", file.to_str().unwrap(), "--window", "64", "--sinks", "4", "--threads", "2"];
         args.extend_from_slice(flags);
         let out = run(&home, &args);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

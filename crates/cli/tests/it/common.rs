@@ -33,12 +33,7 @@ pub fn run(home: &Path, args: &[&str]) -> Output {
 }
 
 pub fn spawn(home: &Path, args: &[&str]) -> Child {
-    seahorse(home)
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    seahorse(home).args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
 }
 
 pub fn json(out: &Output) -> serde_json::Value {
@@ -53,22 +48,13 @@ pub fn json(out: &Output) -> serde_json::Value {
 
 /// A Markdown book of `sections` headed sections (one page each, ~150 tokens each).
 pub fn book(dir: &Path, name: &str, sections: usize) -> PathBuf {
-    let words = [
-        "kelp", "current", "ledger", "storm", "visitor", "tide", "coral", "lantern", "harbour",
-        "shell",
-    ];
+    let words = ["kelp", "current", "ledger", "storm", "visitor", "tide", "coral", "lantern", "harbour", "shell"];
     let mut text = String::new();
     for s in 0..sections {
         text.push_str(&format!("# Part {}\n\n", s + 1));
         for k in 0..6 {
-            let w: Vec<&str> = (0..12)
-                .map(|i| words[(s * 3 + k * 7 + i * 5) % words.len()])
-                .collect();
-            text.push_str(&format!(
-                "In part {} the seahorse saw {} again.\n",
-                s + 1,
-                w.join(" ")
-            ));
+            let w: Vec<&str> = (0..12).map(|i| words[(s * 3 + k * 7 + i * 5) % words.len()]).collect();
+            text.push_str(&format!("In part {} the seahorse saw {} again.\n", s + 1, w.join(" ")));
         }
         text.push('\n');
     }

@@ -54,11 +54,7 @@ fn wait_for_progress(home: &Path, after: u64, timeout: Duration) -> bool {
 }
 
 fn args<'a>(first: &[&'a str]) -> Vec<&'a str> {
-    first
-        .iter()
-        .copied()
-        .chain(READING.iter().copied())
-        .collect()
+    first.iter().copied().chain(READING.iter().copied()).collect()
 }
 
 #[test]
@@ -69,29 +65,18 @@ fn sigkilled_ingestion_resumes_to_the_same_state_bytes() {
 
     let whole = dir.path().join("whole");
     let out = run(&whole, &args(&["add", "--json", file]));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let expected = final_state(&whole);
 
-    let seed = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
+    let seed = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1;
     eprintln!("kill schedule seed {seed}");
     let mut rng = Rng(seed);
     let killed = dir.path().join("killed");
     let mut kills = 0;
     let mut seen = 0;
     for round in 0..3 {
-        let mut child = if round == 0 {
-            spawn(&killed, &args(&["add", file]))
-        } else {
-            spawn(&killed, &args(&["jobs", "resume"]))
-        };
+        let mut child =
+            if round == 0 { spawn(&killed, &args(&["add", file])) } else { spawn(&killed, &args(&["jobs", "resume"])) };
         // Kill at a random moment after the pass has visibly moved on since the last kill:
         // sometimes right after a checkpoint, sometimes between two.
         let moved = wait_for_progress(&killed, seen, Duration::from_secs(120));
@@ -112,22 +97,12 @@ fn sigkilled_ingestion_resumes_to_the_same_state_bytes() {
         seen = done;
     }
     let out = run(&killed, &args(&["jobs", "resume", "--json"]));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(tokens_done(&killed).unwrap().0, JobState::Done);
-    assert!(
-        kills >= 2,
-        "only {kills} kill(s) landed before the document was read (seed {seed})"
-    );
+    assert!(kills >= 2, "only {kills} kill(s) landed before the document was read (seed {seed})");
     let got = final_state(&killed);
     assert_eq!(got.len(), expected.len());
-    assert!(
-        got == expected,
-        "the killed-and-resumed state differs from the uninterrupted one (seed {seed})"
-    );
+    assert!(got == expected, "the killed-and-resumed state differs from the uninterrupted one (seed {seed})");
 }
 
 #[test]
@@ -137,10 +112,7 @@ fn ctrl_c_cancels_cleanly_and_the_job_resumes() {
     let home = dir.path().join("lib");
     let mut child = spawn(&home, &args(&["add", file.to_str().unwrap()]));
     assert!(wait_for_progress(&home, 0, Duration::from_secs(120)));
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let code = child.wait().unwrap().code();
     let (state, done, total) = tokens_done(&home).unwrap();
@@ -153,10 +125,6 @@ fn ctrl_c_cancels_cleanly_and_the_job_resumes() {
         assert_eq!(newest_checkpoint(&home), Some(done));
     }
     let out = run(&home, &args(&["jobs", "resume"]));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(tokens_done(&home).unwrap().0, JobState::Done);
 }

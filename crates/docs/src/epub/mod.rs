@@ -41,16 +41,11 @@ impl<'n> Guide<'n> {
     fn new(nav: &'n Nav) -> Self {
         let mut titles = HashMap::new();
         for target in &nav.toc {
-            titles
-                .entry(target.path.as_str())
-                .or_insert(target.label.as_str());
+            titles.entry(target.path.as_str()).or_insert(target.label.as_str());
         }
         let mut pages: HashMap<&str, Vec<(usize, Option<&str>)>> = HashMap::new();
         for (k, target) in nav.page_list.iter().enumerate() {
-            pages
-                .entry(target.path.as_str())
-                .or_default()
-                .push((k, target.fragment.as_deref()));
+            pages.entry(target.path.as_str()).or_default().push((k, target.fragment.as_deref()));
         }
         Self { nav, titles, pages }
     }
@@ -62,10 +57,7 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
     let package = read_package(job, &mut archive)?;
     let chapters = reading_order(job, &archive, &package);
     if chapters.is_empty() {
-        return Err(Error::NoPages {
-            path: job.path.to_path_buf(),
-            format: Format::Epub,
-        });
+        return Err(Error::NoPages { path: job.path.to_path_buf(), format: Format::Epub });
     }
     let nav = read_nav(job, &mut archive, &package)?;
     let guide = Guide::new(&nav);
@@ -79,22 +71,10 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
         job.check_cancel()?;
         match archive.read(job, &chapter.item.path) {
             Ok(Some(data)) => {
-                sections.extend(read_chapter(
-                    job,
-                    chapter,
-                    &data,
-                    &guide,
-                    &mut running_label,
-                ));
+                sections.extend(read_chapter(job, chapter, &data, &guide, &mut running_label));
             }
-            Ok(None) => skip(
-                job,
-                chapter,
-                "it is listed in the manifest but missing from the archive",
-            ),
-            Err(ReadFailure::Entry(e)) => {
-                skip(job, chapter, &format!("it cannot be unpacked: {e}"))
-            }
+            Ok(None) => skip(job, chapter, "it is listed in the manifest but missing from the archive"),
+            Err(ReadFailure::Entry(e)) => skip(job, chapter, &format!("it cannot be unpacked: {e}")),
             Err(ReadFailure::Fatal(e)) => return Err(e),
         }
         job.progress(done as u32 + 1, total);
@@ -103,19 +83,10 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
     let pages = postprocess::into_pages(
         sections,
         |(_, _, t)| t,
-        Cleanup {
-            spacing: Spacing::Collapse,
-            join_hyphens: true,
-            drop_running_lines: false,
-        },
+        Cleanup { spacing: Spacing::Collapse, join_hyphens: true, drop_running_lines: false },
         |(locator, label, _)| (label, locator),
     );
-    Ok(Document {
-        format: Format::Epub,
-        title: package.title,
-        pages,
-        warnings: Vec::new(),
-    })
+    Ok(Document { format: Format::Epub, title: package.title, pages, warnings: Vec::new() })
 }
 
 /// Renders one chapter, split at its print-page anchors.
@@ -135,10 +106,7 @@ fn read_chapter(
     if let Some((k, None)) = targets.first() {
         *running_label = Some(page_list[*k].label.clone());
     }
-    let by_id: HashMap<&str, usize> = targets
-        .iter()
-        .filter_map(|&(k, f)| f.map(|f| (f, k)))
-        .collect();
+    let by_id: HashMap<&str, usize> = targets.iter().filter_map(|&(k, f)| f.map(|f| (f, k))).collect();
     let mut seen = vec![false; page_list.len()];
     let rendered = html::render_split(&xhtml, |tag| {
         let k = *by_id.get(tag.attr("id")?)?;
@@ -146,17 +114,12 @@ fn read_chapter(
         (!std::mem::replace(&mut seen[k], true)).then_some(k)
     });
     if let Some(detail) = rendered.degraded {
-        job.warn(Warning::Repaired {
-            detail: format!("{}: {detail}; read without layout", chapter.item.href),
-        });
+        job.warn(Warning::Repaired { detail: format!("{}: {detail}; read without layout", chapter.item.href) });
     }
     for &(k, fragment) in &targets {
         if let (Some(fragment), false) = (fragment, seen[k]) {
             let target = format!("{}#{fragment}", chapter.item.href);
-            job.warn(Warning::PageTargetMissing {
-                label: page_list[k].label.clone(),
-                target,
-            });
+            job.warn(Warning::PageTargetMissing { label: page_list[k].label.clone(), target });
         }
     }
     let title = guide.titles.get(path).map(|t| t.to_string());
@@ -179,47 +142,31 @@ fn read_chapter(
 }
 
 fn skip(job: &mut Job<'_>, chapter: &Chapter, detail: &str) {
-    job.warn(Warning::PartSkipped {
-        href: chapter.item.href.clone(),
-        detail: detail.to_string(),
-    });
+    job.warn(Warning::PartSkipped { href: chapter.item.href.clone(), detail: detail.to_string() });
 }
 
 /// Finds and parses the package document.
 fn read_package(job: &mut Job<'_>, archive: &mut Archive<'_>) -> Result<Package> {
     let container = read_text(job, archive, "META-INF/container.xml")?;
-    let from_container = container
-        .as_deref()
-        .and_then(package::rootfile)
-        .filter(|p| archive.find(p).is_some());
+    let from_container = container.as_deref().and_then(package::rootfile).filter(|p| archive.find(p).is_some());
     let opf_path = match from_container {
         Some(path) => path,
         None => {
             // No usable container.xml: take the first package document in the archive.
-            let found = archive
-                .names()
-                .into_iter()
-                .find(|n| n.to_lowercase().ends_with(".opf"));
+            let found = archive.names().into_iter().find(|n| n.to_lowercase().ends_with(".opf"));
             let Some(found) = found else {
                 return Err(job.malformed(Format::Epub, "it has no package document (.opf)"));
             };
-            job.warn(Warning::Repaired {
-                detail: "META-INF/container.xml is missing or broken".into(),
-            });
+            job.warn(Warning::Repaired { detail: "META-INF/container.xml is missing or broken".into() });
             found
         }
     };
     let Some(opf) = read_text(job, archive, &opf_path)? else {
-        return Err(job.malformed(
-            Format::Epub,
-            format!("its package document {opf_path} cannot be read"),
-        ));
+        return Err(job.malformed(Format::Epub, format!("its package document {opf_path} cannot be read")));
     };
     let (package, error) = package::parse(&opf, &opf_path);
     if let Some(error) = error {
-        job.warn(Warning::Repaired {
-            detail: format!("{opf_path} is broken ({error}); used what came before"),
-        });
+        job.warn(Warning::Repaired { detail: format!("{opf_path} is broken ({error}); used what came before") });
     }
     Ok(package)
 }
@@ -230,10 +177,7 @@ fn read_text(job: &mut Job<'_>, archive: &mut Archive<'_>, name: &str) -> Result
         Ok(Some(data)) => Ok(Some(text::decode_bytes(&data).0)),
         Ok(None) => Ok(None),
         Err(ReadFailure::Entry(detail)) => {
-            job.warn(Warning::PartSkipped {
-                href: name.to_string(),
-                detail,
-            });
+            job.warn(Warning::PartSkipped { href: name.to_string(), detail });
             Ok(None)
         }
         Err(ReadFailure::Fatal(e)) => Err(e),
@@ -249,10 +193,7 @@ fn reading_order(job: &mut Job<'_>, archive: &Archive<'_>, package: &Package) ->
         .enumerate()
         .filter_map(|(i, id)| {
             let item = package.items.get(id)?;
-            item.is_xhtml().then(|| Chapter {
-                spine_index: i as u32,
-                item: item.clone(),
-            })
+            item.is_xhtml().then(|| Chapter { spine_index: i as u32, item: item.clone() })
         })
         .collect();
     if !from_spine.is_empty() {
@@ -270,42 +211,22 @@ fn reading_order(job: &mut Job<'_>, archive: &Archive<'_>, package: &Package) ->
         items = archive
             .names()
             .into_iter()
-            .map(|name| Item {
-                href: name.clone(),
-                path: name,
-                media_type: String::new(),
-                properties: String::new(),
-            })
+            .map(|name| Item { href: name.clone(), path: name, media_type: String::new(), properties: String::new() })
             .filter(Item::is_xhtml)
             .collect();
     }
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| Chapter {
-            spine_index: i as u32,
-            item,
-        })
-        .collect()
+    items.into_iter().enumerate().map(|(i, item)| Chapter { spine_index: i as u32, item }).collect()
 }
 
 /// Reads the navigation: the EPUB 3 nav document and/or the EPUB 2 NCX. Broken navigation
 /// only costs titles and print pages, so problems here are never errors.
 fn read_nav(job: &mut Job<'_>, archive: &mut Archive<'_>, package: &Package) -> Result<Nav> {
-    let nav_item = package
-        .items
-        .values()
-        .find(|i| i.properties.split_whitespace().any(|p| p == "nav"));
+    let nav_item = package.items.values().find(|i| i.properties.split_whitespace().any(|p| p == "nav"));
     let ncx_item = package
         .spine_toc
         .as_ref()
         .and_then(|id| package.items.get(id))
-        .or_else(|| {
-            package
-                .items
-                .values()
-                .find(|i| i.media_type == "application/x-dtbncx+xml")
-        });
+        .or_else(|| package.items.values().find(|i| i.media_type == "application/x-dtbncx+xml"));
     let mut nav = Nav::default();
     if let Some(item) = nav_item {
         if let Some(xhtml) = read_text(job, archive, &item.path)? {

@@ -87,28 +87,13 @@ pub(crate) fn parse_ncx(ncx: &str, ncx_path: &str) -> Nav {
     let mut label = String::new();
     // The NCX may be cut short; entries before the damage still count.
     let _ = xml::walk(ncx, |event| match event {
-        XmlEvent::Open {
-            name: "pagelist",
-            empty: false,
-            ..
-        } => in_page_list = true,
+        XmlEvent::Open { name: "pagelist", empty: false, .. } => in_page_list = true,
         XmlEvent::Close { name: "pagelist" } => in_page_list = false,
-        XmlEvent::Open {
-            name: "navpoint" | "pagetarget",
-            ..
-        } => label.clear(),
-        XmlEvent::Open {
-            name: "text",
-            empty: false,
-            ..
-        } => in_text = true,
+        XmlEvent::Open { name: "navpoint" | "pagetarget", .. } => label.clear(),
+        XmlEvent::Open { name: "text", empty: false, .. } => in_text = true,
         XmlEvent::Close { name: "text" } => in_text = false,
         XmlEvent::Text(t) if in_text => label.push_str(t),
-        XmlEvent::Open {
-            name: "content",
-            attrs,
-            ..
-        } => {
+        XmlEvent::Open { name: "content", attrs, .. } => {
             if let Some(src) = xml::attr(attrs, "src") {
                 let list = if in_page_list { List::Pages } else { List::Toc };
                 push(&mut nav, list, &base, src, &label);
@@ -124,11 +109,7 @@ fn push(nav: &mut Nav, list: List, base: &str, href: &str, label: &str) {
     if href.starts_with("http:") || href.starts_with("https:") || href.starts_with("mailto:") {
         return;
     }
-    let target = Target {
-        label,
-        path: resolve(base, href),
-        fragment: fragment(href),
-    };
+    let target = Target { label, path: resolve(base, href), fragment: fragment(href) };
     match list {
         List::Toc => nav.toc.push(target),
         List::Pages => nav.page_list.push(target),
@@ -153,11 +134,7 @@ mod tests {
         assert_eq!(nav.toc[0].path, "OEBPS/text/ch1.xhtml");
         assert_eq!(
             nav.page_list[1],
-            Target {
-                label: "2".into(),
-                path: "OEBPS/text/ch2.xhtml".into(),
-                fragment: Some("p2".into())
-            }
+            Target { label: "2".into(), path: "OEBPS/text/ch2.xhtml".into(), fragment: Some("p2".into()) }
         );
     }
 

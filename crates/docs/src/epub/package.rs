@@ -17,12 +17,8 @@ pub(crate) struct Item {
 
 impl Item {
     pub fn is_xhtml(&self) -> bool {
-        matches!(
-            self.media_type.as_str(),
-            "application/xhtml+xml" | "text/html" | "application/xml"
-        ) || [".xhtml", ".html", ".htm", ".xht"]
-            .iter()
-            .any(|e| self.path.to_lowercase().ends_with(e))
+        matches!(self.media_type.as_str(), "application/xhtml+xml" | "text/html" | "application/xml")
+            || [".xhtml", ".html", ".htm", ".xht"].iter().any(|e| self.path.to_lowercase().ends_with(e))
     }
 }
 
@@ -45,12 +41,7 @@ pub(crate) fn rootfile(container: &str) -> Option<String> {
     let mut found = None;
     // A broken container.xml may still have yielded the rootfile before the damage.
     let _ = xml::walk(container, |event| {
-        if let XmlEvent::Open {
-            name: "rootfile",
-            attrs,
-            ..
-        } = event
-        {
+        if let XmlEvent::Open { name: "rootfile", attrs, .. } = event {
             if found.is_none() {
                 found = xml::attr(attrs, "full-path").map(str::to_string);
             }
@@ -71,11 +62,7 @@ pub(crate) fn parse(opf: &str, opf_path: &str) -> (Package, Option<String>) {
     let mut in_title = false;
     let mut title = String::new();
     let result = xml::walk(opf, |event| match event {
-        XmlEvent::Open {
-            name: "title",
-            empty: false,
-            ..
-        } if package.title.is_none() => {
+        XmlEvent::Open { name: "title", empty: false, .. } if package.title.is_none() => {
             in_title = true;
         }
         XmlEvent::Text(text) if in_title => title.push_str(text),
@@ -86,40 +73,24 @@ pub(crate) fn parse(opf: &str, opf_path: &str) -> (Package, Option<String>) {
                 package.title = Some(t);
             }
         }
-        XmlEvent::Open {
-            name: "item",
-            attrs,
-            ..
-        } => {
+        XmlEvent::Open { name: "item", attrs, .. } => {
             let (Some(id), Some(href)) = (xml::attr(attrs, "id"), xml::attr(attrs, "href")) else {
                 return;
             };
             let item = Item {
                 path: resolve(&base, href),
                 href: href.to_string(),
-                media_type: xml::attr(attrs, "media-type")
-                    .unwrap_or_default()
-                    .to_ascii_lowercase(),
-                properties: xml::attr(attrs, "properties")
-                    .unwrap_or_default()
-                    .to_string(),
+                media_type: xml::attr(attrs, "media-type").unwrap_or_default().to_ascii_lowercase(),
+                properties: xml::attr(attrs, "properties").unwrap_or_default().to_string(),
             };
             if package.items.insert(id.to_string(), item).is_none() {
                 package.item_order.push(id.to_string());
             }
         }
-        XmlEvent::Open {
-            name: "spine",
-            attrs,
-            ..
-        } => {
+        XmlEvent::Open { name: "spine", attrs, .. } => {
             package.spine_toc = xml::attr(attrs, "toc").map(str::to_string);
         }
-        XmlEvent::Open {
-            name: "itemref",
-            attrs,
-            ..
-        } => {
+        XmlEvent::Open { name: "itemref", attrs, .. } => {
             if let Some(idref) = xml::attr(attrs, "idref") {
                 package.spine.push(idref.to_string());
             }
@@ -131,8 +102,7 @@ pub(crate) fn parse(opf: &str, opf_path: &str) -> (Package, Option<String>) {
 
 /// The folder part of an archive path, with a trailing slash ("" for the root).
 pub(crate) fn folder(path: &str) -> String {
-    path.rfind('/')
-        .map_or(String::new(), |i| path[..=i].to_string())
+    path.rfind('/').map_or(String::new(), |i| path[..=i].to_string())
 }
 
 /// Resolves `href` (relative, percent-encoded, maybe with `#fragment`) against `base`, a
@@ -140,11 +110,7 @@ pub(crate) fn folder(path: &str) -> String {
 pub(crate) fn resolve(base: &str, href: &str) -> String {
     let href = href.split('#').next().unwrap_or_default();
     let href = percent_decode(href);
-    let joined = if href.starts_with('/') {
-        href.clone()
-    } else {
-        format!("{base}{href}")
-    };
+    let joined = if href.starts_with('/') { href.clone() } else { format!("{base}{href}") };
     let mut parts: Vec<&str> = Vec::new();
     for part in joined.split('/') {
         match part {
@@ -160,9 +126,7 @@ pub(crate) fn resolve(base: &str, href: &str) -> String {
 
 /// The fragment of an href (`ch1.xhtml#p12` → `p12`), percent-decoded.
 pub(crate) fn fragment(href: &str) -> Option<String> {
-    href.split_once('#')
-        .map(|(_, f)| percent_decode(f))
-        .filter(|f| !f.is_empty())
+    href.split_once('#').map(|(_, f)| percent_decode(f)).filter(|f| !f.is_empty())
 }
 
 fn percent_decode(s: &str) -> String {
@@ -193,14 +157,8 @@ mod tests {
 
     #[test]
     fn hrefs_resolve_inside_the_archive() {
-        assert_eq!(
-            resolve("OEBPS/", "text/ch%201.xhtml#p3"),
-            "OEBPS/text/ch 1.xhtml"
-        );
-        assert_eq!(
-            resolve("OEBPS/text/", "../images/a.png"),
-            "OEBPS/images/a.png"
-        );
+        assert_eq!(resolve("OEBPS/", "text/ch%201.xhtml#p3"), "OEBPS/text/ch 1.xhtml");
+        assert_eq!(resolve("OEBPS/text/", "../images/a.png"), "OEBPS/images/a.png");
         assert_eq!(resolve("", "../../../x.xhtml"), "x.xhtml");
         assert_eq!(fragment("ch1.xhtml#p%2012"), Some("p 12".to_string()));
         assert_eq!(fragment("ch1.xhtml"), None);

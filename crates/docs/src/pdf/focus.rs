@@ -18,13 +18,8 @@ impl Focus {
     pub fn new(doc: &mut Document) -> Option<Self> {
         let catalog = doc.trailer.get(b"Root").ok()?.as_reference().ok()?;
         doc.get_dictionary(catalog).ok()?;
-        let node = doc.add_object(
-            dictionary! { "Type" => "Pages", "Kids" => Vec::<Object>::new(), "Count" => 1 },
-        );
-        doc.get_object_mut(catalog)
-            .and_then(Object::as_dict_mut)
-            .ok()?
-            .set("Pages", node);
+        let node = doc.add_object(dictionary! { "Type" => "Pages", "Kids" => Vec::<Object>::new(), "Count" => 1 });
+        doc.get_object_mut(catalog).and_then(Object::as_dict_mut).ok()?.set("Pages", node);
         Some(Self { node })
     }
 

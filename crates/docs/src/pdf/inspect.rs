@@ -40,11 +40,7 @@ pub(crate) fn blank_images(doc: &mut Document) -> HashSet<ObjectId> {
 /// The box is required by the spec, but many generators omit it, and pdf-extract refuses
 /// (panics on) a page without one, although text extraction barely depends on it.
 pub(crate) fn patch_media_boxes(doc: &mut Document, pages: &[ObjectId]) {
-    let missing: Vec<ObjectId> = pages
-        .iter()
-        .copied()
-        .filter(|&page| !has_media_box(doc, page))
-        .collect();
+    let missing: Vec<ObjectId> = pages.iter().copied().filter(|&page| !has_media_box(doc, page)).collect();
     for page in missing {
         if let Ok(dict) = doc.get_object_mut(page).and_then(Object::as_dict_mut) {
             dict.set("MediaBox", vec![0.into(), 0.into(), 612.into(), 792.into()]);
@@ -65,21 +61,13 @@ fn has_media_box(doc: &Document, page: ObjectId) -> bool {
         {
             return true;
         }
-        node = dict
-            .get(b"Parent")
-            .ok()
-            .and_then(|p| p.as_reference().ok())
-            .and_then(|id| doc.get_dictionary(id).ok());
+        node = dict.get(b"Parent").ok().and_then(|p| p.as_reference().ok()).and_then(|id| doc.get_dictionary(id).ok());
     }
     false
 }
 
 fn is_image(stream: &Stream) -> bool {
-    stream
-        .dict
-        .get(b"Subtype")
-        .and_then(Object::as_name)
-        .is_ok_and(|n| n == b"Image")
+    stream.dict.get(b"Subtype").and_then(Object::as_name).is_ok_and(|n| n == b"Image")
 }
 
 /// The page's resource dictionaries, innermost first (its own, then inherited ones).
@@ -87,13 +75,7 @@ fn resources(doc: &Document, page: ObjectId) -> Vec<&Dictionary> {
     let Ok((own, inherited)) = doc.get_page_resources(page) else {
         return Vec::new();
     };
-    own.into_iter()
-        .chain(
-            inherited
-                .into_iter()
-                .filter_map(|id| doc.get_dictionary(id).ok()),
-        )
-        .collect()
+    own.into_iter().chain(inherited.into_iter().filter_map(|id| doc.get_dictionary(id).ok())).collect()
 }
 
 fn deref<'a>(doc: &'a Document, object: &'a Object) -> Option<&'a Object> {
@@ -114,14 +96,7 @@ pub(crate) fn has_images(doc: &Document, page: ObjectId, images: &HashSet<Object
     let Ok(content) = doc.get_page_content(page) else {
         return false;
     };
-    has_inline_image(&content)
-        || draws_image(
-            doc,
-            &content,
-            resources(doc, page).first().copied(),
-            images,
-            0,
-        )
+    has_inline_image(&content) || draws_image(doc, &content, resources(doc, page).first().copied(), images, 0)
 }
 
 fn draws_image(
@@ -140,43 +115,32 @@ fn draws_image(
     let Ok(content) = Content::decode(content) else {
         return false;
     };
-    content
-        .operations
-        .iter()
-        .filter(|op| op.operator == "Do")
-        .any(|op| {
-            let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) else {
-                return false;
-            };
-            match xobjects.get(name) {
-                Ok(Object::Reference(id)) if images.contains(id) => true,
-                Ok(Object::Reference(id)) => doc
-                    .get_object(*id)
-                    .and_then(Object::as_stream)
-                    .is_ok_and(|form| {
-                        let inner = form
-                            .dict
-                            .get(b"Resources")
-                            .ok()
-                            .and_then(|r| deref(doc, r))
-                            .and_then(|r| r.as_dict().ok())
-                            .or(resources);
-                        let data = form
-                            .decompressed_content()
-                            .unwrap_or_else(|_| form.content.clone());
-                        draws_image(doc, &data, inner, images, depth + 1)
-                    }),
-                Ok(Object::Stream(stream)) => is_image(stream),
-                _ => false,
-            }
-        })
+    content.operations.iter().filter(|op| op.operator == "Do").any(|op| {
+        let Some(name) = op.operands.first().and_then(|o| o.as_name().ok()) else {
+            return false;
+        };
+        match xobjects.get(name) {
+            Ok(Object::Reference(id)) if images.contains(id) => true,
+            Ok(Object::Reference(id)) => doc.get_object(*id).and_then(Object::as_stream).is_ok_and(|form| {
+                let inner = form
+                    .dict
+                    .get(b"Resources")
+                    .ok()
+                    .and_then(|r| deref(doc, r))
+                    .and_then(|r| r.as_dict().ok())
+                    .or(resources);
+                let data = form.decompressed_content().unwrap_or_else(|_| form.content.clone());
+                draws_image(doc, &data, inner, images, depth + 1)
+            }),
+            Ok(Object::Stream(stream)) => is_image(stream),
+            _ => false,
+        }
+    })
 }
 
 /// An inline image: the `BI` operator as a token.
 fn has_inline_image(content: &[u8]) -> bool {
-    content
-        .windows(4)
-        .any(|w| w[0].is_ascii_whitespace() && &w[1..3] == b"BI" && w[3].is_ascii_whitespace())
+    content.windows(4).any(|w| w[0].is_ascii_whitespace() && &w[1..3] == b"BI" && w[3].is_ascii_whitespace())
         || content.starts_with(b"BI ")
         || content.starts_with(b"BI\n")
 }
@@ -191,9 +155,7 @@ pub(crate) fn hazard(doc: &Document, page: ObjectId, limit: u64) -> Option<Strin
         };
         total = total.saturating_add(inflated_size(stream, limit));
         if total > limit {
-            return Some(format!(
-                "its content unpacks to more than {limit} bytes (a decompression bomb?)"
-            ));
+            return Some(format!("its content unpacks to more than {limit} bytes (a decompression bomb?)"));
         }
     }
     let res = resources(doc, page);
@@ -201,12 +163,7 @@ pub(crate) fn hazard(doc: &Document, page: ObjectId, limit: u64) -> Option<Strin
         x.iter().any(|(_, v)| {
             deref(doc, v)
                 .and_then(|o| o.as_stream().ok())
-                .is_some_and(|s| {
-                    s.dict
-                        .get(b"Subtype")
-                        .and_then(Object::as_name)
-                        .is_ok_and(|n| n == b"Form")
-                })
+                .is_some_and(|s| s.dict.get(b"Subtype").and_then(Object::as_name).is_ok_and(|n| n == b"Form"))
         })
     });
     if !has_forms {
@@ -225,9 +182,7 @@ fn check_forms(
     path: &mut Vec<ObjectId>,
 ) -> Option<String> {
     if path.len() > FORM_DEPTH_MAX {
-        return Some(format!(
-            "its form XObjects nest more than {FORM_DEPTH_MAX} deep"
-        ));
+        return Some(format!("its form XObjects nest more than {FORM_DEPTH_MAX} deep"));
     }
     let xobjects = resources.and_then(|r| xobjects(doc, r))?;
     let operations = Content::decode(content).ok()?.operations;
@@ -240,10 +195,7 @@ fn check_forms(
             continue;
         };
         if path.contains(id) {
-            return Some(format!(
-                "form XObject {} {} R draws itself (a cycle)",
-                id.0, id.1
-            ));
+            return Some(format!("form XObject {} {} R draws itself (a cycle)", id.0, id.1));
         }
         if !visited.insert(*id) {
             continue;
@@ -251,25 +203,13 @@ fn check_forms(
         let Ok(form) = doc.get_object(*id).and_then(Object::as_stream) else {
             continue;
         };
-        if !form
-            .dict
-            .get(b"Subtype")
-            .and_then(Object::as_name)
-            .is_ok_and(|n| n == b"Form")
-        {
+        if !form.dict.get(b"Subtype").and_then(Object::as_name).is_ok_and(|n| n == b"Form") {
             continue;
         }
         // A form without resources uses its caller's, as pdf-extract does.
-        let inner = form
-            .dict
-            .get(b"Resources")
-            .ok()
-            .and_then(|r| deref(doc, r))
-            .and_then(|r| r.as_dict().ok())
-            .or(resources);
-        let data = form
-            .decompressed_content()
-            .unwrap_or_else(|_| form.content.clone());
+        let inner =
+            form.dict.get(b"Resources").ok().and_then(|r| deref(doc, r)).and_then(|r| r.as_dict().ok()).or(resources);
+        let data = form.decompressed_content().unwrap_or_else(|_| form.content.clone());
         path.push(*id);
         let found = check_forms(doc, &data, inner, path);
         path.pop();
@@ -288,9 +228,7 @@ fn inflated_size(stream: &Stream, limit: u64) -> u64 {
         .ok()
         .map(|f| match f {
             Object::Name(n) => n == b"FlateDecode",
-            Object::Array(a) => {
-                a.first().and_then(|o| o.as_name().ok()) == Some(b"FlateDecode".as_slice())
-            }
+            Object::Array(a) => a.first().and_then(|o| o.as_name().ok()) == Some(b"FlateDecode".as_slice()),
             _ => false,
         })
         .unwrap_or(false);

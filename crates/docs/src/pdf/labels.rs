@@ -22,37 +22,21 @@ struct Range {
 /// A page before the first range gets `None`.
 pub(crate) fn page_labels(doc: &Document, count: usize) -> Option<Vec<Option<String>>> {
     let catalog = doc.catalog().ok()?;
-    let tree = deref(doc, catalog.get(b"PageLabels").ok()?)?
-        .as_dict()
-        .ok()?;
+    let tree = deref(doc, catalog.get(b"PageLabels").ok()?)?.as_dict().ok()?;
     let mut entries = Vec::new();
     collect(doc, tree, 0, &mut HashSet::new(), &mut entries);
     let mut ranges: Vec<Range> = entries
         .into_iter()
         .filter_map(|(start, dict)| {
-            let style = dict
-                .get(b"S")
-                .ok()
-                .and_then(|s| s.as_name().ok())
-                .and_then(|n| n.first().copied());
+            let style = dict.get(b"S").ok().and_then(|s| s.as_name().ok()).and_then(|n| n.first().copied());
             let prefix = dict
                 .get(b"P")
                 .ok()
                 .and_then(|p| deref(doc, p))
                 .and_then(|p| lopdf::decode_text_string(p).ok())
                 .unwrap_or_default();
-            let first = dict
-                .get(b"St")
-                .ok()
-                .and_then(|s| s.as_i64().ok())
-                .filter(|&s| s >= 1)
-                .unwrap_or(1);
-            (start >= 0).then_some(Range {
-                start,
-                style,
-                prefix,
-                first,
-            })
+            let first = dict.get(b"St").ok().and_then(|s| s.as_i64().ok()).filter(|&s| s >= 1).unwrap_or(1);
+            (start >= 0).then_some(Range { start, style, prefix, first })
         })
         .collect();
     if ranges.is_empty() {
@@ -88,29 +72,16 @@ fn collect<'a>(
     if depth > DEPTH_MAX {
         return;
     }
-    if let Some(nums) = node
-        .get(b"Nums")
-        .ok()
-        .and_then(|n| deref(doc, n))
-        .and_then(|n| n.as_array().ok())
-    {
+    if let Some(nums) = node.get(b"Nums").ok().and_then(|n| deref(doc, n)).and_then(|n| n.as_array().ok()) {
         for pair in nums.chunks(2) {
             let [key, value] = pair else { continue };
-            let (Ok(key), Some(value)) = (
-                key.as_i64(),
-                deref(doc, value).and_then(|v| v.as_dict().ok()),
-            ) else {
+            let (Ok(key), Some(value)) = (key.as_i64(), deref(doc, value).and_then(|v| v.as_dict().ok())) else {
                 continue;
             };
             out.push((key, value));
         }
     }
-    if let Some(kids) = node
-        .get(b"Kids")
-        .ok()
-        .and_then(|k| deref(doc, k))
-        .and_then(|k| k.as_array().ok())
-    {
+    if let Some(kids) = node.get(b"Kids").ok().and_then(|k| deref(doc, k)).and_then(|k| k.as_array().ok()) {
         for kid in kids {
             if let Ok(id) = kid.as_reference() {
                 if !seen.insert(id) {

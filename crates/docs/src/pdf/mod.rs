@@ -24,15 +24,10 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
     job.check_cancel()?;
     let page_ids: Vec<ObjectId> = match contain(|| doc.get_pages().into_values().collect()) {
         Ok(ids) => ids,
-        Err(panic) => {
-            return Err(job.malformed(Format::Pdf, format!("its page tree is broken: {panic}")))
-        }
+        Err(panic) => return Err(job.malformed(Format::Pdf, format!("its page tree is broken: {panic}"))),
     };
     if page_ids.is_empty() {
-        return Err(Error::NoPages {
-            path: job.path.to_path_buf(),
-            format: Format::Pdf,
-        });
+        return Err(Error::NoPages { path: job.path.to_path_buf(), format: Format::Pdf });
     }
     let count = page_ids.len();
     let labels = contain(|| labels::page_labels(&doc, count)).ok().flatten();
@@ -45,18 +40,12 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
         return Err(nothing_readable(job, count, &image_only));
     }
     if !image_only.is_empty() {
-        job.warn(Warning::ImageOnlyPages {
-            page_indices: image_only,
-        });
+        job.warn(Warning::ImageOnlyPages { page_indices: image_only });
     }
     let labels = labels.unwrap_or_default();
     postprocess::finish_with_labels(
         &mut texts,
-        Cleanup {
-            spacing: Spacing::Collapse,
-            join_hyphens: true,
-            drop_running_lines: job.config.drop_running_lines,
-        },
+        Cleanup { spacing: Spacing::Collapse, join_hyphens: true, drop_running_lines: job.config.drop_running_lines },
         &labels,
     );
     let pages = texts
@@ -65,18 +54,11 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
         .map(|(i, text)| Page {
             index: i as u32,
             label: labels.get(i).cloned().flatten(),
-            locator: Locator::Pdf {
-                page_index: i as u32,
-            },
+            locator: Locator::Pdf { page_index: i as u32 },
             text,
         })
         .collect();
-    Ok(Document {
-        format: Format::Pdf,
-        title,
-        pages,
-        warnings: Vec::new(),
-    })
+    Ok(Document { format: Format::Pdf, title, pages, warnings: Vec::new() })
 }
 
 /// Each page's text, and the indices of the pages that are images without text.
@@ -101,27 +83,20 @@ fn read_pages(
             None => i as u32 + 1,
         };
         // lopdf is called directly here too; its panics cost this page, not the document.
-        let hazard = contain(|| inspect::hazard(doc, id, limit))
-            .unwrap_or_else(|panic| Some(format!("{CRASHED}: {panic}")));
+        let hazard =
+            contain(|| inspect::hazard(doc, id, limit)).unwrap_or_else(|panic| Some(format!("{CRASHED}: {panic}")));
         let text = match hazard {
             Some(detail) => {
-                job.warn(Warning::PageFailed {
-                    page_index: i as u32,
-                    detail,
-                });
+                job.warn(Warning::PageFailed { page_index: i as u32, detail });
                 String::new()
             }
             None => page_text(job, doc, i, number),
         };
-        if text.trim().is_empty()
-            && contain(|| inspect::has_images(doc, id, images)).unwrap_or(false)
-        {
+        if text.trim().is_empty() && contain(|| inspect::has_images(doc, id, images)).unwrap_or(false) {
             image_only.push(i as u32);
         }
         if looks_undecodable(&text) {
-            job.warn(Warning::UndecodableText {
-                page_index: i as u32,
-            });
+            job.warn(Warning::UndecodableText { page_index: i as u32 });
         }
         texts.push(text);
         job.progress(i as u32 + 1, count as u32);
@@ -134,29 +109,18 @@ fn read_pages(
 fn nothing_readable(job: &Job<'_>, count: usize, image_only: &[u32]) -> Error {
     let path = job.path.to_path_buf();
     if image_only.len() * 2 >= count {
-        return Error::Scanned {
-            path,
-            pages: count as u32,
-        };
+        return Error::Scanned { path, pages: count as u32 };
     }
     let failure = job.warnings.iter().find_map(|w| match w {
         Warning::PageFailed { detail, .. } => Some(detail.clone()),
         _ => None,
     });
     match failure {
-        Some(detail) if detail.starts_with(CRASHED) => Error::ParserPanic {
-            path,
-            format: Format::Pdf,
-            message: detail,
-        },
-        Some(detail) => job.malformed(
-            Format::Pdf,
-            format!("no page could be read (first failure: {detail})"),
-        ),
-        None => Error::NoText {
-            path,
-            pages: count as u32,
-        },
+        Some(detail) if detail.starts_with(CRASHED) => {
+            Error::ParserPanic { path, format: Format::Pdf, message: detail }
+        }
+        Some(detail) => job.malformed(Format::Pdf, format!("no page could be read (first failure: {detail})")),
+        None => Error::NoText { path, pages: count as u32 },
     }
 }
 
@@ -171,9 +135,7 @@ fn load(job: &mut Job<'_>, bytes: &[u8]) -> Result<PdfDoc> {
             if doc.trailer.get(b"Encrypt").is_ok() {
                 // lopdf decrypts with the empty password when it can and then drops /Encrypt;
                 // it is still there, so a real password is needed.
-                return Err(Error::Encrypted {
-                    path: job.path.to_path_buf(),
-                });
+                return Err(Error::Encrypted { path: job.path.to_path_buf() });
             }
             if doc.encryption_state.is_some() {
                 job.warn(Warning::EncryptedWithoutPassword);
@@ -191,16 +153,12 @@ fn load(job: &mut Job<'_>, bytes: &[u8]) -> Result<PdfDoc> {
         // Repair reads objects raw, and these are encrypted: it would only produce garbage.
         return match original {
             Some(doc) => Ok(doc),
-            None => Err(Error::Encrypted {
-                path: job.path.to_path_buf(),
-            }),
+            None => Err(Error::Encrypted { path: job.path.to_path_buf() }),
         };
     }
     match contain(|| repair::repair(bytes)).ok().flatten() {
         Some(repaired) if better(&repaired.doc, original.as_ref()) => {
-            job.warn(Warning::Repaired {
-                detail: repaired.detail,
-            });
+            job.warn(Warning::Repaired { detail: repaired.detail });
             Ok(repaired.doc)
         }
         _ => match original {
@@ -217,12 +175,8 @@ fn damage(doc: &PdfDoc) -> Option<String> {
     if pages == 0 {
         return Some("no pages could be found".into());
     }
-    let listed = doc
-        .reference_table
-        .entries
-        .values()
-        .filter(|e| matches!(e, lopdf::xref::XrefEntry::Normal { .. }))
-        .count();
+    let listed =
+        doc.reference_table.entries.values().filter(|e| matches!(e, lopdf::xref::XrefEntry::Normal { .. })).count();
     let loaded = doc.objects.len();
     (loaded < listed).then(|| format!("{} of {listed} objects did not load", listed - loaded))
 }
@@ -232,9 +186,7 @@ fn better(repaired: &PdfDoc, original: Option<&PdfDoc>) -> bool {
     let pages = |d: &PdfDoc| contain(|| d.get_pages().len()).unwrap_or(0);
     match original {
         None => pages(repaired) > 0,
-        Some(original) => {
-            (pages(repaired), repaired.objects.len()) > (pages(original), original.objects.len())
-        }
+        Some(original) => (pages(repaired), repaired.objects.len()) > (pages(original), original.objects.len()),
     }
 }
 
@@ -255,11 +207,7 @@ fn page_text(job: &mut Job<'_>, doc: &PdfDoc, index: usize, number: u32) -> Stri
     };
     let fallback = contain(|| {
         let chunks = doc.extract_text_chunks(&[number]);
-        chunks
-            .into_iter()
-            .filter_map(|c| c.ok())
-            .collect::<Vec<_>>()
-            .join("\n")
+        chunks.into_iter().filter_map(|c| c.ok()).collect::<Vec<_>>().join("\n")
     })
     .unwrap_or_default();
     let page_index = index as u32;

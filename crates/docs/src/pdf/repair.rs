@@ -49,10 +49,7 @@ fn scan_objects(bytes: &[u8]) -> BTreeMap<u32, (u16, usize)> {
     let mut i = 0;
     while let Some(pos) = find(&bytes[i..], b"obj").map(|p| p + i) {
         i = pos + 3;
-        if bytes
-            .get(pos + 3)
-            .is_some_and(|b| b.is_ascii_alphanumeric())
-        {
+        if bytes.get(pos + 3).is_some_and(|b| b.is_ascii_alphanumeric()) {
             continue; // "objects", "objStm"
         }
         // Walk back over: whitespace, generation digits, whitespace, number digits.
@@ -69,14 +66,7 @@ fn scan_objects(bytes: &[u8]) -> BTreeMap<u32, (u16, usize)> {
             while *j > 0 && bytes[*j - 1].is_ascii_digit() && end - *j < 10 {
                 *j -= 1;
             }
-            (*j < end)
-                .then(|| {
-                    std::str::from_utf8(&bytes[*j..end])
-                        .ok()?
-                        .parse::<u64>()
-                        .ok()
-                })
-                .flatten()
+            (*j < end).then(|| std::str::from_utf8(&bytes[*j..end]).ok()?.parse::<u64>().ok()).flatten()
         };
         if !spaces(&mut j) {
             continue;
@@ -90,13 +80,8 @@ fn scan_objects(bytes: &[u8]) -> BTreeMap<u32, (u16, usize)> {
         let Some(number) = digits(&mut j) else {
             continue;
         };
-        let starts_cleanly =
-            j == 0 || bytes[j - 1].is_ascii_whitespace() || b">]}".contains(&bytes[j - 1]);
-        if !starts_cleanly
-            || number == 0
-            || number > u64::from(OBJECT_NUMBER_MAX)
-            || generation > 65_535
-        {
+        let starts_cleanly = j == 0 || bytes[j - 1].is_ascii_whitespace() || b">]}".contains(&bytes[j - 1]);
+        if !starts_cleanly || number == 0 || number > u64::from(OBJECT_NUMBER_MAX) || generation > 65_535 {
             continue;
         }
         found.insert(number as u32, (generation as u16, j));
@@ -121,11 +106,7 @@ fn find_root(bytes: &[u8], objects: &BTreeMap<u32, (u16, usize)>) -> Option<Obje
         .filter(|(_, &(_, offset))| {
             let window = &bytes[offset..bytes.len().min(offset + 4096)];
             let end = find(window, b"endobj").unwrap_or(window.len());
-            let compact: Vec<u8> = window[..end]
-                .iter()
-                .copied()
-                .filter(|b| !b.is_ascii_whitespace())
-                .collect();
+            let compact: Vec<u8> = window[..end].iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
             find(&compact, b"/Type/Catalog").is_some()
         })
         .map(|(&number, &(generation, _))| (number, generation))
@@ -134,14 +115,10 @@ fn find_root(bytes: &[u8], objects: &BTreeMap<u32, (u16, usize)>) -> Option<Obje
 
 /// Parses " 12 0 R" at the start of `bytes`.
 fn parse_reference(bytes: &[u8]) -> Option<ObjectId> {
-    let text = std::str::from_utf8(&bytes[..bytes.len().min(40)])
-        .ok()
-        .or_else(|| {
-            let cut = (0..bytes.len().min(40))
-                .rev()
-                .find(|&n| std::str::from_utf8(&bytes[..n]).is_ok())?;
-            std::str::from_utf8(&bytes[..cut]).ok()
-        })?;
+    let text = std::str::from_utf8(&bytes[..bytes.len().min(40)]).ok().or_else(|| {
+        let cut = (0..bytes.len().min(40)).rev().find(|&n| std::str::from_utf8(&bytes[..n]).is_ok())?;
+        std::str::from_utf8(&bytes[..cut]).ok()
+    })?;
     let mut words = text.split_ascii_whitespace();
     let number = words.next()?.parse().ok()?;
     let generation = words.next()?.parse().ok()?;
@@ -150,11 +127,7 @@ fn parse_reference(bytes: &[u8]) -> Option<ObjectId> {
 }
 
 /// The original bytes plus a new cross-reference table and trailer.
-fn append_xref(
-    bytes: &[u8],
-    objects: &BTreeMap<u32, (u16, usize)>,
-    root: Option<ObjectId>,
-) -> Vec<u8> {
+fn append_xref(bytes: &[u8], objects: &BTreeMap<u32, (u16, usize)>, root: Option<ObjectId>) -> Vec<u8> {
     let size = objects.keys().next_back().map_or(1, |&max| max + 1);
     let mut out = Vec::with_capacity(bytes.len() + size as usize * 20 + 200);
     out.extend_from_slice(bytes);
@@ -191,10 +164,7 @@ fn attach_page_tree(doc: &mut Document) -> bool {
         .map(|(id, _)| id);
     let Some(root) = root else { return false };
     let catalog_id = doc.new_object_id();
-    doc.objects.insert(
-        catalog_id,
-        Object::Dictionary(dictionary! { "Type" => "Catalog", "Pages" => root }),
-    );
+    doc.objects.insert(catalog_id, Object::Dictionary(dictionary! { "Type" => "Catalog", "Pages" => root }));
     doc.trailer.set("Root", catalog_id);
     !doc.get_pages().is_empty()
 }
@@ -204,22 +174,15 @@ fn attach_page_tree(doc: &mut Document) -> bool {
 /// no pages.
 fn rebuild_page_tree(doc: &mut Document) -> bool {
     const INHERITED: [&[u8]; 4] = [b"Resources", b"MediaBox", b"CropBox", b"Rotate"];
-    let pages: Vec<ObjectId> = doc
-        .objects
-        .iter()
-        .filter(|(_, o)| o.as_dict().is_ok_and(|d| d.has_type(b"Page")))
-        .map(|(&id, _)| id)
-        .collect();
+    let pages: Vec<ObjectId> =
+        doc.objects.iter().filter(|(_, o)| o.as_dict().is_ok_and(|d| d.has_type(b"Page"))).map(|(&id, _)| id).collect();
     if pages.is_empty() {
         return false;
     }
     let tree_id = doc.new_object_id();
     for &page in &pages {
         let mut inherited: Vec<(&[u8], Object)> = Vec::new();
-        let mut parent = doc
-            .get_dictionary(page)
-            .ok()
-            .and_then(|d| d.get(b"Parent").ok()?.as_reference().ok());
+        let mut parent = doc.get_dictionary(page).ok().and_then(|d| d.get(b"Parent").ok()?.as_reference().ok());
         let mut depth = 0;
         while let (Some(id), true) = (parent, depth < 32) {
             let Ok(node) = doc.get_dictionary(id) else {
@@ -254,10 +217,7 @@ fn rebuild_page_tree(doc: &mut Document) -> bool {
     };
     doc.objects.insert(tree_id, Object::Dictionary(tree));
     let catalog_id = doc.new_object_id();
-    doc.objects.insert(
-        catalog_id,
-        Object::Dictionary(dictionary! { "Type" => "Catalog", "Pages" => tree_id }),
-    );
+    doc.objects.insert(catalog_id, Object::Dictionary(dictionary! { "Type" => "Catalog", "Pages" => tree_id }));
     doc.trailer.set("Root", catalog_id);
     true
 }

@@ -22,8 +22,7 @@ impl Vocabulary {
         for line in pages.iter().flatten() {
             // A hyphen at the very end of a line is what we are deciding about; leave it out.
             let body = line.trim_end_matches(['-', '\u{AD}', '\u{2010}']);
-            for token in body.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\u{2010}'))
-            {
+            for token in body.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '\u{2010}')) {
                 let token = token.trim_matches(['-', '\u{2010}']);
                 if token.is_empty() {
                     continue;
@@ -60,11 +59,7 @@ pub(crate) fn join_hyphenated(lines: &mut Vec<String>, vocabulary: &Vocabulary) 
             continue;
         };
         let next = lines[i + 1].trim_start();
-        let right_len: usize = next
-            .chars()
-            .take_while(|c| c.is_alphabetic())
-            .map(char::len_utf8)
-            .sum();
+        let right_len: usize = next.chars().take_while(|c| c.is_alphabetic()).map(char::len_utf8).sum();
         let right = &next[..right_len];
         let Some(first) = right.chars().next() else {
             continue;
@@ -81,11 +76,8 @@ pub(crate) fn join_hyphenated(lines: &mut Vec<String>, vocabulary: &Vocabulary) 
         joined.push_str(right);
         // Trailing punctuation belongs to the word ("inter-" / "national," → "international,").
         let rest = &next[right_len..];
-        let punct_len: usize = rest
-            .chars()
-            .take_while(|c| !c.is_whitespace() && !c.is_alphanumeric())
-            .map(char::len_utf8)
-            .sum();
+        let punct_len: usize =
+            rest.chars().take_while(|c| !c.is_whitespace() && !c.is_alphanumeric()).map(char::len_utf8).sum();
         joined.push_str(&rest[..punct_len]);
         let remainder = rest[punct_len..].trim_start().to_string();
         emptied[i + 1] = remainder.is_empty();
@@ -103,12 +95,7 @@ fn split_hyphenated_end(line: &str) -> Option<(&str, char, &str)> {
         return None;
     }
     let stem = &line[..line.len() - hyphen.len_utf8()];
-    let left_len: usize = stem
-        .chars()
-        .rev()
-        .take_while(|c| c.is_alphabetic())
-        .map(char::len_utf8)
-        .sum();
+    let left_len: usize = stem.chars().rev().take_while(|c| c.is_alphabetic()).map(char::len_utf8).sum();
     if left_len == 0 {
         // "--", "2-" or " -": a dash or a range, not a broken word.
         return None;
@@ -121,10 +108,7 @@ mod tests {
     use super::*;
 
     fn join(pages: &[&[&str]]) -> Vec<Vec<String>> {
-        let mut pages: Vec<Vec<String>> = pages
-            .iter()
-            .map(|p| p.iter().map(|s| s.to_string()).collect())
-            .collect();
+        let mut pages: Vec<Vec<String>> = pages.iter().map(|p| p.iter().map(|s| s.to_string()).collect()).collect();
         let vocabulary = Vocabulary::from_pages(&pages);
         for page in &mut pages {
             join_hyphenated(page, &vocabulary);
@@ -154,9 +138,6 @@ mod tests {
     #[test]
     fn capitals_dashes_and_ranges_are_left_alone() {
         let out = join(&[&["anti-", "American", "pages 3-", "5 and --", "more"]]);
-        assert_eq!(
-            out[0],
-            vec!["anti-American", "pages 3-", "5 and --", "more"]
-        );
+        assert_eq!(out[0], vec!["anti-American", "pages 3-", "5 and --", "more"]);
     }
 }

@@ -60,15 +60,8 @@ pub(crate) fn finish(pages: &mut [String], cleanup: Cleanup) {
 
 /// [`finish`] for pages with printed labels (indexed like `pages`), which make page-number
 /// lines easy to recognise.
-pub(crate) fn finish_with_labels(
-    pages: &mut [String],
-    cleanup: Cleanup,
-    labels: &[Option<String>],
-) {
-    let mut lines: Vec<Vec<String>> = pages
-        .iter()
-        .map(|p| clean_lines(p, cleanup.spacing))
-        .collect();
+pub(crate) fn finish_with_labels(pages: &mut [String], cleanup: Cleanup, labels: &[Option<String>]) {
+    let mut lines: Vec<Vec<String>> = pages.iter().map(|p| clean_lines(p, cleanup.spacing)).collect();
     if cleanup.drop_running_lines {
         running::drop_running_lines(&mut lines, labels);
     }
@@ -97,13 +90,9 @@ pub(crate) fn clean_lines(raw: &str, spacing: Spacing) -> Vec<String> {
                 }
             }
             '\n' | '\u{2028}' | '\u{2029}' | '\u{0C}' => text.push('\n'),
-            '\t'
-            | '\u{A0}'
-            | '\u{1680}'
-            | '\u{2000}'..='\u{200A}'
-            | '\u{202F}'
-            | '\u{205F}'
-            | '\u{3000}' => text.push(' '),
+            '\t' | '\u{A0}' | '\u{1680}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => {
+                text.push(' ')
+            }
             '\u{FB00}' => text.push_str("ff"),
             '\u{FB01}' => text.push_str("fi"),
             '\u{FB02}' => text.push_str("fl"),
@@ -167,33 +156,19 @@ mod tests {
         pages
     }
 
-    const PDF: Cleanup = Cleanup {
-        spacing: Spacing::Collapse,
-        join_hyphens: true,
-        drop_running_lines: true,
-    };
+    const PDF: Cleanup = Cleanup { spacing: Spacing::Collapse, join_hyphens: true, drop_running_lines: true };
 
     #[test]
     fn normalises_unicode_and_space() {
         // "e" + combining acute becomes one code point; the "fi" ligature is expanded.
-        let out = run(
-            &["cafe\u{301}\u{A0}\u{FB01}ne\t  end\r\n\r\n\r\n\u{200B}next\u{0}"],
-            PDF,
-        );
+        let out = run(&["cafe\u{301}\u{A0}\u{FB01}ne\t  end\r\n\r\n\r\n\u{200B}next\u{0}"], PDF);
         assert_eq!(out, vec!["caf\u{E9} fine end\n\nnext"]);
     }
 
     #[test]
     fn keeps_indentation_for_text() {
-        let cleanup = Cleanup {
-            spacing: Spacing::Keep,
-            join_hyphens: false,
-            drop_running_lines: false,
-        };
-        assert_eq!(
-            run(&["    code  here   \n"], cleanup),
-            vec!["    code  here"]
-        );
+        let cleanup = Cleanup { spacing: Spacing::Keep, join_hyphens: false, drop_running_lines: false };
+        assert_eq!(run(&["    code  here   \n"], cleanup), vec!["    code  here"]);
     }
 
     #[test]

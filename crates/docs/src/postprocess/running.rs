@@ -45,10 +45,7 @@ pub(crate) fn drop_running_lines(pages: &mut [Vec<String>], labels: &[Option<Str
 /// Lines repeated in the header or footer zone of many pages.
 fn repeated_lines(pages: &[Vec<String>]) -> HashSet<(usize, usize)> {
     let mut drop: HashSet<(usize, usize)> = HashSet::new();
-    let text_pages = pages
-        .iter()
-        .filter(|p| p.iter().any(|l| !l.trim().is_empty()))
-        .count();
+    let text_pages = pages.iter().filter(|p| p.iter().any(|l| !l.trim().is_empty())).count();
     if text_pages < PAGES_MIN {
         return drop;
     }
@@ -64,11 +61,7 @@ fn repeated_lines(pages: &[Vec<String>]) -> HashSet<(usize, usize)> {
             let (key, numbers) = shape(&text);
             exact.entry((zone, text)).or_default().push((page, line));
             if !numbers.is_empty() {
-                shaped.entry((zone, key)).or_default().push(Occurrence {
-                    page,
-                    line,
-                    numbers,
-                });
+                shaped.entry((zone, key)).or_default().push(Occurrence { page, line, numbers });
             }
         }
     }
@@ -123,9 +116,7 @@ fn label_lines(pages: &[Vec<String>], labels: &[Option<String>]) -> Vec<(usize, 
 
 /// The indices of the first and last [`ZONE`] non-blank lines of a page.
 fn zone_lines(lines: &[String]) -> Vec<(Zone, usize)> {
-    let filled: Vec<usize> = (0..lines.len())
-        .filter(|&i| !lines[i].trim().is_empty())
-        .collect();
+    let filled: Vec<usize> = (0..lines.len()).filter(|&i| !lines[i].trim().is_empty()).collect();
     let mut out: Vec<(Zone, usize)> = filled.iter().take(ZONE).map(|&i| (Zone::Top, i)).collect();
     out.extend(filled.iter().rev().take(ZONE).map(|&i| (Zone::Bottom, i)));
     out
@@ -143,11 +134,7 @@ fn tracking(occurrences: &[Occurrence], run: usize) -> Vec<&Occurrence> {
     occurrences
         .iter()
         .filter(|o| {
-            o.numbers.iter().any(|&n| {
-                offsets
-                    .get(&(n - o.page as i64))
-                    .is_some_and(|pages| pages.len() >= run)
-            })
+            o.numbers.iter().any(|&n| offsets.get(&(n - o.page as i64)).is_some_and(|pages| pages.len() >= run))
         })
         .collect()
 }
@@ -158,11 +145,7 @@ fn shape(text: &str) -> (String, Vec<i64>) {
     let mut numbers = Vec::new();
     let mut rest = text;
     while !rest.is_empty() {
-        let word_len: usize = rest
-            .chars()
-            .take_while(|c| c.is_alphanumeric())
-            .map(char::len_utf8)
-            .sum();
+        let word_len: usize = rest.chars().take_while(|c| c.is_alphanumeric()).map(char::len_utf8).sum();
         if word_len == 0 {
             let c = rest.chars().next().expect("rest is not empty");
             key.push(c);
@@ -175,10 +158,7 @@ fn shape(text: &str) -> (String, Vec<i64>) {
         if digits == word.len() && digits <= 6 {
             numbers.push(word.parse().expect("at most six ASCII digits"));
             key.push('#');
-        } else if let Some(n) = single_case(word)
-            .then(|| roman(&word.to_lowercase()))
-            .flatten()
-        {
+        } else if let Some(n) = single_case(word).then(|| roman(&word.to_lowercase())).flatten() {
             numbers.push(n);
             key.push('#');
         } else {
@@ -253,42 +233,26 @@ mod tests {
     use super::*;
 
     fn pages(texts: &[String]) -> Vec<Vec<String>> {
-        texts
-            .iter()
-            .map(|t| t.lines().map(str::to_string).collect())
-            .collect()
+        texts.iter().map(|t| t.lines().map(str::to_string).collect()).collect()
     }
 
     #[test]
     fn headers_and_moving_page_numbers_go() {
         const WHO: [&str; 8] = ["Ann", "Bo", "Cy", "Di", "Ed", "Flo", "Gus", "Hal"];
-        let texts: Vec<String> = (0..8)
-            .map(|i| {
-                format!(
-                    "THE BOOK\n{} sailed\nto {}\nPage {} of 8",
-                    WHO[i],
-                    WHO[7 - i],
-                    i + 1
-                )
-            })
-            .collect();
+        let texts: Vec<String> =
+            (0..8).map(|i| format!("THE BOOK\n{} sailed\nto {}\nPage {} of 8", WHO[i], WHO[7 - i], i + 1)).collect();
         let mut p = pages(&texts);
         drop_running_lines(&mut p, &[]);
         for (i, page) in p.iter().enumerate() {
             let kept: Vec<String> = page.iter().filter(|l| !l.is_empty()).cloned().collect();
-            assert_eq!(
-                kept,
-                vec![format!("{} sailed", WHO[i]), format!("to {}", WHO[7 - i])]
-            );
+            assert_eq!(kept, vec![format!("{} sailed", WHO[i]), format!("to {}", WHO[7 - i])]);
         }
     }
 
     #[test]
     fn roman_front_matter_numbers_go() {
-        let texts: Vec<String> = ["i", "ii", "iii", "iv", "v"]
-            .iter()
-            .map(|r| format!("text\nsome more\n{r}"))
-            .collect();
+        let texts: Vec<String> =
+            ["i", "ii", "iii", "iv", "v"].iter().map(|r| format!("text\nsome more\n{r}")).collect();
         let mut p = pages(&texts);
         drop_running_lines(&mut p, &[]);
         assert!(p.iter().all(|page| page[2].is_empty()));
@@ -299,13 +263,7 @@ mod tests {
         // "Chapter N" on pages 0, 3, 6, 9: the shape repeats, the number does not move with
         // the page, so these are body text.
         let texts: Vec<String> = (0..10)
-            .map(|i| {
-                if i % 3 == 0 {
-                    format!("Chapter {}\nbody", i / 3 + 1)
-                } else {
-                    "body\nx".into()
-                }
-            })
+            .map(|i| if i % 3 == 0 { format!("Chapter {}\nbody", i / 3 + 1) } else { "body\nx".into() })
             .collect();
         let mut p = pages(&texts);
         drop_running_lines(&mut p, &[]);
@@ -314,15 +272,8 @@ mod tests {
 
     #[test]
     fn lines_equal_to_the_printed_label_go() {
-        let mut p = pages(&[
-            "xii\nbody".into(),
-            "text\nxiii".into(),
-            "xiv is a number\nx".into(),
-        ]);
-        let labels: Vec<Option<String>> = ["xii", "xiii", "xiv"]
-            .iter()
-            .map(|l| Some(l.to_string()))
-            .collect();
+        let mut p = pages(&["xii\nbody".into(), "text\nxiii".into(), "xiv is a number\nx".into()]);
+        let labels: Vec<Option<String>> = ["xii", "xiii", "xiv"].iter().map(|l| Some(l.to_string())).collect();
         drop_running_lines(&mut p, &labels);
         assert_eq!(p[0], vec!["", "body"]);
         assert_eq!(p[1], vec!["text", ""]);

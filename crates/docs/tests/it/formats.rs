@@ -12,36 +12,19 @@ use crate::fixtures::{extract, extract_with, page_with};
 fn text_sections_carry_line_ranges() {
     let mut text = String::new();
     for n in 1..=40 {
-        text.push_str(&format!(
-            "Paragraph {n} has a few words in it to fill the line.\nIt ends here.\n\n"
-        ));
+        text.push_str(&format!("Paragraph {n} has a few words in it to fill the line.\nIt ends here.\n\n"));
     }
-    let config = ExtractConfig {
-        section_max_chars: 500,
-        ..ExtractConfig::default()
-    };
+    let config = ExtractConfig { section_max_chars: 500, ..ExtractConfig::default() };
     let doc = extract_with("notes.txt", text.as_bytes(), &config).unwrap();
     assert_eq!(doc.format, Format::Text);
     assert!(doc.pages.len() > 5);
     assert!(doc.pages.iter().all(|p| p.text.chars().count() <= 500));
     let page = page_with(&doc, "Paragraph 17 has");
-    let Locator::Lines {
-        line_first,
-        line_last,
-    } = page.locator
-    else {
-        panic!()
-    };
+    let Locator::Lines { line_first, line_last } = page.locator else { panic!() };
     // Paragraph n starts on line 3n - 2.
-    assert!(
-        line_first <= 49 && line_last >= 50,
-        "{line_first}..{line_last}"
-    );
+    assert!(line_first <= 49 && line_last >= 50, "{line_first}..{line_last}");
     let first_line = text.lines().nth(line_first as usize - 1).unwrap();
-    assert!(
-        page.text.starts_with(first_line),
-        "the range starts where the text starts"
-    );
+    assert!(page.text.starts_with(first_line), "the range starts where the text starts");
     // Consecutive sections leave no gap.
     for pair in doc.pages.windows(2) {
         let (Locator::Lines { line_last: a, .. }, Locator::Lines { line_first: b, .. }) =
@@ -56,14 +39,8 @@ fn text_sections_carry_line_ranges() {
 #[test]
 fn text_in_every_encoding() {
     let expected = "Café déjà vu, naïve façade";
-    let utf16le: Vec<u8> = [0xFF, 0xFE]
-        .into_iter()
-        .chain(expected.encode_utf16().flat_map(u16::to_le_bytes))
-        .collect();
-    let utf16be: Vec<u8> = [0xFE, 0xFF]
-        .into_iter()
-        .chain(expected.encode_utf16().flat_map(u16::to_be_bytes))
-        .collect();
+    let utf16le: Vec<u8> = [0xFF, 0xFE].into_iter().chain(expected.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let utf16be: Vec<u8> = [0xFE, 0xFF].into_iter().chain(expected.encode_utf16().flat_map(u16::to_be_bytes)).collect();
     let utf16le_no_bom: Vec<u8> = expected.encode_utf16().flat_map(u16::to_le_bytes).collect();
     let cp1252: Vec<u8> = expected.chars().map(|c| c as u32 as u8).collect();
     let cases: [(&str, Vec<u8>, Option<&str>); 5] = [
@@ -89,13 +66,8 @@ fn mixed_encodings_are_decided_line_by_line() {
     let mut bytes = "Première ligne en UTF-8\n".as_bytes().to_vec();
     bytes.extend_from_slice(b"Deuxi\xE8me ligne en Windows-1252 \x93quoted\x94\n");
     let doc = extract("mixed.txt", &bytes).unwrap();
-    assert_eq!(
-        doc.pages[0].text,
-        "Première ligne en UTF-8\nDeuxième ligne en Windows-1252 “quoted”"
-    );
-    assert!(doc.warnings.contains(&Warning::Encoding {
-        encoding: "UTF-8 mixed with windows-1252"
-    }));
+    assert_eq!(doc.pages[0].text, "Première ligne en UTF-8\nDeuxième ligne en Windows-1252 “quoted”");
+    assert!(doc.warnings.contains(&Warning::Encoding { encoding: "UTF-8 mixed with windows-1252" }));
 }
 
 #[test]
@@ -115,11 +87,7 @@ fn markdown_headings_bound_sections() {
     assert_eq!(headings, [None, Some("Voyage"), Some("Arrival")]);
     assert_eq!(
         doc.pages[2].locator,
-        Locator::Section {
-            line_first: 11,
-            line_last: 12,
-            heading: Some("Arrival".into())
-        }
+        Locator::Section { line_first: 11, line_last: 12, heading: Some("Arrival".into()) }
     );
     assert!(doc.pages[1].text.contains("# not a heading"));
 }
@@ -136,29 +104,12 @@ fn html_sections_by_heading_with_anchors() {
     assert_eq!(doc.pages.len(), 3);
     assert_eq!(
         doc.pages[1].locator,
-        Locator::Html {
-            section_index: 1,
-            heading: Some("Rigging".into()),
-            anchor: Some("rigging".into())
-        }
+        Locator::Html { section_index: 1, heading: Some("Rigging".into()), anchor: Some("rigging".into()) }
     );
     let rigging = &doc.pages[1].text;
-    assert!(
-        rigging.contains("Ropes and knots.") && rigging.contains("bowline"),
-        "{rigging:?}"
-    );
-    assert!(!doc
-        .pages
-        .iter()
-        .any(|p| p.text.contains("color") || p.text.contains("var x")));
-    assert_eq!(
-        doc.pages[2].locator,
-        Locator::Html {
-            section_index: 2,
-            heading: Some("Sails".into()),
-            anchor: None
-        }
-    );
+    assert!(rigging.contains("Ropes and knots.") && rigging.contains("bowline"), "{rigging:?}");
+    assert!(!doc.pages.iter().any(|p| p.text.contains("color") || p.text.contains("var x")));
+    assert_eq!(doc.pages[2].locator, Locator::Html { section_index: 2, heading: Some("Sails".into()), anchor: None });
 }
 
 #[test]
@@ -173,57 +124,26 @@ fn docx_pages_follow_word_page_breaks() {
     let doc = extract("book.docx", &zip::docx(&body, Some("Word Book"))).unwrap();
     assert_eq!(doc.format, Format::Docx);
     assert_eq!(doc.title.as_deref(), Some("Word Book"));
-    let labels: Vec<&str> = doc
-        .pages
-        .iter()
-        .map(|p| p.label.as_deref().unwrap())
-        .collect();
+    let labels: Vec<&str> = doc.pages.iter().map(|p| p.label.as_deref().unwrap()).collect();
     assert_eq!(labels, ["1", "2", "3"]);
     assert_eq!(doc.pages[0].text, "Title page\n\nForeword & thanks");
     let two = page_with(&doc, "Chapter 3 begins");
     assert_eq!(two.label.as_deref(), Some("2"));
-    assert_eq!(
-        two.locator,
-        Locator::Docx {
-            paragraph_first: 2,
-            paragraph_last: 4
-        }
-    );
-    assert!(
-        two.text.contains("with a tab.") && two.text.ends_with("Half on two,"),
-        "{:?}",
-        two.text
-    );
+    assert_eq!(two.locator, Locator::Docx { paragraph_first: 2, paragraph_last: 4 });
+    assert!(two.text.contains("with a tab.") && two.text.ends_with("Half on two,"), "{:?}", two.text);
     assert_eq!(doc.pages[2].text, "half on three.");
 }
 
 #[test]
 fn docx_without_breaks_has_size_bounded_sections() {
-    let body: String = (0..60)
-        .map(|i| {
-            para(&format!(
-                "Paragraph number {i} of a long memo, with some words."
-            ))
-        })
-        .collect();
-    let config = ExtractConfig {
-        section_max_chars: 400,
-        ..ExtractConfig::default()
-    };
+    let body: String =
+        (0..60).map(|i| para(&format!("Paragraph number {i} of a long memo, with some words."))).collect();
+    let config = ExtractConfig { section_max_chars: 400, ..ExtractConfig::default() };
     let doc = extract_with("memo.docx", &zip::docx(&body, None), &config).unwrap();
     assert!(doc.pages.len() >= 6);
-    assert!(doc
-        .pages
-        .iter()
-        .all(|p| p.label.is_none() && p.text.chars().count() <= 400));
+    assert!(doc.pages.iter().all(|p| p.label.is_none() && p.text.chars().count() <= 400));
     let page = page_with(&doc, "Paragraph number 42 of");
-    let Locator::Docx {
-        paragraph_first,
-        paragraph_last,
-    } = page.locator
-    else {
-        panic!()
-    };
+    let Locator::Docx { paragraph_first, paragraph_last } = page.locator else { panic!() };
     assert!((paragraph_first..=paragraph_last).contains(&42));
 }
 
@@ -235,14 +155,8 @@ fn formats_are_detected_by_content() {
     assert_eq!(detect_format(Path::new("a.txt"), &pdf), Ok(Format::Pdf));
     assert_eq!(detect_format(Path::new("a.pdf"), &epub), Ok(Format::Epub));
     assert_eq!(detect_format(Path::new("a.epub"), &docx), Ok(Format::Docx));
-    assert_eq!(
-        detect_format(Path::new("README"), b"# Title\n"),
-        Ok(Format::Text)
-    );
-    assert_eq!(
-        detect_format(Path::new("a.txt"), b"<html><body>hi</body></html>"),
-        Ok(Format::Html)
-    );
+    assert_eq!(detect_format(Path::new("README"), b"# Title\n"), Ok(Format::Text));
+    assert_eq!(detect_format(Path::new("a.txt"), b"<html><body>hi</body></html>"), Ok(Format::Html));
 }
 
 #[test]
@@ -250,12 +164,6 @@ fn extract_file_reads_from_disk() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("voyage.txt");
     std::fs::write(&path, "Logbook entry.\n").unwrap();
-    let doc = extract_file(
-        &path,
-        &ExtractConfig::default(),
-        &AtomicBool::new(false),
-        |_| {},
-    )
-    .unwrap();
+    let doc = extract_file(&path, &ExtractConfig::default(), &AtomicBool::new(false), |_| {}).unwrap();
     assert_eq!(doc.pages[0].text, "Logbook entry.");
 }

@@ -13,19 +13,15 @@ use crate::fixtures::pdf::{self, PdfPage, PdfSpec};
 const PAGES: usize = 2_000;
 /// Body lines per page: with the words below, about 2,000 characters, a printed book's page.
 const LINES: usize = 36;
-const SAILORS: [&str; 7] = [
-    "Ahab", "Ishmael", "Queequeg", "Starbuck", "Stubb", "Flask", "Pip",
-];
+const SAILORS: [&str; 7] = ["Ahab", "Ishmael", "Queequeg", "Starbuck", "Stubb", "Flask", "Pip"];
 const WORDS: [&str; 16] = [
-    "whale", "harpoon", "ocean", "captain", "mast", "rope", "sail", "wind", "deck", "storm", "oil",
-    "boat", "crew", "line", "sea", "watch",
+    "whale", "harpoon", "ocean", "captain", "mast", "rope", "sail", "wind", "deck", "storm", "oil", "boat", "crew",
+    "line", "sea", "watch",
 ];
 
 /// Body line `k` of page `i`: deterministic, and different from page to page.
 fn body_line(i: usize, k: usize) -> String {
-    let words: Vec<&str> = (0..9)
-        .map(|w| WORDS[(i * 7 + k * 5 + w * 3 + w * w) % 16])
-        .collect();
+    let words: Vec<&str> = (0..9).map(|w| WORDS[(i * 7 + k * 5 + w * 3 + w * w) % 16]).collect();
     format!("{} and the {}.", SAILORS[(i + k) % 7], words.join(" "))
 }
 
@@ -46,10 +42,7 @@ fn long_book() -> &'static [u8] {
                 let mut lines = vec!["THE LONG BOOK".to_string()];
                 lines.extend(expected_text(i).lines().map(str::to_string));
                 lines.push((i + 1).to_string());
-                PdfPage {
-                    lines,
-                    image: false,
-                }
+                PdfPage { lines, image: false }
             })
             .collect();
         let mut spec = PdfSpec::new(pages);
@@ -65,13 +58,10 @@ fn two_thousand_pages_with_progress() {
     let (doc, events, elapsed) = guarded("2,000-page PDF", Duration::from_secs(300), move || {
         let mut events: Vec<Progress> = Vec::new();
         let started = Instant::now();
-        let doc = extract_bytes(
-            Path::new("long.pdf"),
-            bytes,
-            &ExtractConfig::default(),
-            &AtomicBool::new(false),
-            |p| events.push(p),
-        );
+        let doc =
+            extract_bytes(Path::new("long.pdf"), bytes, &ExtractConfig::default(), &AtomicBool::new(false), |p| {
+                events.push(p)
+            });
         (doc, events, started.elapsed())
     });
     let doc = doc.unwrap();
@@ -86,17 +76,9 @@ fn two_thousand_pages_with_progress() {
     );
     assert_eq!(doc.pages.len(), PAGES);
     assert_eq!(events.len(), PAGES);
-    assert!(events
-        .iter()
-        .enumerate()
-        .all(|(i, p)| p.done == i as u32 + 1 && p.total == PAGES as u32));
+    assert!(events.iter().enumerate().all(|(i, p)| p.done == i as u32 + 1 && p.total == PAGES as u32));
     for (i, page) in doc.pages.iter().enumerate() {
-        assert_eq!(
-            page.locator,
-            Locator::Pdf {
-                page_index: i as u32
-            }
-        );
+        assert_eq!(page.locator, Locator::Pdf { page_index: i as u32 });
         assert_eq!(page.label.as_deref(), Some((i + 1).to_string().as_str()));
         assert_eq!(page.text, expected_text(i), "page {i}");
     }
@@ -106,27 +88,17 @@ fn two_thousand_pages_with_progress() {
 #[test]
 fn cancellation_stops_within_a_page() {
     let bytes = long_book();
-    let (result, last) = guarded(
-        "cancelled 2,000-page PDF",
-        Duration::from_secs(300),
-        move || {
-            let cancel = AtomicBool::new(false);
-            let mut last = 0;
-            let result = extract_bytes(
-                Path::new("long.pdf"),
-                bytes,
-                &ExtractConfig::default(),
-                &cancel,
-                |p| {
-                    last = p.done;
-                    if p.done == 100 {
-                        cancel.store(true, Ordering::Relaxed);
-                    }
-                },
-            );
-            (result.map(|d| d.pages.len()), last)
-        },
-    );
+    let (result, last) = guarded("cancelled 2,000-page PDF", Duration::from_secs(300), move || {
+        let cancel = AtomicBool::new(false);
+        let mut last = 0;
+        let result = extract_bytes(Path::new("long.pdf"), bytes, &ExtractConfig::default(), &cancel, |p| {
+            last = p.done;
+            if p.done == 100 {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        });
+        (result.map(|d| d.pages.len()), last)
+    });
     let err = result.unwrap_err();
     assert!(matches!(err, Error::Cancelled { .. }), "{err:?}");
     assert!(err.to_string().contains("cancelled"), "{err}");

@@ -148,44 +148,29 @@ impl Library {
                 summary.cancelled = true;
                 break;
             }
-            on_event(&IngestEvent::JobStarted {
-                job: job.id,
-                path: PathBuf::from(&job.source_path),
-            });
+            on_event(&IngestEvent::JobStarted { job: job.id, path: PathBuf::from(&job.source_path) });
             let mut doc = job.doc;
             let outcome = self.run_job(&job, reader, cancel, &mut doc, &mut on_event);
             let (state, error) = match outcome {
                 Ok(ReadOutcome::Finished) => (JobState::Done, None),
                 Ok(ReadOutcome::Cancelled) => (JobState::Cancelled, None),
-                Err(Error::Extract(seahorse_docs::Error::Cancelled { .. })) => {
-                    (JobState::Cancelled, None)
-                }
+                Err(Error::Extract(seahorse_docs::Error::Cancelled { .. })) => (JobState::Cancelled, None),
                 Err(Error::Database { .. } | Error::NoJob(_))
                     if matches!(self.store().job(job.id), Err(Error::NoJob(_))) =>
                 {
                     // `remove` deleted the document (and its job) from another process
                     // while it was being ingested: nothing of it is left to write.
-                    let error =
-                        Some("the document was removed while it was being ingested".to_owned());
-                    on_event(&IngestEvent::JobFinished {
-                        job: job.id,
-                        doc,
-                        state: JobState::Failed,
-                        error,
-                    });
+                    let error = Some("the document was removed while it was being ingested".to_owned());
+                    on_event(&IngestEvent::JobFinished { job: job.id, doc, state: JobState::Failed, error });
                     summary.failed += 1;
                     continue;
                 }
-                Err(
-                    err @ (Error::DiskFull { .. } | Error::Database { .. } | Error::Index { .. }),
-                ) => {
+                Err(err @ (Error::DiskFull { .. } | Error::Database { .. } | Error::Index { .. })) => {
                     // The library itself is in trouble: record it (best effort: with a
                     // full disk even this may fail, and the job then stays resumable in
                     // its stage) and stop.
                     let text = error_text(&err);
-                    let _ = self
-                        .store()
-                        .set_job_state(job.id, JobState::Failed, Some(&text));
+                    let _ = self.store().set_job_state(job.id, JobState::Failed, Some(&text));
                     on_event(&IngestEvent::JobFinished {
                         job: job.id,
                         doc,
@@ -197,15 +182,9 @@ impl Library {
                 Err(err) => (JobState::Failed, Some(error_text(&err))),
             };
             if state != JobState::Done {
-                self.store()
-                    .set_job_state(job.id, state, error.as_deref())?;
+                self.store().set_job_state(job.id, state, error.as_deref())?;
             }
-            on_event(&IngestEvent::JobFinished {
-                job: job.id,
-                doc,
-                state,
-                error,
-            });
+            on_event(&IngestEvent::JobFinished { job: job.id, doc, state, error });
             match state {
                 JobState::Done => summary.done += 1,
                 JobState::Cancelled => {
@@ -235,26 +214,17 @@ impl Library {
             Some(d) if d.extraction_version == seahorse_docs::EXTRACTION_VERSION => d.id,
             _ => {
                 store.set_job_state(job.id, JobState::Extracting, None)?;
-                on_event(&IngestEvent::Stage {
-                    job: job.id,
-                    state: JobState::Extracting,
-                });
+                on_event(&IngestEvent::Stage { job: job.id, state: JobState::Extracting });
                 self.extract_and_store(job, path, cancel, on_event)?
             }
         };
         *doc_out = Some(doc);
         let pages_total = store.document(doc)?.page_count;
         store.set_job_document(job.id, doc, pages_total, JobState::Indexing)?;
-        on_event(&IngestEvent::Stage {
-            job: job.id,
-            state: JobState::Indexing,
-        });
+        on_event(&IngestEvent::Stage { job: job.id, state: JobState::Indexing });
         self.sync_index()?;
         store.set_job_state(job.id, JobState::Reading, None)?;
-        on_event(&IngestEvent::Stage {
-            job: job.id,
-            state: JobState::Reading,
-        });
+        on_event(&IngestEvent::Stage { job: job.id, state: JobState::Reading });
         let pages = store.pages(doc)?;
         reader.read(store, job.id, doc, &pages, cancel, on_event)
     }
@@ -268,12 +238,8 @@ impl Library {
         cancel: &CancelToken,
         on_event: &mut dyn FnMut(&IngestEvent),
     ) -> Result<DocId> {
-        let bytes = std::fs::read(path).map_err(|source| {
-            Error::Extract(seahorse_docs::Error::Read {
-                path: path.to_owned(),
-                source,
-            })
-        })?;
+        let bytes = std::fs::read(path)
+            .map_err(|source| Error::Extract(seahorse_docs::Error::Read { path: path.to_owned(), source }))?;
         let sha256 = hex::encode(Sha256::digest(&bytes));
         if let Some(existing) = self.store().document_by_sha256(&sha256)? {
             if existing.extraction_version == seahorse_docs::EXTRACTION_VERSION {
@@ -283,17 +249,12 @@ impl Library {
         // seahorse-docs takes a plain flag; its progress callback runs between units, so it
         // forwards our token there.
         let stop = AtomicBool::new(false);
-        let document =
-            seahorse_docs::extract_bytes(path, &bytes, &self.config().extract, &stop, |p| {
-                if cancel.is_cancelled() {
-                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
-                on_event(&IngestEvent::Extracting {
-                    job: job.id,
-                    done: p.done,
-                    total: p.total,
-                });
-            })?;
+        let document = seahorse_docs::extract_bytes(path, &bytes, &self.config().extract, &stop, |p| {
+            if cancel.is_cancelled() {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            on_event(&IngestEvent::Extracting { job: job.id, done: p.done, total: p.total });
+        })?;
         let title = document
             .title
             .clone()

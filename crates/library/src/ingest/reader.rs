@@ -15,9 +15,7 @@
 
 use std::time::{Duration, Instant};
 
-use seahorse_engine::{
-    CacheType, CancelToken, Logits, MemoryOptions, Model, Session, SessionOptions,
-};
+use seahorse_engine::{CacheType, CancelToken, Logits, MemoryOptions, Model, Session, SessionOptions};
 use sha2::{Digest, Sha256};
 
 use super::tokens::{tokenize, DocTokens, READING_VERSION};
@@ -73,10 +71,7 @@ pub struct Reader<'m> {
 
 impl std::fmt::Debug for Reader<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Reader")
-            .field("fingerprint", &self.fingerprint)
-            .field("options", &self.options)
-            .finish()
+        f.debug_struct("Reader").field("fingerprint", &self.fingerprint).field("options", &self.options).finish()
     }
 }
 
@@ -94,11 +89,7 @@ impl<'m> Reader<'m> {
     ///
     /// [`Error::NotWindowed`] for a full-attention model, [`Error::Io`] if the model or
     /// block file cannot be read.
-    pub fn new(
-        model: &'m Model,
-        memory: &MemoryOptions,
-        options: ReadOptions,
-    ) -> Result<Reader<'m>> {
+    pub fn new(model: &'m Model, memory: &MemoryOptions, options: ReadOptions) -> Result<Reader<'m>> {
         if !model.windowed() {
             return Err(Error::NotWindowed);
         }
@@ -125,12 +116,7 @@ impl<'m> Reader<'m> {
             memory_version: seahorse_engine::MEMORY_VERSION,
         };
         let key = fingerprint.key();
-        Ok(Reader {
-            model,
-            fingerprint,
-            key,
-            options,
-        })
+        Ok(Reader { model, fingerprint, key, options })
     }
 
     /// What states built by this reader depend on.
@@ -203,11 +189,7 @@ impl<'m> Reader<'m> {
         let resume = store.state_at_or_before(doc, &self.key, total)?;
         let (mut session, mut position) = match &resume {
             Some(state) if state.is_final && state.position == total => {
-                let progress = CheckpointProgress {
-                    job,
-                    pages_done: pages_total,
-                    tokens_total: total,
-                };
+                let progress = CheckpointProgress { job, pages_done: pages_total, tokens_total: total };
                 store.finish_job(&progress, total)?;
                 return Ok(ReadOutcome::Finished);
             }
@@ -222,11 +204,7 @@ impl<'m> Reader<'m> {
         let mut last_persisted = (position, Instant::now());
         let progress = |position: u64| {
             let elapsed = started.elapsed().as_secs_f64();
-            let rate = if elapsed > 0.0 {
-                (position - resumed_at) as f64 / elapsed
-            } else {
-                0.0
-            };
+            let rate = if elapsed > 0.0 { (position - resumed_at) as f64 / elapsed } else { 0.0 };
             ReadProgress {
                 job,
                 doc,
@@ -235,21 +213,13 @@ impl<'m> Reader<'m> {
                 tokens_done: position,
                 tokens_total: total,
                 tokens_per_second: rate,
-                eta: (rate > 0.0)
-                    .then(|| Duration::from_secs_f64((total - position) as f64 / rate)),
+                eta: (rate > 0.0).then(|| Duration::from_secs_f64((total - position) as f64 / rate)),
             }
         };
         store.set_job_progress(job, doc_tokens.pages_done(position), position, total)?;
         on_event(&IngestEvent::Reading(progress(position)));
 
-        let pass = Pass {
-            reader: self,
-            store,
-            job,
-            doc,
-            tokens: &doc_tokens,
-            pages_total,
-        };
+        let pass = Pass { reader: self, store, job, doc, tokens: &doc_tokens, pages_total };
         // The state at the last chunk boundary when it is not persisted yet: a cancel
         // persists it (it is a chunk boundary, so determinism holds), so Ctrl-C loses nothing.
         let mut pending: Option<(u64, Vec<u8>)> = None;
@@ -258,13 +228,7 @@ impl<'m> Reader<'m> {
                 return pass.cancelled(pending, on_event);
             }
             let end = (position + chunk).min(total);
-            session.evaluate(
-                0,
-                &tokens[position as usize..end as usize],
-                Logits::None,
-                cancel,
-                |_| {},
-            )?;
+            session.evaluate(0, &tokens[position as usize..end as usize], Logits::None, cancel, |_| {})?;
             if session.position(0) as u64 != end {
                 // Cancelled inside the chunk: the partial chunk is dropped with the session.
                 return pass.cancelled(pending, on_event);
@@ -333,25 +297,10 @@ impl Pass<'_, '_> {
             codec: codec::CODEC,
             compressed: &encoded,
         };
-        let pages_done = if is_final {
-            self.pages_total
-        } else {
-            self.tokens.pages_done(position)
-        };
-        let progress = CheckpointProgress {
-            job: self.job,
-            pages_done,
-            tokens_total: self.tokens.tokens.len() as u64,
-        };
-        self.store
-            .write_checkpoint(&new, &progress, self.reader.options.checkpoints_kept)?;
-        on_event(&IngestEvent::Checkpoint {
-            job: self.job,
-            doc: self.doc,
-            position,
-            page_index,
-            is_final,
-        });
+        let pages_done = if is_final { self.pages_total } else { self.tokens.pages_done(position) };
+        let progress = CheckpointProgress { job: self.job, pages_done, tokens_total: self.tokens.tokens.len() as u64 };
+        self.store.write_checkpoint(&new, &progress, self.reader.options.checkpoints_kept)?;
+        on_event(&IngestEvent::Checkpoint { job: self.job, doc: self.doc, position, page_index, is_final });
         Ok(())
     }
 

@@ -39,11 +39,7 @@ pub(crate) fn tokenize(model: &Model, pages: &[StoredPage]) -> DocTokens {
     let mut ranges = Vec::with_capacity(pages.len());
     for page in pages {
         let start = tokens.len() as u64;
-        let text = format!(
-            "[page {}]\n{}\n\n",
-            page.display_label,
-            neutralise(&page.text)
-        );
+        let text = format!("[page {}]\n{}\n\n", page.display_label, neutralise(&page.text));
         tokens.extend(model.tokenize(&text));
         ranges.push((start, tokens.len() as u64));
     }
@@ -66,10 +62,7 @@ mod tests {
 
     #[test]
     fn page_lookups() {
-        let t = DocTokens {
-            tokens: vec![0; 30],
-            ranges: vec![(0, 10), (10, 25), (25, 30)],
-        };
+        let t = DocTokens { tokens: vec![0; 30], ranges: vec![(0, 10), (10, 25), (25, 30)] };
         assert_eq!(t.pages_done(0), 0);
         assert_eq!(t.pages_done(10), 1);
         assert_eq!(t.pages_done(29), 2);

@@ -112,13 +112,10 @@ fn chat_from_row(r: &Row<'_>) -> rusqlite::Result<ChatInfo> {
     let scope: String = r.get(1)?;
     let doc: Option<i64> = r.get(2)?;
     let scope = match (scope.as_str(), doc) {
-        ("document", Some(doc)) => ChatScope::Document {
-            doc: DocId(doc),
-            as_of_page: r.get::<_, Option<i64>>(3)?.map(|p| p as u32),
-        },
-        _ => ChatScope::Corpus {
-            collection: r.get::<_, Option<i64>>(7)?.map(CollectionId),
-        },
+        ("document", Some(doc)) => {
+            ChatScope::Document { doc: DocId(doc), as_of_page: r.get::<_, Option<i64>>(3)?.map(|p| p as u32) }
+        }
+        _ => ChatScope::Corpus { collection: r.get::<_, Option<i64>>(7)?.map(CollectionId) },
     };
     Ok(ChatInfo {
         id: ChatId(r.get(0)?),
@@ -134,11 +131,7 @@ fn message_from_row(r: &Row<'_>) -> rusqlite::Result<MessageInfo> {
     Ok(MessageInfo {
         id: r.get(0)?,
         chat: ChatId(r.get(1)?),
-        role: if role == "user" {
-            MessageRole::User
-        } else {
-            MessageRole::Assistant
-        },
+        role: if role == "user" { MessageRole::User } else { MessageRole::Assistant },
         content: r.get(3)?,
         citations: r.get(4)?,
         sources: r.get(5)?,
@@ -158,9 +151,7 @@ impl Store {
             self.document(doc)?;
         }
         let (kind, doc, as_of, collection) = match scope {
-            ChatScope::Document { doc, as_of_page } => {
-                ("document", Some(doc.0), as_of_page.map(i64::from), None)
-            }
+            ChatScope::Document { doc, as_of_page } => ("document", Some(doc.0), as_of_page.map(i64::from), None),
             ChatScope::Corpus { collection } => ("corpus", None, None, collection.map(|c| c.0)),
         };
         self.write("start a chat", |tx| {
@@ -194,10 +185,7 @@ impl Store {
     /// [`Error::NoChat`], [`Error::Database`].
     pub fn chat(&self, id: ChatId) -> Result<ChatInfo> {
         let sql = format!("SELECT {CHAT_COLUMNS} FROM chats c WHERE c.id = ?1");
-        self.read("read a chat", |tx| {
-            tx.query_row(&sql, [id.0], chat_from_row).optional()
-        })?
-        .ok_or(Error::NoChat(id))
+        self.read("read a chat", |tx| tx.query_row(&sql, [id.0], chat_from_row).optional())?.ok_or(Error::NoChat(id))
     }
 
     /// The messages of a chat, oldest first.
@@ -223,12 +211,7 @@ impl Store {
     /// # Errors
     ///
     /// [`Error::NoChat`], [`Error::Database`], [`Error::DiskFull`].
-    pub fn add_messages(
-        &self,
-        chat: ChatId,
-        messages: &[NewMessage<'_>],
-        now_ms: i64,
-    ) -> Result<Vec<i64>> {
+    pub fn add_messages(&self, chat: ChatId, messages: &[NewMessage<'_>], now_ms: i64) -> Result<Vec<i64>> {
         self.chat(chat)?;
         self.write("store messages", |tx| {
             let mut ids = Vec::with_capacity(messages.len());
@@ -236,14 +219,7 @@ impl Store {
                 tx.execute(
                     "INSERT INTO messages (chat_id, role, content, citations, sources, created_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        chat.0,
-                        m.role.as_str(),
-                        m.content,
-                        m.citations,
-                        m.sources,
-                        now_ms
-                    ],
+                    params![chat.0, m.role.as_str(), m.content, m.citations, m.sources, now_ms],
                 )?;
                 ids.push(tx.last_insert_rowid());
             }
@@ -257,8 +233,6 @@ impl Store {
     ///
     /// [`Error::Database`].
     pub fn remove_chat(&self, chat: ChatId) -> Result<bool> {
-        self.write("remove a chat", |tx| {
-            Ok(tx.execute("DELETE FROM chats WHERE id = ?1", [chat.0])? > 0)
-        })
+        self.write("remove a chat", |tx| Ok(tx.execute("DELETE FROM chats WHERE id = ?1", [chat.0])? > 0))
     }
 }

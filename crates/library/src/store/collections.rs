@@ -22,11 +22,7 @@ const COLUMNS: &str = "c.id, c.name,
     (SELECT count(*) FROM collection_documents d WHERE d.collection_id = c.id)";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CollectionInfo> {
-    Ok(CollectionInfo {
-        id: CollectionId(r.get(0)?),
-        name: r.get(1)?,
-        documents: r.get::<_, i64>(2)? as u64,
-    })
+    Ok(CollectionInfo { id: CollectionId(r.get(0)?), name: r.get(1)?, documents: r.get::<_, i64>(2)? as u64 })
 }
 
 impl Store {
@@ -51,10 +47,8 @@ impl Store {
     /// [`Error::NoCollection`], [`Error::Database`].
     pub fn collection(&self, name: &str) -> Result<CollectionInfo> {
         let sql = format!("SELECT {COLUMNS} FROM collections c WHERE c.name = ?1");
-        self.read("read a collection", |tx| {
-            tx.query_row(&sql, [name], from_row).optional()
-        })?
-        .ok_or_else(|| Error::NoCollection(name.to_owned()))
+        self.read("read a collection", |tx| tx.query_row(&sql, [name], from_row).optional())?
+            .ok_or_else(|| Error::NoCollection(name.to_owned()))
     }
 
     /// The name of collection `id` (`"collection ID"` if it is gone).
@@ -64,8 +58,7 @@ impl Store {
     /// [`Error::Database`].
     pub fn collection_name(&self, id: CollectionId) -> Result<String> {
         let name = self.read("read a collection", |tx| {
-            tx.query_row("SELECT name FROM collections WHERE id = ?1", [id.0], |r| r.get(0))
-                .optional()
+            tx.query_row("SELECT name FROM collections WHERE id = ?1", [id.0], |r| r.get(0)).optional()
         })?;
         Ok(name.unwrap_or_else(|| format!("collection {id}")))
     }
@@ -80,14 +73,8 @@ impl Store {
             self.document(doc)?;
         }
         self.write("add to a collection", |tx| {
-            tx.execute(
-                "INSERT INTO collections (name) VALUES (?1) ON CONFLICT (name) DO NOTHING",
-                [name],
-            )?;
-            let id: i64 =
-                tx.query_row("SELECT id FROM collections WHERE name = ?1", [name], |r| {
-                    r.get(0)
-                })?;
+            tx.execute("INSERT INTO collections (name) VALUES (?1) ON CONFLICT (name) DO NOTHING", [name])?;
+            let id: i64 = tx.query_row("SELECT id FROM collections WHERE name = ?1", [name], |r| r.get(0))?;
             for doc in docs {
                 tx.execute(
                     "INSERT OR IGNORE INTO collection_documents (collection_id, doc_id)
@@ -138,9 +125,8 @@ impl Store {
     /// [`Error::Database`].
     pub fn collection_documents(&self, id: CollectionId) -> Result<Vec<DocId>> {
         self.read("read a collection", |tx| {
-            let mut stmt = tx.prepare(
-                "SELECT doc_id FROM collection_documents WHERE collection_id = ?1 ORDER BY doc_id",
-            )?;
+            let mut stmt =
+                tx.prepare("SELECT doc_id FROM collection_documents WHERE collection_id = ?1 ORDER BY doc_id")?;
             let rows = stmt.query_map([id.0], |r| Ok(DocId(r.get(0)?)))?;
             rows.collect()
         })

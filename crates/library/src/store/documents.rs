@@ -91,8 +91,7 @@ pub(crate) fn display_label(index: u32, label: Option<&str>, locator: Option<&Lo
     }
 }
 
-const DOC_COLUMNS: &str =
-    "id, sha256, title, format, size_bytes, page_count, source_path, added_ms, \
+const DOC_COLUMNS: &str = "id, sha256, title, format, size_bytes, page_count, source_path, added_ms, \
                            extraction_version, warnings, token_count";
 
 fn doc_from_row(r: &Row<'_>) -> rusqlite::Result<DocumentInfo> {
@@ -116,11 +115,7 @@ fn page_from_row(r: &Row<'_>) -> rusqlite::Result<StoredPage> {
     let index: u32 = r.get(0)?;
     let label: Option<String> = r.get(1)?;
     let locator_json: String = r.get(2)?;
-    let display = display_label(
-        index,
-        label.as_deref(),
-        locator::from_json(&locator_json).as_ref(),
-    );
+    let display = display_label(index, label.as_deref(), locator::from_json(&locator_json).as_ref());
     Ok(StoredPage {
         index,
         label,
@@ -144,14 +139,7 @@ impl Store {
         let warnings = serde_json::to_string(&new.warnings).expect("strings serialise");
         let rows: Vec<(u32, Option<&str>, String, &str)> = pages
             .iter()
-            .map(|p| {
-                (
-                    p.index,
-                    p.label.as_deref(),
-                    locator::to_json(&p.locator),
-                    p.text.as_str(),
-                )
-            })
+            .map(|p| (p.index, p.label.as_deref(), locator::to_json(&p.locator), p.text.as_str()))
             .collect();
         self.write("store a document", |tx| {
             let gen = bump_generation(tx)? as i64;
@@ -165,15 +153,22 @@ impl Store {
                      token_count = NULL, generation = excluded.generation
                  RETURNING id",
                 params![
-                    new.sha256, new.title, new.format, new.size_bytes as i64, rows.len() as i64,
-                    new.source_path, new.added_ms, new.extraction_version, warnings, gen
+                    new.sha256,
+                    new.title,
+                    new.format,
+                    new.size_bytes as i64,
+                    rows.len() as i64,
+                    new.source_path,
+                    new.added_ms,
+                    new.extraction_version,
+                    warnings,
+                    gen
                 ],
                 |r| r.get(0),
             )?;
             tx.execute("DELETE FROM pages WHERE doc_id = ?1", [id])?;
-            let mut insert = tx.prepare(
-                "INSERT INTO pages (doc_id, page_index, label, locator, text) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
+            let mut insert =
+                tx.prepare("INSERT INTO pages (doc_id, page_index, label, locator, text) VALUES (?1, ?2, ?3, ?4, ?5)")?;
             for (index, label, locator, text) in &rows {
                 insert.execute(params![id, index, label, locator, text])?;
             }
@@ -188,10 +183,8 @@ impl Store {
     /// [`Error::NoDocument`] if there is none, [`Error::Database`].
     pub fn document(&self, id: DocId) -> Result<DocumentInfo> {
         let sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE id = ?1");
-        self.read("read a document", |tx| {
-            tx.query_row(&sql, [id.0], doc_from_row).optional()
-        })?
-        .ok_or(Error::NoDocument(id))
+        self.read("read a document", |tx| tx.query_row(&sql, [id.0], doc_from_row).optional())?
+            .ok_or(Error::NoDocument(id))
     }
 
     /// The document with this content hash, if stored.
@@ -201,9 +194,7 @@ impl Store {
     /// [`Error::Database`].
     pub fn document_by_sha256(&self, sha256: &str) -> Result<Option<DocumentInfo>> {
         let sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE sha256 = ?1");
-        self.read("read a document", |tx| {
-            tx.query_row(&sql, [sha256], doc_from_row).optional()
-        })
+        self.read("read a document", |tx| tx.query_row(&sql, [sha256], doc_from_row).optional())
     }
 
     /// Every document, oldest first.
@@ -245,9 +236,8 @@ impl Store {
     pub fn set_token_map(&self, doc: DocId, ranges: &[(u64, u64)]) -> Result<()> {
         let total = ranges.last().map_or(0, |r| r.1);
         self.write("store the token map", |tx| {
-            let mut update = tx.prepare(
-                "UPDATE pages SET token_start = ?3, token_end = ?4 WHERE doc_id = ?1 AND page_index = ?2",
-            )?;
+            let mut update =
+                tx.prepare("UPDATE pages SET token_start = ?3, token_end = ?4 WHERE doc_id = ?1 AND page_index = ?2")?;
             for (i, (start, end)) in ranges.iter().enumerate() {
                 update.execute(params![doc.0, i as i64, *start as i64, *end as i64])?;
             }
@@ -283,21 +273,15 @@ impl Store {
     /// [`Error::Database`] or [`Error::DiskFull`]; then nothing was removed.
     pub fn remove_document(&self, doc: DocId) -> Result<bool> {
         self.write("remove a document", |tx| {
-            let exists: Option<i64> = tx
-                .query_row("SELECT 1 FROM documents WHERE id = ?1", [doc.0], |r| {
-                    r.get(0)
-                })
-                .optional()?;
+            let exists: Option<i64> =
+                tx.query_row("SELECT 1 FROM documents WHERE id = ?1", [doc.0], |r| r.get(0)).optional()?;
             if exists.is_none() {
                 return Ok(false);
             }
             let gen = bump_generation(tx)? as i64;
             tx.execute("DELETE FROM jobs WHERE doc_id = ?1", [doc.0])?;
             tx.execute("DELETE FROM documents WHERE id = ?1", [doc.0])?;
-            tx.execute(
-                "INSERT INTO index_tombstones (doc_id, generation) VALUES (?1, ?2)",
-                params![doc.0, gen],
-            )?;
+            tx.execute("INSERT INTO index_tombstones (doc_id, generation) VALUES (?1, ?2)", params![doc.0, gen])?;
             Ok(true)
         })
     }
@@ -313,8 +297,7 @@ impl Store {
                 rows.collect()
             };
             let changed = ids("SELECT id FROM documents WHERE generation > ?1 ORDER BY id")?;
-            let removed =
-                ids("SELECT DISTINCT doc_id FROM index_tombstones WHERE generation > ?1")?;
+            let removed = ids("SELECT DISTINCT doc_id FROM index_tombstones WHERE generation > ?1")?;
             Ok((current, changed, removed))
         })
     }
@@ -322,10 +305,7 @@ impl Store {
     /// Forgets tombstones the index has applied (generation ≤ `applied`).
     pub(crate) fn purge_tombstones(&self, applied: u64) -> Result<()> {
         self.write("purge index tombstones", |tx| {
-            tx.execute(
-                "DELETE FROM index_tombstones WHERE generation <= ?1",
-                [applied as i64],
-            )?;
+            tx.execute("DELETE FROM index_tombstones WHERE generation <= ?1", [applied as i64])?;
             Ok(())
         })
     }

@@ -120,10 +120,7 @@ impl Store {
     ///
     /// [`Error::Database`] or [`Error::DiskFull`]; then nothing was queued.
     pub fn enqueue(&self, files: &[impl AsRef<Path>], now_ms: i64) -> Result<Vec<JobId>> {
-        let paths: Vec<String> = files
-            .iter()
-            .map(|f| f.as_ref().to_string_lossy().into_owned())
-            .collect();
+        let paths: Vec<String> = files.iter().map(|f| f.as_ref().to_string_lossy().into_owned()).collect();
         self.write("queue jobs", |tx| {
             let mut ids = Vec::with_capacity(paths.len());
             for path in &paths {
@@ -170,10 +167,7 @@ impl Store {
     /// [`Error::NoJob`], [`Error::Database`].
     pub fn job(&self, id: JobId) -> Result<JobInfo> {
         let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
-        self.read("read a job", |tx| {
-            tx.query_row(&sql, [id.0], job_from_row).optional()
-        })?
-        .ok_or(Error::NoJob(id))
+        self.read("read a job", |tx| tx.query_row(&sql, [id.0], job_from_row).optional())?.ok_or(Error::NoJob(id))
     }
 
     /// The oldest job that is not finished: queued, or interrupted in a middle state (a
@@ -184,35 +178,19 @@ impl Store {
             "SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('queued', 'extracting', 'indexing', 'reading')
              ORDER BY id LIMIT 1"
         );
-        self.read("pick the next job", |tx| {
-            tx.query_row(&sql, [], job_from_row).optional()
-        })
+        self.read("pick the next job", |tx| tx.query_row(&sql, [], job_from_row).optional())
     }
 
     /// Moves a job to `state`, with an error text for [`JobState::Failed`].
-    pub(crate) fn set_job_state(
-        &self,
-        id: JobId,
-        state: JobState,
-        error: Option<&str>,
-    ) -> Result<()> {
+    pub(crate) fn set_job_state(&self, id: JobId, state: JobState, error: Option<&str>) -> Result<()> {
         self.write("update a job", |tx| {
-            tx.execute(
-                "UPDATE jobs SET state = ?2, error = ?3 WHERE id = ?1",
-                params![id.0, state.as_str(), error],
-            )?;
+            tx.execute("UPDATE jobs SET state = ?2, error = ?3 WHERE id = ?1", params![id.0, state.as_str(), error])?;
             Ok(())
         })
     }
 
     /// Attaches the stored document to a job and moves it to `state`.
-    pub(crate) fn set_job_document(
-        &self,
-        id: JobId,
-        doc: DocId,
-        pages: u32,
-        state: JobState,
-    ) -> Result<()> {
+    pub(crate) fn set_job_document(&self, id: JobId, doc: DocId, pages: u32, state: JobState) -> Result<()> {
         self.write("update a job", |tx| {
             tx.execute(
                 "UPDATE jobs SET doc_id = ?2, pages_total = ?3, state = ?4 WHERE id = ?1",
@@ -262,10 +240,7 @@ impl Store {
     /// [`Error::Database`].
     pub fn clear_finished_jobs(&self) -> Result<usize> {
         self.write("clear finished jobs", |tx| {
-            tx.execute(
-                "DELETE FROM jobs WHERE state IN ('done', 'failed', 'cancelled')",
-                [],
-            )
+            tx.execute("DELETE FROM jobs WHERE state IN ('done', 'failed', 'cancelled')", [])
         })
     }
 }

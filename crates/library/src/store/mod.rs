@@ -64,10 +64,7 @@ impl Store {
             action: "open",
             source,
         })?;
-        let store = Store {
-            conn,
-            path: path.to_owned(),
-        };
+        let store = Store { conn, path: path.to_owned() };
         store.configure(config)?;
         schema::migrate(&store.conn, &store.path)?;
         Ok(store)
@@ -76,16 +73,11 @@ impl Store {
     fn configure(&self, config: &StoreConfig) -> Result<()> {
         let err = self.err("configure");
         // First: every later statement may meet another process's lock.
-        self.conn
-            .busy_timeout(Duration::from_secs(10))
-            .map_err(&err)?;
+        self.conn.busy_timeout(Duration::from_secs(10)).map_err(&err)?;
         // WAL: readers never block the writer, and a killed writer loses only its open
         // transaction. NORMAL sync is durable across process crashes (WAL is fsynced at
         // checkpoints), which is what a kill-and-resume needs.
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(&err)?;
+        let mode: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(&err)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::Database {
                 path: self.path.clone(),
@@ -93,13 +85,9 @@ impl Store {
                 source: rusqlite::Error::InvalidQuery,
             });
         }
-        self.conn
-            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
-            .map_err(&err)?;
+        self.conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").map_err(&err)?;
         if let Some(pages) = config.max_page_count {
-            self.conn
-                .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
-                .map_err(&err)?;
+            self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(())).map_err(&err)?;
         }
         Ok(())
     }
@@ -122,16 +110,9 @@ impl Store {
     pub(crate) fn err(&self, action: &'static str) -> impl Fn(rusqlite::Error) -> Error + '_ {
         move |source| {
             if is_disk_full(&source) {
-                Error::DiskFull {
-                    path: self.path.clone(),
-                    action,
-                }
+                Error::DiskFull { path: self.path.clone(), action }
             } else {
-                Error::Database {
-                    path: self.path.clone(),
-                    action,
-                    source,
-                }
+                Error::Database { path: self.path.clone(), action, source }
             }
         }
     }
@@ -180,18 +161,13 @@ impl Store {
 }
 
 pub(crate) fn generation(conn: &Connection) -> rusqlite::Result<u64> {
-    conn.query_row("SELECT value FROM meta WHERE key = 'generation'", [], |r| {
-        r.get::<_, i64>(0)
-    })
-    .map(|g| g as u64)
+    conn.query_row("SELECT value FROM meta WHERE key = 'generation'", [], |r| r.get::<_, i64>(0)).map(|g| g as u64)
 }
 
 /// Increments the index generation and returns the new value.
 pub(crate) fn bump_generation(tx: &Transaction<'_>) -> rusqlite::Result<u64> {
-    tx.query_row(
-        "UPDATE meta SET value = value + 1 WHERE key = 'generation' RETURNING value",
-        [],
-        |r| r.get::<_, i64>(0),
-    )
+    tx.query_row("UPDATE meta SET value = value + 1 WHERE key = 'generation' RETURNING value", [], |r| {
+        r.get::<_, i64>(0)
+    })
     .map(|g| g as u64)
 }

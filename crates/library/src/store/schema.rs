@@ -160,18 +160,12 @@ ALTER TABLE chats ADD COLUMN collection_id INTEGER REFERENCES collections(id) ON
 /// The schema version of `conn` (0 for a new, empty database).
 pub(crate) fn version(conn: &Connection) -> rusqlite::Result<u32> {
     let exists: Option<i64> = conn
-        .query_row(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'", [], |r| r.get(0))
         .optional()?;
     if exists.is_none() {
         return Ok(0);
     }
-    conn.query_row("SELECT version FROM schema_version", [], |r| {
-        r.get::<_, u32>(0)
-    })
+    conn.query_row("SELECT version FROM schema_version", [], |r| r.get::<_, u32>(0))
 }
 
 /// Migrates `conn` to [`SCHEMA_VERSION`].
@@ -184,43 +178,31 @@ pub(crate) fn migrate_to(conn: &Connection, path: &Path, target: u32) -> Result<
     let err = |action: &'static str| {
         move |source: rusqlite::Error| {
             if is_disk_full(&source) {
-                Error::DiskFull {
-                    path: path.to_owned(),
-                    action,
-                }
+                Error::DiskFull { path: path.to_owned(), action }
             } else {
-                Error::Database {
-                    path: path.to_owned(),
-                    action,
-                    source,
-                }
+                Error::Database { path: path.to_owned(), action, source }
             }
         }
     };
     loop {
         // Each step re-reads the version inside its write transaction, so two processes
         // opening a new library at once do not both migrate.
-        let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)
-            .map_err(err("migrate"))?;
+        let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate).map_err(err("migrate"))?;
         let current = version(&tx).map_err(err("read the schema version"))?;
         if current > SCHEMA_VERSION {
-            return Err(Error::SchemaTooNew {
-                path: path.to_owned(),
-                found: current,
-                supported: SCHEMA_VERSION,
-            });
+            return Err(Error::SchemaTooNew { path: path.to_owned(), found: current, supported: SCHEMA_VERSION });
         }
         if current >= target {
             return Ok(());
         }
-        tx.execute_batch(MIGRATIONS[current as usize])
-            .map_err(err("migrate"))?;
+        tx.execute_batch(MIGRATIONS[current as usize]).map_err(err("migrate"))?;
         if current == 0 {
-            tx.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (0);")
-                .map_err(err("migrate"))?;
-        }
-        tx.execute("UPDATE schema_version SET version = ?1", [current + 1])
+            tx.execute_batch(
+                "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (0);",
+            )
             .map_err(err("migrate"))?;
+        }
+        tx.execute("UPDATE schema_version SET version = ?1", [current + 1]).map_err(err("migrate"))?;
         tx.commit().map_err(err("migrate"))?;
     }
 }
@@ -243,14 +225,8 @@ mod tests {
             [],
         )
         .unwrap();
-        let no_chats: Option<i64> = conn
-            .query_row(
-                "SELECT 1 FROM sqlite_master WHERE name = 'chats'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .unwrap();
+        let no_chats: Option<i64> =
+            conn.query_row("SELECT 1 FROM sqlite_master WHERE name = 'chats'", [], |r| r.get(0)).optional().unwrap();
         assert!(no_chats.is_none());
         drop(conn);
 
@@ -301,19 +277,10 @@ mod tests {
         assert_eq!(messages[1].citations, "[3]");
         assert_eq!(messages[1].sources, "{}");
         // A corpus chat has no document; a document chat must have one.
-        store
-            .conn
-            .execute(
-                "INSERT INTO chats (scope, title, created_ms) VALUES ('corpus', 'all', 0)",
-                [],
-            )
-            .unwrap();
+        store.conn.execute("INSERT INTO chats (scope, title, created_ms) VALUES ('corpus', 'all', 0)", []).unwrap();
         assert!(store
             .conn
-            .execute(
-                "INSERT INTO chats (scope, title, created_ms) VALUES ('document', 'x', 0)",
-                [],
-            )
+            .execute("INSERT INTO chats (scope, title, created_ms) VALUES ('document', 'x', 0)", [],)
             .is_err());
         // Removing the document removes its chats and their messages.
         store.remove_document(crate::ids::DocId(1)).unwrap();
@@ -326,13 +293,9 @@ mod tests {
         let path = dir.path().join("lib.sqlite3");
         drop(crate::store::Store::open(&path, &Default::default()).unwrap());
         let conn = Connection::open(&path).unwrap();
-        conn.execute("UPDATE schema_version SET version = 99", [])
-            .unwrap();
+        conn.execute("UPDATE schema_version SET version = 99", []).unwrap();
         drop(conn);
         let err = crate::store::Store::open(&path, &Default::default()).unwrap_err();
-        assert!(
-            matches!(err, Error::SchemaTooNew { found: 99, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, Error::SchemaTooNew { found: 99, .. }), "{err}");
     }
 }

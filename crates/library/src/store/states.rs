@@ -50,8 +50,7 @@ pub(crate) struct CheckpointProgress {
     pub tokens_total: u64,
 }
 
-const STATE_COLUMNS: &str =
-    "id, doc_id, position, page_index, is_final, fingerprint, stale, raw_bytes, length(blob)";
+const STATE_COLUMNS: &str = "id, doc_id, position, page_index, is_final, fingerprint, stale, raw_bytes, length(blob)";
 
 fn state_from_row(r: &Row<'_>) -> rusqlite::Result<StateInfo> {
     Ok(StateInfo {
@@ -126,9 +125,7 @@ impl Store {
     ///
     /// [`crate::Error::Database`].
     pub fn states(&self, doc: DocId) -> Result<Vec<StateInfo>> {
-        let sql = format!(
-            "SELECT {STATE_COLUMNS} FROM states WHERE doc_id = ?1 ORDER BY fingerprint, position"
-        );
+        let sql = format!("SELECT {STATE_COLUMNS} FROM states WHERE doc_id = ?1 ORDER BY fingerprint, position");
         self.read("list memory states", |tx| {
             let mut stmt = tx.prepare(&sql)?;
             let rows = stmt.query_map([doc.0], state_from_row)?;
@@ -148,23 +145,17 @@ impl Store {
              AND position <= ?3 ORDER BY position DESC, is_final DESC LIMIT 1"
         );
         self.read("find a memory state", |tx| {
-            tx.query_row(
-                &sql,
-                params![doc.0, fingerprint, max_position.min(i64::MAX as u64) as i64],
-                state_from_row,
-            )
-            .optional()
+            tx.query_row(&sql, params![doc.0, fingerprint, max_position.min(i64::MAX as u64) as i64], state_from_row)
+                .optional()
         })
     }
 
     /// The stored blob of a state, its codec, and the sha256 of its raw bytes.
     pub(crate) fn state_blob(&self, id: i64) -> Result<(Vec<u8>, String, String)> {
         self.read("read a memory state", |tx| {
-            tx.query_row(
-                "SELECT blob, codec, raw_sha256 FROM states WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+            tx.query_row("SELECT blob, codec, raw_sha256 FROM states WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
         })
     }
 
@@ -177,10 +168,7 @@ impl Store {
     /// [`crate::Error::Database`].
     pub fn mark_stale(&self, fingerprint: &str) -> Result<usize> {
         self.write("mark stale memory states", |tx| {
-            tx.execute(
-                "UPDATE states SET stale = 1 WHERE fingerprint != ?1 AND stale = 0",
-                [fingerprint],
-            )
+            tx.execute("UPDATE states SET stale = 1 WHERE fingerprint != ?1 AND stale = 0", [fingerprint])
         })
     }
 
@@ -206,17 +194,14 @@ fn prune(tx: &Transaction<'_>, doc: DocId, fingerprint: &str, keep: usize) -> ru
             "SELECT id, position FROM states WHERE doc_id = ?1 AND fingerprint = ?2 AND is_final = 0
              ORDER BY position",
         )?;
-        let rows = stmt.query_map(params![doc.0, fingerprint], |r| {
-            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
-        })?;
+        let rows = stmt.query_map(params![doc.0, fingerprint], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     let keep = keep.max(1);
     while rows.len() > keep {
         let last = rows.len() - 1;
-        let victim = (0..last)
-            .min_by_key(|&i| rows[i].1 - if i == 0 { 0 } else { rows[i - 1].1 })
-            .expect("more than one row");
+        let victim =
+            (0..last).min_by_key(|&i| rows[i].1 - if i == 0 { 0 } else { rows[i - 1].1 }).expect("more than one row");
         tx.execute("DELETE FROM states WHERE id = ?1", [rows[victim].0])?;
         rows.remove(victim);
     }

@@ -39,25 +39,13 @@ impl Store {
                         coalesce(sum(length(locator) + coalesce(length(label), 0)), 0)
                  FROM pages WHERE doc_id = ?1",
                 [doc.0],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, i64>(2)?,
-                    ))
-                },
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
             )?;
             let (states, raw, stored) = tx.query_row(
                 "SELECT count(*), coalesce(sum(raw_bytes), 0), coalesce(sum(length(blob)), 0)
                  FROM states WHERE doc_id = ?1",
                 [doc.0],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, i64>(2)?,
-                    ))
-                },
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
             )?;
             Ok(DocumentStorage {
                 doc,
@@ -75,12 +63,8 @@ impl Store {
     /// UTF-8 bytes of all page text in the library.
     pub(crate) fn total_text_bytes(&self) -> Result<u64> {
         self.read("measure storage", |tx| {
-            tx.query_row(
-                "SELECT coalesce(sum(length(CAST(text AS BLOB))), 0) FROM pages",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n as u64)
+            tx.query_row("SELECT coalesce(sum(length(CAST(text AS BLOB))), 0) FROM pages", [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
         })
     }
 }

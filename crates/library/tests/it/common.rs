@@ -10,30 +10,17 @@ use seahorse_library::{Library, LibraryConfig, ReadOptions, Reader};
 /// The default model, fetched into the cache if needed.
 pub fn model_path() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| seahorse_models::default_model().expect("the default model"))
-        .clone()
+    PATH.get_or_init(|| seahorse_models::default_model().expect("the default model")).clone()
 }
 
 /// Sinks + window only: W = 64, S = 4.
 pub fn memory(dir: &Path) -> MemoryOptions {
-    MemoryOptions {
-        window: 64,
-        sinks: 4,
-        block: None,
-        merged_dir: dir.to_owned(),
-    }
+    MemoryOptions { window: 64, sinks: 4, block: None, merged_dir: dir.to_owned() }
 }
 
 /// The default model loaded with `memory`.
 pub fn load(memory: &MemoryOptions) -> Model {
-    Model::load(
-        model_path(),
-        &ModelOptions {
-            memory: Some(memory.clone()),
-            ..Default::default()
-        },
-    )
-    .unwrap()
+    Model::load(model_path(), &ModelOptions { memory: Some(memory.clone()), ..Default::default() }).unwrap()
 }
 
 /// Small chunks and frequent checkpoints, so a few-page document has several.
@@ -60,23 +47,16 @@ pub fn open(dir: &Path) -> Library {
 /// section; `seed` varies the words so different documents differ.
 pub fn markdown(sections: usize, seed: usize) -> String {
     const WORDS: &[&str] = &[
-        "kelp", "current", "ledger", "storm", "visitor", "tide", "coral", "lantern", "harbour",
-        "shell", "reef", "compass", "anchor", "drift", "pearl", "keeper", "evening", "morning",
-        "chapter", "river",
+        "kelp", "current", "ledger", "storm", "visitor", "tide", "coral", "lantern", "harbour", "shell", "reef",
+        "compass", "anchor", "drift", "pearl", "keeper", "evening", "morning", "chapter", "river",
     ];
     let mut out = String::new();
     for s in 0..sections {
         out.push_str(&format!("# Chapter {}\n\n", s + 1));
         for sentence in 0..6 {
-            let words: Vec<&str> = (0..12)
-                .map(|w| WORDS[(seed * 7 + s * 13 + sentence * 5 + w * 3) % WORDS.len()])
-                .collect();
-            out.push_str(&format!(
-                "The {} of chapter {} is {}.\n",
-                words.join(" "),
-                s + 1,
-                sentence
-            ));
+            let words: Vec<&str> =
+                (0..12).map(|w| WORDS[(seed * 7 + s * 13 + sentence * 5 + w * 3) % WORDS.len()]).collect();
+            out.push_str(&format!("The {} of chapter {} is {}.\n", words.join(" "), s + 1, sentence));
         }
         out.push('\n');
     }

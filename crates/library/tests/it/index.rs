@@ -13,9 +13,7 @@ fn pages(texts: &[&str]) -> Vec<Page> {
         .map(|(i, t)| Page {
             index: i as u32,
             label: (i == 1).then(|| "xiv".to_owned()),
-            locator: Locator::Pdf {
-                page_index: i as u32,
-            },
+            locator: Locator::Pdf { page_index: i as u32 },
             text: (*t).to_owned(),
         })
         .collect()
@@ -53,26 +51,17 @@ fn search_finds_pages_with_highlighted_snippets() {
     let hits = lib.search("lantern harbour", 5).unwrap();
     assert_eq!(hits.len(), 1);
     let hit = &hits[0];
-    assert_eq!(
-        (hit.hit.doc, hit.hit.page_index, hit.hit.page_label.as_str()),
-        (doc, 1, "xiv")
-    );
+    assert_eq!((hit.hit.doc, hit.hit.page_index, hit.hit.page_label.as_str()), (doc, 1, "xiv"));
     assert_eq!(hit.title, "The Kelp Ledger");
     assert!(hit.hit.score > 0.0);
     let marked = hit.hit.snippet_marked("[", "]");
-    assert!(
-        marked.contains("[lantern]") && marked.contains("[harbour]"),
-        "{marked}"
-    );
+    assert!(marked.contains("[lantern]") && marked.contains("[harbour]"), "{marked}");
     assert!(lib.search("nonexistentword", 5).unwrap().is_empty());
     // Broken query syntax is forgiven.
     assert!(!lib.search("ledger AND (", 5).unwrap().is_empty());
     assert_eq!(lib.passage_count(doc).unwrap(), 2);
     let storage = lib.document_storage(doc).unwrap();
-    assert!(
-        storage.text_bytes > 100 && storage.index_bytes > 0,
-        "{storage:?}"
-    );
+    assert!(storage.text_bytes > 100 && storage.index_bytes > 0, "{storage:?}");
 }
 
 #[test]
@@ -80,32 +69,20 @@ fn a_crash_between_sqlite_and_the_index_is_repaired_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let (kept, removed) = {
         let lib = open(dir.path());
-        let kept = lib
-            .store()
-            .store_document(&new_doc("k1"), &pages(&["alpha reef words"]))
-            .unwrap();
-        let removed = lib
-            .store()
-            .store_document(&new_doc("k2"), &pages(&["beta coral words"]))
-            .unwrap();
+        let kept = lib.store().store_document(&new_doc("k1"), &pages(&["alpha reef words"])).unwrap();
+        let removed = lib.store().store_document(&new_doc("k2"), &pages(&["beta coral words"])).unwrap();
         lib.sync_index().unwrap();
         assert_eq!(lib.search("coral", 5).unwrap().len(), 1);
         // The process "dies" after the SQLite transactions, before the index commit: one
         // document stored, one removed, neither reflected in the index.
-        lib.store()
-            .store_document(&new_doc("k3"), &pages(&["gamma anchor words"]))
-            .unwrap();
+        lib.store().store_document(&new_doc("k3"), &pages(&["gamma anchor words"])).unwrap();
         assert!(lib.store().remove_document(removed).unwrap());
         assert!(lib.search("anchor", 5).unwrap().is_empty());
         (kept, removed)
     };
     let lib = open(dir.path());
     let sync = lib.opened_sync();
-    assert_eq!(
-        (sync.reindexed, sync.removed, sync.recreated),
-        (1, 1, false),
-        "{sync:?}"
-    );
+    assert_eq!((sync.reindexed, sync.removed, sync.recreated), (1, 1, false), "{sync:?}");
     assert_eq!(sync.to_generation, lib.store().generation().unwrap());
     assert_eq!(lib.search("anchor", 5).unwrap().len(), 1);
     assert!(lib.search("coral", 5).unwrap().is_empty());
@@ -122,9 +99,7 @@ fn a_damaged_index_is_recreated_and_a_rebuild_restores_everything() {
     let dir = tempfile::tempdir().unwrap();
     {
         let lib = open(dir.path());
-        lib.store()
-            .store_document(&new_doc("k1"), &pages(&["alpha reef", "pearl keeper"]))
-            .unwrap();
+        lib.store().store_document(&new_doc("k1"), &pages(&["alpha reef", "pearl keeper"])).unwrap();
         lib.sync_index().unwrap();
         let rebuilt = lib.rebuild_index().unwrap();
         assert_eq!(rebuilt.reindexed, 1);
@@ -147,21 +122,13 @@ fn passages_for_a_question_are_filtered_by_document_and_page() {
         "The keeper's lantern was green, he said, and the lantern never failed.",
     ];
     let a = lib.store().store_document(&new_doc("p1"), &pages(&texts)).unwrap();
-    let b = lib
-        .store()
-        .store_document(&new_doc("p2"), &pages(&["A lantern shop sold lanterns."]))
-        .unwrap();
+    let b = lib.store().store_document(&new_doc("p2"), &pages(&["A lantern shop sold lanterns."])).unwrap();
     lib.sync_index().unwrap();
     // A question in plain words: punctuation and operators are not query syntax.
     let question = "What colour was the keeper's lantern? (AND -)";
-    let all = lib
-        .passages(question, &Default::default(), 10, usize::MAX)
-        .unwrap();
+    let all = lib.passages(question, &Default::default(), 10, usize::MAX).unwrap();
     assert!(all.iter().any(|p| p.doc == a) && all.iter().any(|p| p.doc == b), "{all:?}");
-    let in_a = |max_page_index| seahorse_library::PassageFilter {
-        doc: Some(a),
-        max_page_index,
-    };
+    let in_a = |max_page_index| seahorse_library::PassageFilter { doc: Some(a), max_page_index };
     let found = lib.passages(question, &in_a(None), 10, usize::MAX).unwrap();
     assert!(found.iter().all(|p| p.doc == a));
     assert_eq!(found[0].page_index, 2, "{found:?}");
@@ -192,27 +159,11 @@ fn collections_group_documents() {
     let missing = seahorse_library::DocId(99);
     assert!(store.add_to_collection("Austen", &[missing]).is_err());
     assert!(store.add_to_collection("Other", &[missing]).is_err());
-    assert!(matches!(
-        store.collection("Other"),
-        Err(seahorse_library::Error::NoCollection(_))
-    ));
+    assert!(matches!(store.collection("Other"), Err(seahorse_library::Error::NoCollection(_))));
     // A corpus chat limited to the collection; removing a document removes it from the
     // collection; deleting the collection deletes its chats, not its documents.
-    let chat = store
-        .create_chat(
-            seahorse_library::ChatScope::Corpus {
-                collection: Some(id),
-            },
-            "q",
-            0,
-        )
-        .unwrap();
-    assert_eq!(
-        store.chat(chat).unwrap().scope,
-        seahorse_library::ChatScope::Corpus {
-            collection: Some(id)
-        }
-    );
+    let chat = store.create_chat(seahorse_library::ChatScope::Corpus { collection: Some(id) }, "q", 0).unwrap();
+    assert_eq!(store.chat(chat).unwrap().scope, seahorse_library::ChatScope::Corpus { collection: Some(id) });
     lib.remove(b).unwrap();
     assert_eq!(store.collection_documents(id).unwrap(), vec![a]);
     assert_eq!(store.remove_from_collection("Austen", &[a]).unwrap(), 1);

@@ -14,25 +14,15 @@ fn a_document_is_extracted_indexed_and_read_into_memory() {
     let reader = reader(&model, &mem);
     let lib = open(&dir.path().join("lib"));
     let file = write(dir.path(), "book.md", markdown(4, 1));
-    let jobs = lib
-        .enqueue_paths(std::slice::from_ref(&file), 1_000)
-        .unwrap();
+    let jobs = lib.enqueue_paths(std::slice::from_ref(&file), 1_000).unwrap();
     let mut events = Vec::new();
-    let summary = lib
-        .run_jobs(&reader, &CancelToken::new(), |e| events.push(e.clone()))
-        .unwrap();
-    assert_eq!(
-        (summary.done, summary.failed, summary.cancelled),
-        (1, 0, false)
-    );
+    let summary = lib.run_jobs(&reader, &CancelToken::new(), |e| events.push(e.clone())).unwrap();
+    assert_eq!((summary.done, summary.failed, summary.cancelled), (1, 0, false));
 
     let job = lib.store().job(jobs[0]).unwrap();
     assert_eq!(job.state, JobState::Done, "{job:?}");
     let doc = lib.store().document(job.doc.unwrap()).unwrap();
-    assert_eq!(
-        (doc.page_count, doc.format.as_str(), doc.added_ms),
-        (4, "markdown", 1_000)
-    );
+    assert_eq!((doc.page_count, doc.format.as_str(), doc.added_ms), (4, "markdown", 1_000));
     let total = doc.token_count.unwrap();
     // The token stream, whole or in stretches (only the pages a stretch overlaps are
     // tokenized): every stretch equals the same slice of the whole.
@@ -42,44 +32,21 @@ fn a_document_is_extracted_indexed_and_read_into_memory() {
         let part = lib.document_tokens(&model, doc.id, a..b).unwrap();
         assert_eq!(part, full[a as usize..(b.min(total)) as usize], "{a}..{b}");
     }
-    assert_eq!(
-        (job.tokens_done, job.tokens_total, job.pages_done),
-        (total, total, 4)
-    );
+    assert_eq!((job.tokens_done, job.tokens_total, job.pages_done), (total, total, 4));
 
     // Events: stages in order, reading progress with rates, checkpoints, the end.
     let stages: Vec<_> = events
         .iter()
-        .filter_map(|e| {
-            if let IngestEvent::Stage { state, .. } = e {
-                Some(*state)
-            } else {
-                None
-            }
-        })
+        .filter_map(|e| if let IngestEvent::Stage { state, .. } = e { Some(*state) } else { None })
         .collect();
-    assert_eq!(
-        stages,
-        [JobState::Extracting, JobState::Indexing, JobState::Reading]
-    );
-    let last_read = events.iter().rev().find_map(|e| {
-        if let IngestEvent::Reading(p) = e {
-            Some(p.clone())
-        } else {
-            None
-        }
-    });
+    assert_eq!(stages, [JobState::Extracting, JobState::Indexing, JobState::Reading]);
+    let last_read =
+        events.iter().rev().find_map(|e| if let IngestEvent::Reading(p) = e { Some(p.clone()) } else { None });
     let last_read = last_read.unwrap();
     assert_eq!((last_read.tokens_done, last_read.pages_done), (total, 4));
     assert!(last_read.tokens_per_second > 0.0);
-    let checkpoints = events
-        .iter()
-        .filter(|e| matches!(e, IngestEvent::Checkpoint { .. }))
-        .count();
-    assert!(
-        checkpoints >= 3,
-        "{checkpoints} checkpoints for {total} tokens"
-    );
+    let checkpoints = events.iter().filter(|e| matches!(e, IngestEvent::Checkpoint { .. })).count();
+    assert!(checkpoints >= 3, "{checkpoints} checkpoints for {total} tokens");
 
     // The token map covers every token; each page's range starts where the last ended.
     let pages = lib.store().pages(doc.id).unwrap();
@@ -94,10 +61,7 @@ fn a_document_is_extracted_indexed_and_read_into_memory() {
     // Found by what a person types: id, file name, part of the title.
     assert_eq!(lib.find_document(&doc.id.to_string()).unwrap().id, doc.id);
     assert_eq!(lib.find_document("BOOK.md").unwrap().id, doc.id);
-    assert!(matches!(
-        lib.find_document("no such book"),
-        Err(Error::NoMatch(_))
-    ));
+    assert!(matches!(lib.find_document("no such book"), Err(Error::NoMatch(_))));
 
     // Searchable by page.
     let hits = lib.search("chapter", 10).unwrap();
@@ -111,29 +75,18 @@ fn a_document_is_extracted_indexed_and_read_into_memory() {
     let mut session = reader.restore(&state).unwrap();
     assert_eq!(session.position(0) as u64, total);
     let question = model.tokenize("\nWhat is this about?");
-    let logits = session
-        .evaluate(0, &question, Logits::Last, &CancelToken::new(), |_| {})
-        .unwrap();
+    let logits = session.evaluate(0, &question, Logits::Last, &CancelToken::new(), |_| {}).unwrap();
     assert!(logits.iter().all(|x| x.is_finite()));
 
     // "As of page N": the newest checkpoint that read no further than the end of page N.
     let states = lib.store().states(doc.id).unwrap();
-    assert!(
-        states.len() >= 2 && states.len() <= 5,
-        "{} states kept",
-        states.len()
-    );
+    assert!(states.len() >= 2 && states.len() <= 5, "{} states kept", states.len());
     for n in 0..4u32 {
         let end = pages[n as usize].token_end.unwrap();
         match lib.load_state(doc.id, fp, Some(n)) {
             Ok(s) => {
                 assert!(s.position <= end);
-                let best = states
-                    .iter()
-                    .filter(|x| x.position <= end)
-                    .map(|x| x.position)
-                    .max()
-                    .unwrap();
+                let best = states.iter().filter(|x| x.position <= end).map(|x| x.position).max().unwrap();
                 assert_eq!(s.position, best);
                 assert_eq!(reader.restore(&s).unwrap().position(0) as u64, s.position);
             }
@@ -148,10 +101,7 @@ fn a_document_is_extracted_indexed_and_read_into_memory() {
     // Storage is measured; the state blobs are compressed.
     let storage = lib.document_storage(doc.id).unwrap();
     assert_eq!(storage.states as usize, states.len());
-    assert!(
-        storage.state_stored_bytes < storage.state_raw_bytes,
-        "{storage:?}"
-    );
+    assert!(storage.state_stored_bytes < storage.state_raw_bytes, "{storage:?}");
 
     // Adding the same content again is recognised: no new document, no new reading.
     let copy = write(dir.path(), "copy.md", markdown(4, 1));
@@ -169,8 +119,7 @@ fn a_changed_fingerprint_makes_states_stale_and_never_restores_them() {
     let model = load(&mem);
     let reader = reader(&model, &mem);
     let lib = open(&dir.path().join("lib"));
-    lib.enqueue_paths(&[write(dir.path(), "a.md", markdown(1, 2))], 0)
-        .unwrap();
+    lib.enqueue_paths(&[write(dir.path(), "a.md", markdown(1, 2))], 0).unwrap();
     lib.run_jobs(&reader, &CancelToken::new(), |_| {}).unwrap();
     let doc = lib.store().documents().unwrap()[0].id;
     let old = lib.load_state(doc, reader.fingerprint(), None).unwrap();
@@ -189,26 +138,13 @@ fn a_changed_fingerprint_makes_states_stale_and_never_restores_them() {
         other => panic!("{other:?}"),
     }
     // Even the old fingerprint no longer gets them once marked stale.
-    assert!(matches!(
-        lib.load_state(doc, reader.fingerprint(), None),
-        Err(Error::NoState { .. })
-    ));
+    assert!(matches!(lib.load_state(doc, reader.fingerprint(), None), Err(Error::NoState { .. })));
 
     // Reading again with the new settings builds fresh states and drops the stale ones.
     lib.store().requeue_unfinished().unwrap();
-    lib.enqueue_paths(&[write(dir.path(), "a.md", markdown(1, 2))], 0)
-        .unwrap();
+    lib.enqueue_paths(&[write(dir.path(), "a.md", markdown(1, 2))], 0).unwrap();
     lib.run_jobs(&other, &CancelToken::new(), |_| {}).unwrap();
     let states = lib.store().states(doc).unwrap();
-    assert!(
-        !states.is_empty()
-            && states
-                .iter()
-                .all(|s| !s.stale && s.fingerprint == other.fingerprint_key())
-    );
-    assert!(
-        lib.load_state(doc, other.fingerprint(), None)
-            .unwrap()
-            .is_final
-    );
+    assert!(!states.is_empty() && states.iter().all(|s| !s.stale && s.fingerprint == other.fingerprint_key()));
+    assert!(lib.load_state(doc, other.fingerprint(), None).unwrap().is_final);
 }

@@ -40,11 +40,7 @@ fn gdn_block(dir: &Path) -> PathBuf {
         if name.contains("ahn_norm") {
             return vec![1.0; n];
         }
-        let scale = if name.contains("ahn_a_log") || name.contains("ahn_dt_bias") {
-            0.5
-        } else {
-            0.05
-        };
+        let scale = if name.contains("ahn_a_log") || name.contains("ahn_dt_bias") { 0.5 } else { 0.05 };
         (0..n)
             .map(|_| {
                 x ^= x << 13;
@@ -65,13 +61,7 @@ fn check_resume(dir: &Path, mem: MemoryOptions) {
 
     let whole = open(&dir.join("whole"));
     whole.enqueue_paths(std::slice::from_ref(&file), 0).unwrap();
-    assert_eq!(
-        whole
-            .run_jobs(&reader, &CancelToken::new(), |_| {})
-            .unwrap()
-            .done,
-        1
-    );
+    assert_eq!(whole.run_jobs(&reader, &CancelToken::new(), |_| {}).unwrap().done, 1);
     let expected = final_state(&whole, &reader);
     let total = whole.store().documents().unwrap()[0].token_count.unwrap();
 
@@ -100,25 +90,17 @@ fn check_resume(dir: &Path, mem: MemoryOptions) {
             // Nothing read was lost: the newest state is the last chunk boundary reached.
             let job = &parts.store().jobs().unwrap()[0];
             let states = parts.store().states(job.doc.unwrap()).unwrap();
-            assert_eq!(
-                states.iter().map(|s| s.position).max(),
-                Some(job.tokens_done)
-            );
+            assert_eq!(states.iter().map(|s| s.position).max(), Some(job.tokens_done));
             assert_eq!(parts.store().jobs().unwrap()[0].state, JobState::Cancelled);
             parts.store().requeue_unfinished().unwrap();
         }
     }
     assert!(stops >= 2, "the document was too short to stop it twice");
-    parts
-        .run_jobs(&reader, &CancelToken::new(), |_| {})
-        .unwrap();
+    parts.run_jobs(&reader, &CancelToken::new(), |_| {}).unwrap();
     assert_eq!(parts.store().jobs().unwrap()[0].state, JobState::Done);
     let got = final_state(&parts, &reader);
     assert_eq!(got.len(), expected.len());
-    assert!(
-        got == expected,
-        "the resumed run's final state differs from the uninterrupted run's"
-    );
+    assert!(got == expected, "the resumed run's final state differs from the uninterrupted run's");
     if mem.block.is_some() {
         assert_ne!(reader.fingerprint().block_sha256, "none");
         // The AHN's recurrent state (24 layers × 14 heads × 64 × 64 f32, 5.5 MiB) is in it,

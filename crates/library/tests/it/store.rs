@@ -31,23 +31,10 @@ fn documents_pages_and_token_map() {
     let store = Store::open(&dir.path().join("db.sqlite3"), &StoreConfig::default()).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let g0 = store.generation().unwrap();
-    let id = store
-        .store_document(
-            &new_doc("aa11", "A"),
-            &[page(0, "one"), page(1, "two"), page(2, "")],
-        )
-        .unwrap();
+    let id = store.store_document(&new_doc("aa11", "A"), &[page(0, "one"), page(1, "two"), page(2, "")]).unwrap();
     assert_eq!(store.generation().unwrap(), g0 + 1);
     let doc = store.document(id).unwrap();
-    assert_eq!(
-        (
-            doc.title.as_str(),
-            doc.page_count,
-            doc.size_bytes,
-            doc.added_ms
-        ),
-        ("A", 3, 1234, 42)
-    );
+    assert_eq!((doc.title.as_str(), doc.page_count, doc.size_bytes, doc.added_ms), ("A", 3, 1234, 42));
     assert_eq!(doc.warnings.len(), 1);
     assert_eq!(doc.token_count, None);
     let pages = store.pages(id).unwrap();
@@ -56,9 +43,7 @@ fn documents_pages_and_token_map() {
     assert_eq!(pages[1].locator(), Some(Locator::Pdf { page_index: 1 }));
     assert_eq!(pages[2].text, "");
 
-    store
-        .set_token_map(id, &[(0, 10), (10, 25), (25, 30)])
-        .unwrap();
+    store.set_token_map(id, &[(0, 10), (10, 25), (25, 30)]).unwrap();
     assert_eq!(store.document(id).unwrap().token_count, Some(30));
     assert_eq!(store.page_at_token(id, 0).unwrap(), Some(0));
     assert_eq!(store.page_at_token(id, 9).unwrap(), Some(0));
@@ -67,9 +52,7 @@ fn documents_pages_and_token_map() {
     assert_eq!(store.page_at_token(id, 30).unwrap(), None);
 
     // The same content again replaces the pages (re-extraction), keeping the id.
-    let again = store
-        .store_document(&new_doc("aa11", "A2"), &[page(0, "uno")])
-        .unwrap();
+    let again = store.store_document(&new_doc("aa11", "A2"), &[page(0, "uno")]).unwrap();
     assert_eq!(again, id);
     assert_eq!(store.document(id).unwrap().page_count, 1);
     assert_eq!(store.pages(id).unwrap().len(), 1);
@@ -87,29 +70,18 @@ fn jobs_move_through_their_states_and_removal_cascades() {
     // Queuing a file with an unfinished job returns that job.
     assert_eq!(store.enqueue(&["/x/a.pdf"], 8).unwrap(), vec![jobs[0]]);
     let all = store.jobs().unwrap();
-    assert!(all
-        .iter()
-        .all(|j| j.state == JobState::Queued && j.queued_ms == 7));
+    assert!(all.iter().all(|j| j.state == JobState::Queued && j.queued_ms == 7));
 
-    let id = store
-        .store_document(&new_doc("bb22", "B"), &[page(0, "text")])
-        .unwrap();
+    let id = store.store_document(&new_doc("bb22", "B"), &[page(0, "text")]).unwrap();
     assert!(store.remove_document(id).unwrap());
     assert!(!store.remove_document(id).unwrap());
     assert!(store.pages(id).unwrap().is_empty());
-    assert!(matches!(
-        store.document(id),
-        Err(seahorse_library::Error::NoDocument(_))
-    ));
-    assert!(store
-        .remove_document(DocId(999))
-        .is_ok_and(|removed| !removed));
+    assert!(matches!(store.document(id), Err(seahorse_library::Error::NoDocument(_))));
+    assert!(store.remove_document(DocId(999)).is_ok_and(|removed| !removed));
 
     // WAL mode and foreign keys are on for every connection the store opens.
     let conn = rusqlite::Connection::open(&path).unwrap();
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     let orphan = store.enqueue(&["/x/c.pdf"], 9).unwrap();
     assert_eq!(store.job(orphan[0]).unwrap().doc, None);

@@ -34,13 +34,7 @@ pub struct Case {
 
 impl Case {
     pub fn new(name: &'static str, file: &'static str, bytes: Vec<u8>, expect: Expect) -> Self {
-        Self {
-            name,
-            file,
-            bytes,
-            config: ExtractConfig::default(),
-            expect,
-        }
+        Self { name, file, bytes, config: ExtractConfig::default(), expect }
     }
 
     pub fn with_config(mut self, config: ExtractConfig) -> Self {
@@ -51,69 +45,35 @@ impl Case {
 
 /// Runs one case on its own thread; returns a line for the report and whether it passed.
 fn run(case: Case) -> (String, bool) {
-    let Case {
-        name,
-        file,
-        bytes,
-        config,
-        expect,
-    } = case;
+    let Case { name, file, bytes, config, expect } = case;
     let started = Instant::now();
     let result = guarded(name, Duration::from_secs(120), move || {
-        extract_bytes(
-            Path::new(file),
-            &bytes,
-            &config,
-            &AtomicBool::new(false),
-            |_| {},
-        )
+        extract_bytes(Path::new(file), &bytes, &config, &AtomicBool::new(false), |_| {})
     });
     let elapsed = started.elapsed();
     let (yielded, ok) = match (&result, &expect) {
-        (Err(e), Expect::Fails(kind, mention)) => (
-            format!("error: {e}"),
-            kind(e) && e.to_string().contains(mention),
-        ),
+        (Err(e), Expect::Fails(kind, mention)) => (format!("error: {e}"), kind(e) && e.to_string().contains(mention)),
         (Ok(doc), Expect::Partial(check, mention)) => {
             let warnings: Vec<String> = doc.warnings.iter().map(ToString::to_string).collect();
             let warned = mention.is_empty() || warnings.iter().any(|w| w.contains(mention));
             let summary = format!(
                 "{} page(s); warnings: {}",
                 doc.pages.len(),
-                if warnings.is_empty() {
-                    "none".into()
-                } else {
-                    warnings.join(" | ")
-                }
+                if warnings.is_empty() { "none".into() } else { warnings.join(" | ") }
             );
             (summary, check(doc) && warned)
         }
         (Err(e), Expect::Partial(..)) => (format!("UNEXPECTED error: {e}"), false),
-        (Ok(doc), Expect::Fails(..)) => (
-            format!(
-                "UNEXPECTED success with {} page(s): {:?}",
-                doc.pages.len(),
-                doc.warnings
-            ),
-            false,
-        ),
+        (Ok(doc), Expect::Fails(..)) => {
+            (format!("UNEXPECTED success with {} page(s): {:?}", doc.pages.len(), doc.warnings), false)
+        }
     };
-    (
-        format!(
-            "{name:<34} {file:<22} {:>6} ms  {yielded}",
-            elapsed.as_millis()
-        ),
-        ok,
-    )
+    (format!("{name:<34} {file:<22} {:>6} ms  {yielded}", elapsed.as_millis()), ok)
 }
 
 #[test]
 fn hostile_corpus_gives_clear_errors_or_partial_results() {
-    let cases: Vec<Case> = pdfs::cases()
-        .into_iter()
-        .chain(archives::cases())
-        .chain(texts::cases())
-        .collect();
+    let cases: Vec<Case> = pdfs::cases().into_iter().chain(archives::cases()).chain(texts::cases()).collect();
     let count = cases.len();
     assert!(count >= 30, "the corpus has only {count} inputs");
     let mut failures = Vec::new();
@@ -125,9 +85,5 @@ fn hostile_corpus_gives_clear_errors_or_partial_results() {
         }
     }
     eprintln!("{count} hostile inputs, {} failed", failures.len());
-    assert!(
-        failures.is_empty(),
-        "hostile inputs with the wrong outcome:\n{}",
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "hostile inputs with the wrong outcome:\n{}", failures.join("\n"));
 }

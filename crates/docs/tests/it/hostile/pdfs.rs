@@ -7,27 +7,16 @@ use seahorse_docs::{Error, ExtractConfig, Warning};
 use super::{Case, Expect};
 use crate::fixtures::pdf::{self, PdfPage, PdfSpec};
 
-const WORDS: [&str; 10] = [
-    "anchor", "bosun", "cabin", "deck", "ensign", "fathom", "galley", "hull", "isle", "jib",
-];
+const WORDS: [&str; 10] = ["anchor", "bosun", "cabin", "deck", "ensign", "fathom", "galley", "hull", "isle", "jib"];
 
 /// Ten pages with distinct text, saved uncompressed.
 fn ten_pages() -> PdfSpec {
-    PdfSpec::new(
-        (0..10)
-            .map(|i| PdfPage::text(&[&format!("The {} is on this page.", WORDS[i])]))
-            .collect(),
-    )
+    PdfSpec::new((0..10).map(|i| PdfPage::text(&[&format!("The {} is on this page.", WORDS[i])])).collect())
 }
 
 /// The catalog's page tree root.
 fn pages_root(doc: &Document) -> ObjectId {
-    doc.catalog()
-        .unwrap()
-        .get(b"Pages")
-        .unwrap()
-        .as_reference()
-        .unwrap()
+    doc.catalog().unwrap().get(b"Pages").unwrap().as_reference().unwrap()
 }
 
 /// Replaces the number after the last `startxref`.
@@ -48,16 +37,8 @@ fn custom_page(build: impl FnOnce(&mut Document) -> (Vec<u8>, lopdf::Dictionary)
     let page = doc.add_object(dictionary! {
         "Type" => "Page", "Parent" => root, "Contents" => content_id, "Resources" => resources,
     });
-    let pages = doc
-        .get_object_mut(root)
-        .and_then(Object::as_dict_mut)
-        .unwrap();
-    pages
-        .get_mut(b"Kids")
-        .unwrap()
-        .as_array_mut()
-        .unwrap()
-        .push(page.into());
+    let pages = doc.get_object_mut(root).and_then(Object::as_dict_mut).unwrap();
+    pages.get_mut(b"Kids").unwrap().as_array_mut().unwrap().push(page.into());
     pages.set("Count", 11);
     pdf::save(&mut doc)
 }
@@ -65,10 +46,7 @@ fn custom_page(build: impl FnOnce(&mut Document) -> (Vec<u8>, lopdf::Dictionary)
 fn text_ops(font: &str, text: &str) -> Vec<Operation> {
     vec![
         Operation::new("BT", vec![]),
-        Operation::new(
-            "Tf",
-            vec![Object::Name(font.as_bytes().to_vec()), 11.into()],
-        ),
+        Operation::new("Tf", vec![Object::Name(font.as_bytes().to_vec()), 11.into()]),
         Operation::new("Td", vec![72.into(), 700.into()]),
         Operation::new("Tj", vec![Object::string_literal(text)]),
         Operation::new("ET", vec![]),
@@ -76,9 +54,7 @@ fn text_ops(font: &str, text: &str) -> Vec<Operation> {
 }
 
 fn font_resources(doc: &mut Document) -> lopdf::Dictionary {
-    let font = doc.add_object(
-        dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Times-Roman" },
-    );
+    let font = doc.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Times-Roman" });
     dictionary! { "Font" => dictionary! { "F1" => font } }
 }
 
@@ -87,9 +63,7 @@ fn pages_with(doc: &seahorse_docs::Document, needle: &str) -> usize {
 }
 
 fn page_failed(doc: &seahorse_docs::Document, index: u32) -> bool {
-    doc.warnings
-        .iter()
-        .any(|w| matches!(w, Warning::PageFailed { page_index, .. } if *page_index == index))
+    doc.warnings.iter().any(|w| matches!(w, Warning::PageFailed { page_index, .. } if *page_index == index))
 }
 
 /// One entry per hostile input: long, but a table reads better than thirty small functions.
@@ -100,10 +74,7 @@ pub fn cases() -> Vec<Case> {
             "pdf truncated at 60%",
             "cut.pdf",
             full[..full.len() * 6 / 10].to_vec(),
-            Expect::Partial(
-                |d| pages_with(d, "The anchor is on this page.") == 1 && d.pages.len() >= 4,
-                "repaired",
-            ),
+            Expect::Partial(|d| pages_with(d, "The anchor is on this page.") == 1 && d.pages.len() >= 4, "repaired"),
         ),
         Case::new(
             "pdf truncated to its header",
@@ -115,10 +86,7 @@ pub fn cases() -> Vec<Case> {
             "pdf truncated to 300 bytes",
             "tiny.pdf",
             full[..300].to_vec(),
-            Expect::Fails(
-                |e| matches!(e, Error::Malformed { .. } | Error::NoPages { .. }),
-                "PDF",
-            ),
+            Expect::Fails(|e| matches!(e, Error::Malformed { .. } | Error::NoPages { .. }), "PDF"),
         ),
         Case::new(
             "pdf startxref points nowhere",
@@ -140,19 +108,11 @@ pub fn cases() -> Vec<Case> {
                 shifted.extend_from_slice(b"% 37 bytes of padding inserted here.\n");
                 shifted.extend_from_slice(&full[header_end..]);
                 let pos = full.windows(9).rposition(|w| w == b"startxref").unwrap();
-                let old: usize = std::str::from_utf8(&full[pos + 9..])
-                    .unwrap()
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .parse()
-                    .unwrap();
+                let old: usize =
+                    std::str::from_utf8(&full[pos + 9..]).unwrap().split_whitespace().next().unwrap().parse().unwrap();
                 with_startxref(&shifted, &(old + 37).to_string())
             },
-            Expect::Partial(
-                |d| d.pages.len() == 10 && pages_with(d, "The cabin is on this page.") == 1,
-                "repaired",
-            ),
+            Expect::Partial(|d| d.pages.len() == 10 && pages_with(d, "The cabin is on this page.") == 1, "repaired"),
         ),
         Case::new(
             "pdf without any xref or trailer",
@@ -181,10 +141,7 @@ pub fn cases() -> Vec<Case> {
                 doc.trailer.set("Encrypt", dictionary! { "Filter" => "Standard", "V" => 9, "R" => 9, "O" => Object::string_literal("x"), "U" => Object::string_literal("y") });
                 pdf::save(&mut doc)
             },
-            Expect::Fails(
-                |e| matches!(e, Error::Encrypted { .. }),
-                "encrypted PDF that needs a password",
-            ),
+            Expect::Fails(|e| matches!(e, Error::Encrypted { .. }), "encrypted PDF that needs a password"),
         ),
         Case::new(
             "pdf encrypted with a user password",
@@ -201,10 +158,7 @@ pub fn cases() -> Vec<Case> {
                 let bytes = pdf::encrypted("secret");
                 bytes[..bytes.len() / 2].to_vec()
             },
-            Expect::Fails(
-                |e| matches!(e, Error::Encrypted { .. } | Error::Malformed { .. }),
-                "PDF",
-            ),
+            Expect::Fails(|e| matches!(e, Error::Encrypted { .. } | Error::Malformed { .. }), "PDF"),
         ),
         Case::new(
             "pdf with zero pages",
@@ -216,19 +170,13 @@ pub fn cases() -> Vec<Case> {
             "pdf of scanned images only",
             "scan.pdf",
             pdf::pdf(&PdfSpec::new(vec![PdfPage::image_only(); 3])),
-            Expect::Fails(
-                |e| matches!(e, Error::Scanned { pages: 3, .. }),
-                "scanned PDF",
-            ),
+            Expect::Fails(|e| matches!(e, Error::Scanned { pages: 3, .. }), "scanned PDF"),
         ),
         Case::new(
             "pdf of blank pages",
             "blank.pdf",
             pdf::pdf(&PdfSpec::new(vec![PdfPage::default(); 2])),
-            Expect::Fails(
-                |e| matches!(e, Error::NoText { pages: 2, .. }),
-                "contains no text",
-            ),
+            Expect::Fails(|e| matches!(e, Error::NoText { pages: 2, .. }), "contains no text"),
         ),
         Case::new(
             "pdf page tree that contains itself",
@@ -236,16 +184,8 @@ pub fn cases() -> Vec<Case> {
             {
                 let (mut doc, _) = pdf::build(&ten_pages());
                 let root = pages_root(&doc);
-                let pages = doc
-                    .get_object_mut(root)
-                    .and_then(Object::as_dict_mut)
-                    .unwrap();
-                pages
-                    .get_mut(b"Kids")
-                    .unwrap()
-                    .as_array_mut()
-                    .unwrap()
-                    .insert(0, root.into());
+                let pages = doc.get_object_mut(root).and_then(Object::as_dict_mut).unwrap();
+                pages.get_mut(b"Kids").unwrap().as_array_mut().unwrap().insert(0, root.into());
                 pdf::save(&mut doc)
             },
             Expect::Partial(|d| d.pages.len() == 10, ""),
@@ -282,10 +222,7 @@ pub fn cases() -> Vec<Case> {
                 let mut bomb = Stream::new(dictionary! {}, vec![b' '; 8 << 20]);
                 bomb.compress().unwrap();
                 let bomb_id = doc.add_object(bomb);
-                doc.get_object_mut(ids[3])
-                    .and_then(Object::as_dict_mut)
-                    .unwrap()
-                    .set("Contents", bomb_id);
+                doc.get_object_mut(ids[3]).and_then(Object::as_dict_mut).unwrap().set("Contents", bomb_id);
                 pdf::save(&mut doc)
             },
             Expect::Partial(
@@ -293,27 +230,17 @@ pub fn cases() -> Vec<Case> {
                 "decompression bomb",
             ),
         )
-        .with_config(ExtractConfig {
-            pdf_page_content_max_bytes: 1 << 20,
-            ..ExtractConfig::default()
-        }),
+        .with_config(ExtractConfig { pdf_page_content_max_bytes: 1 << 20, ..ExtractConfig::default() }),
         Case::new(
             "pdf content nested 100,000 arrays deep",
             "nested.pdf",
             custom_page(|doc| {
-                let mut content = Content {
-                    operations: text_ops("F1", "Above the abyss"),
-                }
-                .encode()
-                .unwrap();
+                let mut content = Content { operations: text_ops("F1", "Above the abyss") }.encode().unwrap();
                 content.extend(std::iter::repeat_n(b'[', 100_000));
                 content.extend_from_slice(b" 0 0 Td");
                 (content, font_resources(doc))
             }),
-            Expect::Partial(
-                |d| d.pages.len() == 11 && pages_with(d, "The hull is") == 1,
-                "",
-            ),
+            Expect::Partial(|d| d.pages.len() == 11 && pages_with(d, "The hull is") == 1, ""),
         ),
         Case::new(
             "pdf page without a media box",
@@ -321,18 +248,11 @@ pub fn cases() -> Vec<Case> {
             {
                 let (mut doc, _) = pdf::build(&ten_pages());
                 let root = pages_root(&doc);
-                doc.get_object_mut(root)
-                    .and_then(Object::as_dict_mut)
-                    .unwrap()
-                    .remove(b"MediaBox");
+                doc.get_object_mut(root).and_then(Object::as_dict_mut).unwrap().remove(b"MediaBox");
                 pdf::save(&mut doc)
             },
             Expect::Partial(
-                |d| {
-                    d.pages.len() == 10
-                        && pages_with(d, "The fathom is on this page.") == 1
-                        && d.warnings.is_empty()
-                },
+                |d| d.pages.len() == 10 && pages_with(d, "The fathom is on this page.") == 1 && d.warnings.is_empty(),
                 "",
             ),
         ),
@@ -341,10 +261,7 @@ pub fn cases() -> Vec<Case> {
             "nofont.pdf",
             custom_page(|doc| {
                 let ops = text_ops("F9", "Lost font");
-                (
-                    Content { operations: ops }.encode().unwrap(),
-                    font_resources(doc),
-                )
+                (Content { operations: ops }.encode().unwrap(), font_resources(doc))
             }),
             Expect::Partial(
                 |d| d.pages.len() == 11 && d.pages[10].text.is_empty() && page_failed(d, 10),
@@ -356,16 +273,10 @@ pub fn cases() -> Vec<Case> {
             "nocontent.pdf",
             {
                 let (mut doc, ids) = pdf::build(&ten_pages());
-                doc.get_object_mut(ids[5])
-                    .and_then(Object::as_dict_mut)
-                    .unwrap()
-                    .set("Contents", (9999, 0));
+                doc.get_object_mut(ids[5]).and_then(Object::as_dict_mut).unwrap().set("Contents", (9999, 0));
                 pdf::save(&mut doc)
             },
-            Expect::Partial(
-                |d| d.pages.len() == 10 && d.pages[5].text.is_empty() && pages_with(d, "isle") == 1,
-                "",
-            ),
+            Expect::Partial(|d| d.pages.len() == 10 && d.pages[5].text.is_empty() && pages_with(d, "isle") == 1, ""),
         ),
         Case::new(
             "pdf body of random bytes",
@@ -385,19 +296,15 @@ pub fn cases() -> Vec<Case> {
             "pdf named .txt",
             "report.txt",
             full.clone(),
-            Expect::Partial(
-                |d| d.pages.len() == 10,
-                "extension is .txt but the content is PDF",
-            ),
+            Expect::Partial(|d| d.pages.len() == 10, "extension is .txt but the content is PDF"),
         ),
         Case::new(
             "pdf with a giant object number",
             "bignum.pdf",
             {
                 let mut bytes = full[..full.len() * 6 / 10].to_vec();
-                bytes.extend_from_slice(
-                    b"\n4000000000 0 obj\n<< /Type /Page >>\nendobj\n99999999 0 obj\n(x)\nendobj\n",
-                );
+                bytes
+                    .extend_from_slice(b"\n4000000000 0 obj\n<< /Type /Page >>\nendobj\n99999999 0 obj\n(x)\nendobj\n");
                 bytes
             },
             Expect::Partial(|d| d.pages.len() >= 4, "repaired"),
