@@ -1,6 +1,6 @@
 """Independent JAX reference forward of AHN (Artificial Hippocampus Networks) on Qwen2.
 
-Written from ``shared/design/ahn.md`` §2 and ``shared/design/golden/README.md``, not from the
+Written from the team's AHN design notes and ``tools/tests/golden/README.md``, not from the
 official code. Everything is a pure function over dicts of weight arrays, so the same code can be
 differentiated by a trainer later.
 

@@ -178,7 +178,9 @@ def main(argv=None):
     if argv[:1] == ["logits"]:
         return main_logits(argv[1:])
     if argv[:1] == ["dequantize"]:
-        ap = argparse.ArgumentParser(prog="python -m ahn_ref.cli dequantize", description=gguf_io.dequantize.__doc__.split("\n\n")[0])
+        ap = argparse.ArgumentParser(
+            prog="python -m ahn_ref.cli dequantize", description=gguf_io.dequantize.__doc__.split("\n\n")[0]
+        )
         ap.add_argument("src", help="GGUF to expand")
         ap.add_argument("dst", help="F32 GGUF to write")
         args = ap.parse_args(argv[1:])

@@ -1,7 +1,8 @@
-"""Read the official AHN golden vectors (``shared/design/golden/*.npz``) into reference inputs.
+"""Read the official AHN golden vectors (``tools/tests/golden/*.npz``) into reference inputs.
 
-The files and their layouts are described in ``shared/design/golden/README.md``. This module only
-turns a file into ``(config, weights, arrays)``; the comparisons live in ``tools/tests/``.
+Where the files come from and their layouts are described in ``tools/tests/golden/README.md``.
+This module only turns a file into ``(config, weights, arrays)``; the comparisons live in
+``tools/tests/``.
 """
 
 import json
@@ -18,20 +19,18 @@ GOLDEN_ENV = "SEAHORSE_GOLDEN_DIR"
 
 
 def golden_dir() -> Path:
-    """Where the golden files are: ``$SEAHORSE_GOLDEN_DIR``, else ``shared/design/golden`` found
-    beside or inside the repository (CI lays ``shared/`` beside the clone).
+    """Where the golden files are: ``$SEAHORSE_GOLDEN_DIR`` if set, else ``tools/tests/golden``
+    inside this repository. Nothing outside the repository is looked at by default.
 
     Raises ``FileNotFoundError`` rather than returning a path without files, so tests fail loudly.
     """
     if os.environ.get(GOLDEN_ENV):
-        candidates = [Path(os.environ[GOLDEN_ENV])]
+        path = Path(os.environ[GOLDEN_ENV])
     else:
-        repo = Path(__file__).resolve().parents[2]
-        candidates = [repo.parent / "shared/design/golden", repo / "shared/design/golden"]
-    for path in candidates:
-        if any(path.glob("*.npz")):
-            return path
-    raise FileNotFoundError(f"no golden *.npz in {[str(c) for c in candidates]}; set {GOLDEN_ENV}")
+        path = Path(__file__).resolve().parents[1] / "tests" / "golden"
+    if any(path.glob("*.npz")):
+        return path
+    raise FileNotFoundError(f"no golden *.npz in {path} (${GOLDEN_ENV} or tools/tests/golden)")
 
 
 def meta(z):

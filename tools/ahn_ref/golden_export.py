@@ -2,7 +2,7 @@
 
     python -m ahn_ref.golden_export --out DIR --tokenizer-from MODEL.gguf [--golden-dir G] [--only GLOB]
 
-For each golden ``layer_*.npz`` (``shared/design/golden/README.md`` §4.2) this writes
+For each golden ``layer_*.npz`` (``tools/tests/golden/README.md`` §4.2) this writes
 ``DIR/<file stem>/``:
 
 - ``base.gguf``: a 1-layer qwen2 model, F32, whose layer weights are the golden layer's. Its
@@ -126,7 +126,7 @@ def main(argv=None):
     ap.add_argument("--out", required=True, help="output directory (one subdirectory per golden file)")
     ap.add_argument("--tokenizer-from", required=True, help="GGUF whose tokenizer.* metadata is copied")
     ap.add_argument(
-        "--golden-dir", help=f"golden files (default: ${golden.GOLDEN_ENV} or shared/design/golden)"
+        "--golden-dir", help=f"golden files (default: ${golden.GOLDEN_ENV} or tools/tests/golden)"
     )
     ap.add_argument("--only", default="*", help="glob on the file stem, e.g. 'layer_gdn_hd16_*'")
     args = ap.parse_args(argv)

@@ -38,8 +38,12 @@ def cpu_model():
 
 def git_commit(repo):
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "tools"], cwd=repo, capture_output=True, text=True)
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "tools"], cwd=repo, capture_output=True, text=True
+        )
         return {"commit": head.stdout.strip(), "tools_dirty": bool(dirty.stdout.strip())}
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "tools_dirty": None}
@@ -76,7 +80,9 @@ def manifest(cfg: tr.Config, config_path: Path, block_path: Path):
             raise SystemExit(f"{ckpt} missing: stage {stage} has not run")
         _, _, _, meta = tr.load_checkpoint(ckpt)
         if not meta["done"]:
-            raise SystemExit(f"stage {stage} stopped at step {meta['step']} of {sc.steps}: rerun the training")
+            raise SystemExit(
+                f"stage {stage} stopped at step {meta['step']} of {sc.steps}: rerun the training"
+            )
         stages[f"stage{stage}"] = {
             "steps": sc.steps,
             "lr": sc.lr,
@@ -155,7 +161,9 @@ def main(argv=None):
     args = ap.parse_args(argv)
     cfg = tr.Config.load(args.config)
     m = publish(cfg, Path(args.config), Path(args.dest))
-    print(f"published {m['block']} ({m['block_bytes']} bytes, sha256 {m['block_sha256'][:16]}…) to {args.dest}")
+    print(
+        f"published {m['block']} ({m['block_bytes']} bytes, sha256 {m['block_sha256'][:16]}…) to {args.dest}"
+    )
     return 0
 
 

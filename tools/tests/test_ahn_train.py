@@ -344,7 +344,9 @@ def test_publish_writes_block_checksum_and_manifest(tmp_path):
     model.write_bytes(b"not really a model")
     data = tmp_path / "data"
     data.mkdir()
-    (data / "manifest.json").write_text(json.dumps({"settings": {"seed": 0}, "files": [{"path": "x", "sha256": "ab"}]}))
+    (data / "manifest.json").write_text(
+        json.dumps({"settings": {"seed": 0}, "files": [{"path": "x", "sha256": "ab"}]})
+    )
     out = tmp_path / "run"
     trainer = _fixed_trainer(out, 2, 2, model=str(model), data=str(data))
     config = tmp_path / "cfg.toml"

@@ -1,5 +1,5 @@
 //! The AHN paper's efficiency accounting (FLOPs of one long forward pass, and cache memory),
-//! reproduced analytically (shared/design/ahn.md §5.5): for Qwen2.5-3B at 128K tokens with a
+//! reproduced analytically (the paper's teaser, arXiv 2510.07318 Fig. 1, whose FLOPs and cache sizes this accounting reproduces): for Qwen2.5-3B at 128K tokens with a
 //! 32,768-token window, full attention 3.29e15 FLOPs vs AHN 1.95e15 (−40.5 %), and a 9.44 GB
 //! KV cache vs 2.45 GB (−74.0 %); and, where suite `stream` reached the length, the same
 //! comparison measured on this engine (reading time and saved state).
@@ -153,7 +153,7 @@ fn measured_markdown(stream: &crate::stream::StreamReport) -> Option<String> {
 pub fn markdown(stream: Option<&crate::stream::StreamReport>) -> String {
     let mut md = String::from("## The paper's efficiency accounting, reproduced\n\n");
     md.push_str(
-        "Analytic (`crates/bench/src/accounting.rs`, method of `shared/design/ahn.md` §5.5): FLOPs of \
+        "Analytic (`crates/bench/src/accounting.rs`, the accounting that reproduces the paper's teaser, arXiv 2510.07318): FLOPs of \
          one forward pass over N tokens and cache memory at 4 bytes per value. The first row \
          reproduces the paper's teaser (3.29 vs 1.95 ×10¹⁵ FLOPs, −40.5 %; 9.44 vs 2.45 GB, −74.0 %).\n\n",
     );

