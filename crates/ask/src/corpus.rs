@@ -178,6 +178,7 @@ impl Asker<'_> {
         options: &CorpusOptions,
         mut on_event: impl FnMut(CorpusEvent<'_>),
     ) -> Result<CorpusAnswer> {
+        let _span = tracing::info_span!("ask_corpus", collection = options.collection.map(|c| c.0)).entered();
         let started = Instant::now();
         if question.trim().is_empty() {
             return Err(Error::EmptyQuestion);

@@ -174,6 +174,7 @@ impl Asker<'_> {
         options: &AskOptions,
         mut on_event: impl FnMut(AskEvent<'_>),
     ) -> Result<Answer> {
+        let _span = tracing::info_span!("ask_document", doc = doc.0, as_of_page = options.as_of_page).entered();
         let started = Instant::now();
         let library = self.library;
         let reader = self.reader;

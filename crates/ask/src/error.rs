@@ -14,7 +14,7 @@ pub enum Error {
     #[error("the question is empty")]
     EmptyQuestion,
     /// A corpus question found no document with a memory state that matches it.
-    #[error("no document in the library matches the question (or none is read yet: see `seahorse jobs`)")]
+    #[error("no document in the library matches the question, or none of those that do is read into memory yet")]
     NothingRelevant,
     /// A stored message could not be decoded.
     #[error("message {message} of chat {chat} is damaged: {detail}")]

@@ -13,7 +13,11 @@ use seahorse_library::{ChatScope, DocId, Library, LibraryConfig, ReadOptions, Re
 
 fn model_path() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| seahorse_models::default_model().expect("the default model")).clone()
+    PATH.get_or_init(|| {
+        seahorse_models::default_model(&seahorse_models::cache_dir_in(|k| std::env::var_os(k)))
+            .expect("the default model")
+    })
+    .clone()
 }
 
 fn memory(dir: &Path, window: u32) -> MemoryOptions {

@@ -24,11 +24,11 @@ pub struct AskArgs {
     /// Book lengths in pages.
     #[arg(long, value_delimiter = ',', default_value = "50,300,1000")]
     pub pages: Vec<usize>,
-    /// W.
-    #[arg(long, default_value_t = 1024)]
+    /// W (default: the library's default reading settings).
+    #[arg(long, default_value_t = seahorse_api::ReadingSettings::default().window)]
     pub window: u32,
-    /// S.
-    #[arg(long, default_value_t = 64)]
+    /// S (default: the library's default reading settings).
+    #[arg(long, default_value_t = seahorse_api::ReadingSettings::default().sinks)]
     pub sinks: u32,
     /// An AHN block (default: none, sinks + window).
     #[arg(long)]
@@ -154,7 +154,7 @@ fn reuse_book(
 
 pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
     let model_path = crate::default_model()?;
-    let cache = seahorse_models::cache_dir();
+    let cache = seahorse_models::cache_dir_in(|k| std::env::var_os(k));
     let home = cache.parent().map(PathBuf::from).unwrap_or(cache.clone());
     let text_path = args.text.clone().unwrap_or_else(|| home.join("data/text/train/kjv.txt"));
     let text = std::fs::read_to_string(&text_path).with_context(|| {

@@ -92,5 +92,5 @@ fn main() -> Result<()> {
 
 /// The default model, fetched if needed.
 pub fn default_model() -> Result<PathBuf> {
-    Ok(seahorse_models::default_model()?)
+    Ok(seahorse_models::default_model(&seahorse_models::cache_dir_in(|k| std::env::var_os(k)))?)
 }

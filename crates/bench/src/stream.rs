@@ -34,11 +34,11 @@ pub struct StreamArgs {
     /// Tokens per chunk (one measurement point each).
     #[arg(long, default_value_t = 4096)]
     pub chunk: usize,
-    /// Window W of the windowed modes.
-    #[arg(long, default_value_t = 1024)]
+    /// Window W of the windowed modes (default: the library's default reading settings).
+    #[arg(long, default_value_t = seahorse_api::ReadingSettings::default().window)]
     pub window: u32,
-    /// Sinks S of the windowed modes.
-    #[arg(long, default_value_t = 64)]
+    /// Sinks S of the windowed modes (default: the library's default reading settings).
+    #[arg(long, default_value_t = seahorse_api::ReadingSettings::default().sinks)]
     pub sinks: u32,
     /// Stop full attention after this many tokens (it needs memory for all of them).
     #[arg(long, default_value_t = 65536)]

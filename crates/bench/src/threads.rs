@@ -32,11 +32,11 @@ pub struct ThreadsArgs {
     /// Repetitions of every (thread count, mode).
     #[arg(long, default_value_t = 3)]
     pub repetitions: usize,
-    /// W.
-    #[arg(long, default_value_t = 1024)]
+    /// W (default: the library's default reading settings).
+    #[arg(long, default_value_t = seahorse_api::ReadingSettings::default().window)]
     pub window: u32,
-    /// S.
-    #[arg(long, default_value_t = 64)]
+    /// S (default: the library's default reading settings).
+    #[arg(long, default_value_t = seahorse_api::ReadingSettings::default().sinks)]
     pub sinks: u32,
     /// Modes (`window`, `ahn`, `full`).
     #[arg(long, value_delimiter = ',', default_value = "window,ahn")]

@@ -1,21 +1,17 @@
-//! `seahorse ask`, `seahorse chat` and `seahorse chats`: questions about a document or the
-//! whole library, answered from the saved memory plus passages, streamed to stdout with
-//! validated page citations; every answer is stored in a chat.
+//! `seahorse ask`, `seahorse chat`, `seahorse chats` and `seahorse collection`: questions
+//! about a document, a collection, the whole library or the model alone, streamed to
+//! stdout with validated page citations; every answer about documents is kept in a chat.
 
 use std::io::{BufRead, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use seahorse_ask::chat::{chat_title, export_markdown, ChatAnswer, ChatEvent};
-use seahorse_ask::corpus::{CorpusEvent, CorpusOptions};
-use seahorse_ask::{AskEvent, AskOptions, Asker};
-use seahorse_engine::CancelToken;
-use seahorse_library::{ChatId, ChatScope, Library, Reader};
+use seahorse_api::{AnswerEvent, Answered, CancelToken, ChatAnswer, ChatId, Question, Reply, Scope, Seahorse};
 
-use crate::home::{library_dir, open_library, Reading, ReadingArgs};
+use crate::reading_args::ReadingArgs;
 
-/// How answers are made (shared by `ask` and `chat`).
+/// How answers are made (shared by `ask` and `chat`). Left out, each takes the API's
+/// default.
 #[derive(Args, Debug, Clone)]
 pub struct AnswerArgs {
     /// Ask every document in the library (the best-matching ones are consulted).
@@ -30,9 +26,9 @@ pub struct AnswerArgs {
     /// Answer from passages alone: do not restore the document's memory.
     #[arg(long, conflicts_with = "no_passages")]
     pub no_memory: bool,
-    /// Most passages placed in the window.
-    #[arg(long, default_value_t = 6)]
-    pub passages: usize,
+    /// Most passages placed in the window (default 6).
+    #[arg(long)]
+    pub passages: Option<usize>,
     /// Most tokens of passages (default: half the window).
     #[arg(long)]
     pub passage_tokens: Option<usize>,
@@ -40,18 +36,43 @@ pub struct AnswerArgs {
     /// passages stop there (no spoilers).
     #[arg(long, conflicts_with_all = ["all", "collection"])]
     pub as_of_page: Option<String>,
-    /// Documents consulted at most by `--all`.
-    #[arg(long, default_value_t = 3)]
-    pub max_documents: usize,
-    /// Longest answer in tokens.
-    #[arg(long, default_value_t = 320)]
-    pub max_tokens: usize,
+    /// Documents consulted at most by `--all` and `--collection` (default 3).
+    #[arg(long)]
+    pub max_documents: Option<usize>,
+    /// Longest answer in tokens (default 320).
+    #[arg(long)]
+    pub max_tokens: Option<usize>,
+    /// Model, block and reading settings for this question only (not saved).
     #[command(flatten)]
     pub reading: ReadingArgs,
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+impl AnswerArgs {
+    /// The question `text` about `scope`, with these settings.
+    fn question(&self, seahorse: &Seahorse, text: &str, scope: Scope, cancel: &CancelToken) -> Result<Question> {
+        let mut q = Question::new(text, scope);
+        q.memory = !self.no_memory;
+        q.passages = !self.no_passages;
+        q.max_passages = self.passages.unwrap_or(q.max_passages);
+        q.passage_tokens = self.passage_tokens.or(q.passage_tokens);
+        q.as_of_page = self.as_of_page.clone();
+        q.max_documents = self.max_documents.unwrap_or(q.max_documents);
+        q.max_tokens = self.max_tokens.unwrap_or(q.max_tokens);
+        q.with = self.reading.for_question(seahorse)?;
+        q.cancel = cancel.clone();
+        Ok(q)
+    }
+
+    /// What the question is about: `doc`, or `--collection`, `--all`, or the model alone.
+    fn scope(&self, seahorse: &Seahorse, doc: Option<&str>) -> Result<Scope> {
+        Ok(match (doc, &self.collection, self.all) {
+            (Some(_), Some(_), _) | (Some(_), _, true) => bail!("name a document or --all/--collection, not both"),
+            (Some(query), None, false) => Scope::Document(seahorse.find_document(query)?.id),
+            (None, Some(name), _) => Scope::Collection(name.clone()),
+            (None, None, true) => Scope::Library,
+            (None, None, false) => Scope::Model,
+        })
+    }
 }
 
 /// A Ctrl-C handler that cancels the current answer (a second Ctrl-C quits).
@@ -68,116 +89,40 @@ fn cancel_on_ctrl_c() -> Result<CancelToken> {
     Ok(cancel)
 }
 
-/// The 0-based page a person means by `label`: a page whose label is exactly that, else a
-/// 1-based page number.
-fn page_index(library: &Library, doc: seahorse_library::DocId, label: &str) -> Result<u32> {
-    let pages = library.store().pages(doc)?;
-    if let Some(p) = pages.iter().find(|p| p.display_label.eq_ignore_ascii_case(label.trim())) {
-        return Ok(p.index);
-    }
-    match label.trim().parse::<u32>() {
-        Ok(n) if n >= 1 && (n as usize) <= pages.len() => Ok(n - 1),
-        _ => bail!("the document has no page {label:?} (it has {} pages)", pages.len()),
-    }
-}
-
-struct AskSetup {
-    library: Library,
-    reading: Reading,
-}
-
-impl AskSetup {
-    fn open(args: &AnswerArgs, json: bool) -> Result<AskSetup> {
-        let library = open_library(json)?;
-        let reading = Reading::resolve(&library_dir()?, &args.reading)?;
-        Ok(AskSetup { library, reading })
-    }
-
-    fn options(&self, args: &AnswerArgs, cancel: &CancelToken) -> (AskOptions, CorpusOptions) {
-        let document = AskOptions {
-            memory: !args.no_memory,
-            passages: !args.no_passages,
-            max_passages: args.passages,
-            passage_tokens: args.passage_tokens,
-            as_of_page: None,
-            max_tokens: args.max_tokens,
-            cancel: cancel.clone(),
-        };
-        let corpus = CorpusOptions {
-            max_documents: args.max_documents,
-            per_document: AskOptions { max_tokens: args.max_tokens.min(160), ..document.clone() },
-            max_tokens: args.max_tokens,
-            ..CorpusOptions::default()
-        };
-        (document, corpus)
-    }
-
-    /// Starts a chat for `doc` (or the corpus with `all`).
-    fn new_chat(&self, doc: Option<&str>, args: &AnswerArgs, title: &str) -> Result<ChatId> {
-        let corpus = args.all || args.collection.is_some();
-        let scope = match (doc, corpus) {
-            (Some(_), true) => bail!("name a document or --all/--collection, not both"),
-            (None, false) => {
-                bail!("name a document (see `seahorse list`), --collection NAME or --all")
-            }
-            (None, true) => ChatScope::Corpus {
-                collection: match &args.collection {
-                    Some(name) => Some(self.library.store().collection(name)?.id),
-                    None => None,
-                },
-            },
-            (Some(query), false) => {
-                let doc = self.library.find_document(query)?.id;
-                let as_of_page = match &args.as_of_page {
-                    Some(label) => Some(page_index(&self.library, doc, label)?),
-                    None => None,
-                };
-                ChatScope::Document { doc, as_of_page }
-            }
-        };
-        Ok(self.library.store().create_chat(scope, &chat_title(title), now_ms())?)
-    }
-}
-
-/// Prints one turn's answer as it streams (text on stdout, progress on stderr) and returns it.
-fn answer_turn(
-    asker: &Asker<'_>,
-    chat: ChatId,
-    question: &str,
-    document: &AskOptions,
-    corpus: &CorpusOptions,
-    json: bool,
-) -> Result<ChatAnswer> {
+/// Asks one question, printing the answer as it streams (text on stdout, progress on
+/// stderr).
+fn answer_turn(seahorse: &Seahorse, question: &Question, json: bool) -> Result<Answered> {
     let mut stdout = std::io::stdout().lock();
     let mut text_started = false;
-    let answer = asker.ask_in_chat(chat, question, document, corpus, now_ms(), |event| {
+    let answered = seahorse.ask(question, |event| {
         if json {
             return;
         }
         match event {
-            ChatEvent::Document(AskEvent::Restored { position, page_index, is_final }) => eprintln!(
-                "memory: {position} tokens up to page index {page_index}{}",
+            AnswerEvent::Fetch { progress } => crate::models_cmd::progress(false)(progress),
+            AnswerEvent::UsingMemoryOf { choice } => {
+                eprintln!("answering with {}, which built this document's memory", choice.describe())
+            }
+            AnswerEvent::Restored { position, page_index, is_final } => eprintln!(
+                "memory: {position} tokens, up to page {}{}",
+                u64::from(page_index) + 1,
                 if is_final { "" } else { " (a checkpoint)" }
             ),
-            ChatEvent::Document(AskEvent::Passages(p)) if !p.is_empty() => {
-                let pages: Vec<&str> = p.iter().map(|p| p.page_label.as_str()).collect();
-                let tokens: usize = p.iter().map(|p| p.tokens).sum();
-                eprintln!("passages: {} ({tokens} tokens) from pages {}", p.len(), pages.join(", "));
+            AnswerEvent::Passages { passages } if !passages.is_empty() => {
+                let pages: Vec<&str> = passages.iter().map(|p| p.page_label.as_str()).collect();
+                let tokens: usize = passages.iter().map(|p| p.tokens).sum();
+                eprintln!("passages: {} ({tokens} tokens) from pages {}", passages.len(), pages.join(", "));
             }
-            ChatEvent::Corpus(CorpusEvent::Ranked(docs)) => {
-                for d in docs {
+            AnswerEvent::Ranked { documents } => {
+                for d in documents {
                     eprintln!("  [{}] {} (score {:.1})", d.number, d.title, d.score);
                 }
             }
-            ChatEvent::Corpus(CorpusEvent::Document { document, event: AskEvent::Restored { .. } }) => {
-                eprintln!("consulting [{}] {}…", document.number, document.title)
-            }
-            ChatEvent::Corpus(CorpusEvent::Skipped { document, reason }) => {
-                eprintln!("skipped {}: {reason}", document.title);
-            }
-            ChatEvent::Document(AskEvent::Text(piece)) | ChatEvent::Corpus(CorpusEvent::Text(piece)) => {
+            AnswerEvent::Consulting { document } => eprintln!("consulting [{}] {}…", document.number, document.title),
+            AnswerEvent::Skipped { document, reason } => eprintln!("skipped {}: {reason}", document.title),
+            AnswerEvent::Text { text } => {
                 text_started = true;
-                let _ = stdout.write_all(piece.as_bytes());
+                let _ = stdout.write_all(text.as_bytes());
                 let _ = stdout.flush();
             }
             _ => {}
@@ -185,21 +130,27 @@ fn answer_turn(
     })?;
     drop(stdout);
     if json {
-        out!("{}", serde_json::json!({ "chat": chat, "question": question, "answer": answer }));
-        return Ok(answer);
+        let answer = match &answered.answer {
+            Reply::Library(a) => serde_json::to_value(a)?,
+            Reply::Model { text, stop } => serde_json::json!({ "scope": "model", "text": text, "stop": stop }),
+        };
+        out!("{}", serde_json::json!({ "chat": answered.chat, "question": question.text, "answer": answer }));
+        return Ok(answered);
     }
     if text_started {
         out!();
     }
-    print_sources(asker.library(), &answer)?;
-    Ok(answer)
+    if let Reply::Library(answer) = &answered.answer {
+        print_sources(seahorse, answer)?;
+    }
+    Ok(answered)
 }
 
 /// The citations with their pages, and where the time went (stderr).
-fn print_sources(library: &Library, answer: &ChatAnswer) -> Result<()> {
+fn print_sources(seahorse: &Seahorse, answer: &ChatAnswer) -> Result<()> {
     for c in answer.citations() {
         for p in &c.pages {
-            let title = library.store().document(seahorse_library::DocId(p.doc)).map(|d| d.title).unwrap_or_default();
+            let title = seahorse.document(seahorse_api::DocId(p.doc)).map(|d| d.document.title).unwrap_or_default();
             eprintln!("  {} → {title}, page {}", c.text, p.label);
         }
     }
@@ -237,35 +188,35 @@ fn dropped_note(n: usize) -> String {
 
 /// `seahorse ask [DOC] QUESTION`: one question, stored as a new chat (or the next turn of
 /// `--chat N`).
-pub fn ask(doc: Option<&str>, question: &str, chat: Option<i64>, args: &AnswerArgs, json: bool) -> Result<()> {
-    let session = AskSetup::open(args, json)?;
-    let chat = match chat {
-        Some(id) => ChatId(id),
-        None => session.new_chat(doc, args, question)?,
-    };
-    let model = session.reading.load_model(json)?;
-    let reader = Reader::new(&model, &session.reading.memory()?, session.reading.read_options())?;
-    let asker = Asker::new(&session.library, &reader);
+pub fn ask(
+    seahorse: &Seahorse,
+    doc: Option<&str>,
+    text: &str,
+    chat: Option<i64>,
+    args: &AnswerArgs,
+    json: bool,
+) -> Result<()> {
     let cancel = cancel_on_ctrl_c()?;
-    let (document, corpus) = session.options(args, &cancel);
-    answer_turn(&asker, chat, question, &document, &corpus, json)?;
-    if !json {
+    let scope = if chat.is_some() { Scope::Library } else { args.scope(seahorse, doc)? };
+    let mut question = args.question(seahorse, text, scope, &cancel)?;
+    question.chat = chat.map(ChatId);
+    let answered = answer_turn(seahorse, &question, json)?;
+    if let (Some(chat), false) = (answered.chat, json) {
         eprintln!("(stored as chat {chat}: `seahorse chat --resume {chat}` continues it)");
     }
     Ok(())
 }
 
 /// `seahorse chat [DOC]`: questions from stdin, one per line, until an empty line or EOF.
-pub fn chat(doc: Option<&str>, resume: Option<i64>, args: &AnswerArgs, json: bool) -> Result<()> {
-    let session = AskSetup::open(args, json)?;
-    let model = session.reading.load_model(json)?;
-    let reader = Reader::new(&model, &session.reading.memory()?, session.reading.read_options())?;
-    let asker = Asker::new(&session.library, &reader);
+pub fn chat(seahorse: &Seahorse, doc: Option<&str>, resume: Option<i64>, args: &AnswerArgs, json: bool) -> Result<()> {
     let cancel = cancel_on_ctrl_c()?;
-    let (document, corpus) = session.options(args, &cancel);
+    let scope = if resume.is_some() { Scope::Library } else { args.scope(seahorse, doc)? };
+    if scope == Scope::Model {
+        bail!("name a document (see `seahorse list`), --collection NAME or --all");
+    }
     let mut chat = resume.map(ChatId);
     if let Some(id) = chat {
-        let info = session.library.store().chat(id)?;
+        let info = seahorse.chat(id)?;
         if !json {
             eprintln!("resuming chat {id}: {} ({} messages)", info.title, info.message_count);
         }
@@ -277,15 +228,14 @@ pub fn chat(doc: Option<&str>, resume: Option<i64>, args: &AnswerArgs, json: boo
             eprint!("> ");
         }
         let Some(line) = lines.next() else { break };
-        let question = line?;
-        if question.trim().is_empty() {
+        let text = line?;
+        if text.trim().is_empty() {
             break;
         }
-        let id = match chat {
-            Some(id) => id,
-            None => *chat.insert(session.new_chat(doc, args, &question)?),
-        };
-        answer_turn(&asker, id, &question, &document, &corpus, json)?;
+        let mut question = args.question(seahorse, &text, scope.clone(), &cancel)?;
+        question.chat = chat;
+        let answered = answer_turn(seahorse, &question, json)?;
+        chat = chat.or(answered.chat);
         if cancel.is_cancelled() {
             break;
         }
@@ -297,51 +247,33 @@ pub fn chat(doc: Option<&str>, resume: Option<i64>, args: &AnswerArgs, json: boo
 }
 
 /// `seahorse chats`: list.
-pub fn list_chats(json: bool) -> Result<()> {
-    let library = open_library(json)?;
-    let chats = library.store().chats()?;
+pub fn list_chats(seahorse: &Seahorse, json: bool) -> Result<()> {
+    let chats = seahorse.chats()?;
     if json {
         out!("{}", serde_json::to_string(&chats)?);
         return Ok(());
     }
     for c in chats {
-        let about = match c.scope {
-            ChatScope::Document { doc, as_of_page } => {
-                let title = library.store().document(doc).map(|d| d.title).unwrap_or_default();
-                match as_of_page {
-                    Some(p) => format!("{title} (as of page index {p})"),
-                    None => title,
-                }
-            }
-            ChatScope::Corpus { collection: None } => "all documents".to_owned(),
-            ChatScope::Corpus { collection: Some(id) } => {
-                format!("collection {}", library.store().collection_name(id)?)
-            }
-        };
+        let about = seahorse.describe_scope(&c.scope)?;
         out!("{:>4}  {}  [{}; {} messages]", c.id, c.title, about, c.message_count);
     }
     Ok(())
 }
 
 /// `seahorse chats export N`: Markdown on stdout.
-pub fn export_chat(id: i64, json: bool) -> Result<()> {
-    let library = open_library(json)?;
-    let markdown = export_markdown(library.store(), ChatId(id))?;
+pub fn export_chat(seahorse: &Seahorse, id: i64, json: bool) -> Result<()> {
+    let markdown = seahorse.export_chat(ChatId(id))?;
     if json {
         out!("{}", serde_json::json!({ "chat": id, "markdown": markdown }));
     } else {
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(markdown.as_bytes())?;
+        std::io::stdout().lock().write_all(markdown.as_bytes())?;
     }
     Ok(())
 }
 
 /// `seahorse chats remove N`.
-pub fn remove_chat(id: i64, json: bool) -> Result<()> {
-    let library = open_library(json)?;
-    if !library.store().remove_chat(ChatId(id))? {
-        bail!("no chat {id} (see `seahorse chats`)");
-    }
+pub fn remove_chat(seahorse: &Seahorse, id: i64, json: bool) -> Result<()> {
+    seahorse.remove_chat(ChatId(id))?;
     if json {
         out!("{}", serde_json::json!({ "removed": id }));
     } else {
@@ -351,9 +283,8 @@ pub fn remove_chat(id: i64, json: bool) -> Result<()> {
 }
 
 /// `seahorse collection`: list (default).
-pub fn list_collections(json: bool) -> Result<()> {
-    let library = open_library(json)?;
-    let collections = library.store().collections()?;
+pub fn list_collections(seahorse: &Seahorse, json: bool) -> Result<()> {
+    let collections = seahorse.collections()?;
     if json {
         out!("{}", serde_json::to_string(&collections)?);
         return Ok(());
@@ -365,16 +296,10 @@ pub fn list_collections(json: bool) -> Result<()> {
 }
 
 /// `seahorse collection add|remove NAME DOC…`.
-pub fn change_collection(name: &str, docs: &[String], add: bool, json: bool) -> Result<()> {
-    let library = open_library(json)?;
-    let ids = docs.iter().map(|d| Ok(library.find_document(d)?.id)).collect::<Result<Vec<_>>>()?;
-    let store = library.store();
-    if add {
-        store.add_to_collection(name, &ids)?;
-    } else {
-        store.remove_from_collection(name, &ids)?;
-    }
-    let info = store.collection(name)?;
+pub fn change_collection(seahorse: &Seahorse, name: &str, docs: &[String], add: bool, json: bool) -> Result<()> {
+    let ids = docs.iter().map(|d| Ok(seahorse.find_document(d)?.id)).collect::<Result<Vec<_>>>()?;
+    let info =
+        if add { seahorse.add_to_collection(name, &ids)? } else { seahorse.remove_from_collection(name, &ids)? };
     if json {
         out!("{}", serde_json::to_string(&info)?);
     } else {
@@ -384,9 +309,8 @@ pub fn change_collection(name: &str, docs: &[String], add: bool, json: bool) -> 
 }
 
 /// `seahorse collection delete NAME`.
-pub fn delete_collection(name: &str, json: bool) -> Result<()> {
-    let library = open_library(json)?;
-    library.store().delete_collection(name)?;
+pub fn delete_collection(seahorse: &Seahorse, name: &str, json: bool) -> Result<()> {
+    seahorse.delete_collection(name)?;
     if json {
         out!("{}", serde_json::json!({ "deleted": name }));
     } else {

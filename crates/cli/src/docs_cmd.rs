@@ -3,24 +3,8 @@
 use std::io::IsTerminal;
 
 use anyhow::Result;
-use seahorse_library::{DocumentInfo, StateInfo};
+use seahorse_api::{DocumentInfo, Seahorse};
 use serde_json::json;
-
-use crate::home::open_library;
-
-/// How far a document's memory pass got, from its states.
-fn memory_status(states: &[StateInfo]) -> &'static str {
-    let fresh: Vec<_> = states.iter().filter(|s| !s.stale).collect();
-    if fresh.iter().any(|s| s.is_final) {
-        "read"
-    } else if !fresh.is_empty() {
-        "partly read"
-    } else if !states.is_empty() {
-        "stale"
-    } else {
-        "not read"
-    }
-}
 
 fn mib(bytes: u64) -> String {
     if bytes >= 1 << 20 {
@@ -31,27 +15,39 @@ fn mib(bytes: u64) -> String {
 }
 
 /// `seahorse list`.
-pub fn list(json: bool) -> Result<()> {
-    let library = open_library(json)?;
-    let docs = library.store().documents()?;
-    let mut rows = Vec::with_capacity(docs.len());
-    for doc in &docs {
-        let states = library.store().states(doc.id)?;
-        rows.push((doc, memory_status(&states)));
-    }
+pub fn list(seahorse: &Seahorse, json: bool) -> Result<()> {
+    let docs = seahorse.documents()?;
     if json {
-        let list: Vec<_> = rows.iter().map(|(d, m)| json!({ "document": d, "memory": m })).collect();
+        let list: Vec<_> = docs
+            .iter()
+            .map(|d| {
+                json!({
+                    "document": d.document, "memory": d.memory.state.as_str(),
+                    "memory_built_with": d.memory.built_with, "memory_bytes": d.memory_bytes,
+                })
+            })
+            .collect();
         out!("{}", serde_json::Value::Array(list));
         return Ok(());
     }
-    if rows.is_empty() {
+    if docs.is_empty() {
         out!("the library is empty; add documents with `seahorse add <files|dirs>`");
         return Ok(());
     }
-    out!("{:>4}  {:<40} {:<8} {:>6} {:>8}  memory", "id", "title", "format", "pages", "tokens");
-    for (d, m) in rows {
-        let tokens = d.token_count.map_or("–".to_owned(), |t| t.to_string());
-        out!("{:>4}  {:<40} {:<8} {:>6} {:>8}  {m}", d.id, truncate(&d.title, 40), d.format, d.page_count, tokens);
+    out!("{:>4}  {:<40} {:<8} {:>6} {:>8} {:>10}  memory", "id", "title", "format", "pages", "tokens", "memory size");
+    for d in &docs {
+        let doc = &d.document;
+        let tokens = doc.token_count.map_or("–".to_owned(), |t| t.to_string());
+        out!(
+            "{:>4}  {:<40} {:<8} {:>6} {:>8} {:>10}  {}",
+            doc.id,
+            truncate(&doc.title, 40),
+            doc.format,
+            doc.page_count,
+            tokens,
+            mib(d.memory_bytes),
+            d.memory.state.as_str()
+        );
     }
     Ok(())
 }
@@ -65,61 +61,43 @@ fn truncate(s: &str, n: usize) -> String {
 }
 
 /// `seahorse show <doc>`.
-pub fn show(query: &str, json: bool) -> Result<()> {
-    let library = open_library(json)?;
-    let doc = library.find_document(query)?;
-    let pages = library.store().pages(doc.id)?;
-    let states = library.store().states(doc.id)?;
-    let storage = library.document_storage(doc.id)?;
-    let passages = library.passage_count(doc.id)?;
+pub fn show(seahorse: &Seahorse, query: &str, json: bool) -> Result<()> {
+    let doc = seahorse.find_document(query)?;
+    let details = seahorse.document(doc.id)?;
     if json {
-        let pages: Vec<_> = pages
-            .iter()
-            .map(|p| {
-                json!({
-                    "index": p.index, "label": p.label, "display_label": p.display_label,
-                    "locator": serde_json::from_str::<serde_json::Value>(&p.locator_json).unwrap_or_default(),
-                    "token_start": p.token_start, "token_end": p.token_end, "chars": p.text.chars().count(),
-                })
-            })
-            .collect();
-        out!(
-            "{}",
-            json!({
-                "document": doc, "memory": memory_status(&states), "pages": pages, "states": states,
-                "storage": storage, "passages": passages,
-            })
-        );
+        out!("{}", serde_json::to_string(&details)?);
         return Ok(());
     }
-    print_document(&doc, memory_status(&states))?;
+    print_document(&doc, details.memory.state.as_str())?;
+    if let Some(by) = &details.memory.built_with {
+        out!("memory by: {by}");
+    }
+    let storage = &details.storage;
     out!(
-        "storage:   text {}, index ≈{} ({passages} passages), {} state(s) {} raw → {} stored",
+        "storage:   text {}, index ≈{} ({} passages), {} state(s) {} raw → {} stored",
         mib(storage.text_bytes),
         mib(storage.index_bytes),
+        details.passages,
         storage.states,
         mib(storage.state_raw_bytes),
         mib(storage.state_stored_bytes)
     );
-    for s in &states {
-        let label = pages
-            .get(s.page_index as usize)
-            .map_or_else(|| (s.page_index + 1).to_string(), |p| p.display_label.clone());
+    for s in &details.states {
         out!(
-            "  state at token {:>7} (page {label}{}){}",
+            "  state at token {:>7} (page {}{}){}",
             s.position,
+            s.page_label,
             if s.is_final { ", final" } else { "" },
-            if s.stale { ", stale" } else { "" }
+            if s.current { String::new() } else { format!(", built with {}", s.built_with) }
         );
     }
     out!("pages:");
-    for p in &pages {
-        let tokens = match (p.token_start, p.token_end) {
-            (Some(a), Some(b)) => format!("tokens {a}–{b}"),
-            _ => String::new(),
-        };
-        let first: String = p.text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(60).collect();
-        out!("  {:>5}  {:<18} {first}", p.display_label, tokens);
+    let texts: Vec<String> =
+        (0..details.pages.len() as u32).map(|i| seahorse.page_text(doc.id, i).unwrap_or_default()).collect();
+    for (p, text) in details.pages.iter().zip(&texts) {
+        let tokens = p.tokens.map(|(a, b)| format!("tokens {a}–{b}")).unwrap_or_default();
+        let first: String = text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(60).collect();
+        out!("  {:>5}  {:<18} {first}", p.label, tokens);
     }
     Ok(())
 }
@@ -138,9 +116,8 @@ fn print_document(doc: &DocumentInfo, memory: &str) -> Result<()> {
 }
 
 /// `seahorse search <query>`.
-pub fn search(query: &str, limit: usize, json: bool) -> Result<()> {
-    let library = open_library(json)?;
-    let hits = library.search(query, limit)?;
+pub fn search(seahorse: &Seahorse, query: &str, limit: usize, json: bool) -> Result<()> {
+    let hits = seahorse.search(query, limit)?;
     if json {
         out!("{}", serde_json::to_string(&hits)?);
         return Ok(());
@@ -158,10 +135,9 @@ pub fn search(query: &str, limit: usize, json: bool) -> Result<()> {
 }
 
 /// `seahorse remove <doc>`.
-pub fn remove(query: &str, json: bool) -> Result<()> {
-    let library = open_library(json)?;
-    let doc = library.find_document(query)?;
-    library.remove(doc.id)?;
+pub fn remove(seahorse: &Seahorse, query: &str, json: bool) -> Result<()> {
+    let doc = seahorse.find_document(query)?;
+    seahorse.remove(doc.id)?;
     if json {
         out!("{}", json!({ "removed": doc.id, "title": doc.title }));
     } else {
@@ -171,9 +147,8 @@ pub fn remove(query: &str, json: bool) -> Result<()> {
 }
 
 /// `seahorse index rebuild`.
-pub fn rebuild_index(json: bool) -> Result<()> {
-    let library = open_library(json)?;
-    let sync = library.rebuild_index()?;
+pub fn rebuild_index(seahorse: &Seahorse, json: bool) -> Result<()> {
+    let sync = seahorse.rebuild_index()?;
     if json {
         out!("{}", json!({ "reindexed": sync.reindexed, "removed": sync.removed, "generation": sync.to_generation }));
     } else {
@@ -188,9 +163,8 @@ pub fn rebuild_index(json: bool) -> Result<()> {
 }
 
 /// `seahorse jobs`.
-pub fn jobs(json: bool) -> Result<()> {
-    let library = open_library(json)?;
-    let jobs = library.store().jobs()?;
+pub fn jobs(seahorse: &Seahorse, json: bool) -> Result<()> {
+    let jobs = seahorse.jobs()?;
     if json {
         out!("{}", serde_json::to_string(&jobs)?);
         return Ok(());
@@ -214,9 +188,8 @@ pub fn jobs(json: bool) -> Result<()> {
 }
 
 /// `seahorse jobs clear`.
-pub fn clear_jobs(json: bool) -> Result<()> {
-    let library = open_library(json)?;
-    let n = library.store().clear_finished_jobs()?;
+pub fn clear_jobs(seahorse: &Seahorse, json: bool) -> Result<()> {
+    let n = seahorse.clear_finished_jobs()?;
     if json {
         out!("{}", json!({ "cleared": n }));
     } else {

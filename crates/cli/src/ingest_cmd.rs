@@ -1,82 +1,100 @@
-//! `seahorse add` and `seahorse jobs resume`: run the ingestion queue with a progress bar
-//! on stderr; Ctrl-C cancels cleanly (the job stays resumable), a second Ctrl-C exits.
+//! `seahorse add` and `seahorse jobs resume`: the API reads the queue on its worker thread;
+//! this module draws its events as a progress bar on stderr. Ctrl-C cancels cleanly (the
+//! job stays resumable), a second Ctrl-C exits.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::mpsc;
+use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use seahorse_engine::CancelToken;
-use seahorse_library::{IngestEvent, JobId, JobState, Library, Reader, RunSummary};
+use seahorse_api::{IngestEvent, JobId, JobState, ReadingEvent, Seahorse};
 
-use crate::home::{library_dir, open_library, Reading, ReadingArgs};
+use crate::reading_args::ReadingArgs;
 
 /// Exit code after Ctrl-C.
 pub const EXIT_CANCELLED: u8 = 130;
 
 /// `seahorse add`. Returns the exit code.
-pub fn add(paths: &[PathBuf], collection: Option<&str>, args: &ReadingArgs, json: bool) -> Result<u8> {
-    if paths.is_empty() {
-        bail!("nothing to add: name files or directories");
-    }
-    let library = open_library(json)?;
-    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
-    let jobs = library.enqueue_paths(paths, now_ms)?;
-    if jobs.is_empty() {
-        bail!("no supported files found (extensions: {})", seahorse_library::SUPPORTED_EXTENSIONS.join(", "));
-    }
+pub fn add(
+    seahorse: &Seahorse,
+    paths: &[PathBuf],
+    collection: Option<&str>,
+    args: &ReadingArgs,
+    json: bool,
+) -> Result<u8> {
+    args.save(seahorse)?;
+    let jobs = seahorse.add(paths, collection)?;
     if !json {
         eprintln!("queued {} file(s)", jobs.len());
     }
-    let code = run_queue(&library, args, json)?;
-    if let Some(name) = collection {
-        // Every document stored for these jobs (read or not: a cancelled one still joins).
-        let docs: Vec<_> = jobs.iter().filter_map(|&j| library.store().job(j).ok().and_then(|j| j.doc)).collect();
-        library.store().add_to_collection(name, &docs)?;
-        if !json {
-            eprintln!("added {} document(s) to the collection {name}", docs.len());
-        }
-    }
-    Ok(code)
+    run_queue(seahorse, json)
 }
 
 /// `seahorse jobs resume`. Returns the exit code.
-pub fn resume(args: &ReadingArgs, json: bool) -> Result<u8> {
-    let library = open_library(json)?;
-    let requeued = library.store().requeue_unfinished()?;
+pub fn resume(seahorse: &Seahorse, args: &ReadingArgs, json: bool) -> Result<u8> {
+    args.save(seahorse)?;
+    let requeued = seahorse.requeue_unfinished()?;
     if !json {
         eprintln!("re-queued {requeued} cancelled or failed job(s)");
     }
-    run_queue(&library, args, json)
+    run_queue(seahorse, json)
 }
 
-fn run_queue(library: &Library, args: &ReadingArgs, json: bool) -> Result<u8> {
-    let reading = Reading::resolve(&library_dir()?, args)?;
-    let model = reading.load_model(json)?;
-    let reader = Reader::new(&model, &reading.memory()?, reading.read_options())?;
-    let cancel = CancelToken::new();
-    let handler_token = cancel.clone();
+/// `seahorse reread <doc>`. Returns the exit code.
+pub fn reread(seahorse: &Seahorse, query: &str, json: bool) -> Result<u8> {
+    let doc = seahorse.find_document(query)?;
+    seahorse.reread(doc.id)?;
+    if !json {
+        eprintln!("reading {} again with {}", doc.title, seahorse.active_choice().describe());
+    }
+    run_queue(seahorse, json)
+}
+
+fn run_queue(seahorse: &Seahorse, json: bool) -> Result<u8> {
+    let (tx, rx) = mpsc::channel();
+    seahorse.start_reading(move |event| {
+        let _ = tx.send(event);
+    })?;
+    let handler = seahorse.clone();
+    let mut interrupted = false;
     ctrlc::set_handler(move || {
-        if handler_token.is_cancelled() {
+        if interrupted {
             std::process::exit(EXIT_CANCELLED as i32);
         }
-        handler_token.cancel();
+        interrupted = true;
+        handler.cancel_reading();
         eprintln!("\ncancelling after the current chunk… (Ctrl-C again to quit at once)");
     })
     .context("installing the Ctrl-C handler")?;
 
     let mut bar = Bar::new(json);
     let mut finished: Vec<serde_json::Value> = Vec::new();
-    let summary: RunSummary = library.run_jobs(&reader, &cancel, |event| {
-        bar.on_event(event);
-        if let IngestEvent::JobFinished { job, doc, state, error } = event {
-            finished.push(serde_json::json!({ "job": job, "doc": doc, "state": state, "error": error }));
+    let mut fingerprint = None;
+    let mut filed = Vec::new();
+    for event in rx {
+        match event {
+            ReadingEvent::Fetch(p) => crate::models_cmd::progress(json)(p),
+            ReadingEvent::Started(f) => fingerprint = Some(f),
+            ReadingEvent::Ingest(e) => {
+                bar.on_event(&e);
+                if let IngestEvent::JobFinished { job, doc, state, error } = e {
+                    finished.push(serde_json::json!({ "job": job, "doc": doc, "state": state, "error": error }));
+                }
+            }
+            ReadingEvent::Filed { doc, collection } => filed.push((doc, collection)),
+            ReadingEvent::Finished { .. } => break,
+            _ => {}
         }
-    })?;
+    }
     bar.finish();
+    let summary = seahorse.wait_reading().context("the reading run vanished")??;
     if json {
-        out!("{}", serde_json::json!({ "summary": summary, "jobs": finished, "fingerprint": reader.fingerprint() }));
+        out!("{}", serde_json::json!({ "summary": summary, "jobs": finished, "fingerprint": fingerprint }));
     } else {
+        if let Some((_, name)) = filed.first() {
+            eprintln!("added {} document(s) to the collection {name}", filed.len());
+        }
         eprintln!(
             "{} done, {} failed{}",
             summary.done,

@@ -1,5 +1,6 @@
-//! `seahorse`: the command-line front end. Parsing and printing only; the work happens in
-//! the library crates. Each command group lives in its own module.
+//! `seahorse`: the command-line front end over `seahorse-api`. It parses arguments, turns
+//! the environment into paths, installs the tracing subscriber, prints, and handles Ctrl-C;
+//! every workflow is one API call. Each command group lives in its own module.
 
 /// `println!` that returns the write error (a closed pipe ends the program quietly).
 macro_rules! out {
@@ -13,9 +14,9 @@ macro_rules! out {
 
 mod ask_cmd;
 mod docs_cmd;
-mod home;
 mod ingest_cmd;
 mod models_cmd;
+mod reading_args;
 
 use std::io::ErrorKind;
 use std::path::PathBuf;
@@ -24,19 +25,24 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use home::ReadingArgs;
+use reading_args::ReadingArgs;
+use seahorse_api::{Paths, Seahorse};
 
 #[derive(Parser)]
 #[command(
     name = "seahorse",
     version,
     about = "Read whole books with a local LLM and ask them questions",
-    after_help = "The library lives in $SEAHORSE_HOME (default: ~/.local/share/seahorse)."
+    after_help = "The library lives in $SEAHORSE_HOME (default: ~/.local/share/seahorse), models in \
+                  $SEAHORSE_MODELS_DIR (default: ~/.cache/seahorse/models). RUST_LOG filters the log."
 )]
 struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Log what the libraries do on stderr (-v: steps, -vv: details and llama.cpp's log).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -68,6 +74,11 @@ enum Command {
         /// Most passages to show.
         #[arg(long, default_value_t = 10)]
         limit: usize,
+    },
+    /// Read a document into memory again with the current settings (model, block, W, S).
+    Reread {
+        /// Id, sha256 prefix, or part of the title or file name.
+        doc: String,
     },
     /// Remove a document with its pages, index entries and memory states.
     Remove {
@@ -188,16 +199,43 @@ enum IndexCommand {
 enum ModelsCommand {
     /// Download, assemble and verify a model (idempotent; repairs damaged files).
     Fetch {
-        /// Model id from `seahorse models list`.
-        #[arg(default_value = seahorse_models::DEFAULT_MODEL.id)]
-        model: String,
+        /// Model id from `seahorse models list` (default: the active model).
+        model: Option<String>,
     },
-    /// List known models and whether they are in the cache.
+    /// List known models and whether they are on disk.
     List,
+    /// Add a Qwen2 / Qwen2.5 GGUF you have (it stays where it is) and make it the active model.
+    Add {
+        /// The GGUF file.
+        path: PathBuf,
+        /// Register it without making it the active model.
+        #[arg(long)]
+        keep_active: bool,
+    },
+    /// Add an AHN block for a model: an official AHN checkpoint (a directory with
+    /// config.json and model.safetensors), converted here, or a block GGUF.
+    AddAhn {
+        /// The checkpoint directory, its safetensors file, or a block GGUF.
+        source: PathBuf,
+        /// The model it is for (default: the active model).
+        #[arg(long)]
+        model: Option<String>,
+        /// Add it without making it the active block.
+        #[arg(long)]
+        keep_active: bool,
+    },
+    /// Make a model (and optionally a block) the active one for reading and asking.
+    Use {
+        /// Model id from `seahorse models list`.
+        model: String,
+        #[command(flatten)]
+        reading: ReadingArgs,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_tracing(cli.verbose);
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         // `seahorse list | head`: the reader went away; that is not an error.
@@ -215,53 +253,89 @@ fn main() -> ExitCode {
     }
 }
 
+/// The log on stderr: `RUST_LOG` if set, else warnings (`-v`: steps, `-vv`: details and
+/// llama.cpp's own log).
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn,llama_cpp_2=off",
+        1 => "info,llama_cpp_2=warn",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+/// Opens the library where the environment says, saying on stderr if the index had to be
+/// repaired.
+pub fn open(json: bool) -> Result<Seahorse> {
+    let paths = Paths::from_env(|k| std::env::var_os(k))?;
+    let seahorse = Seahorse::open(paths.clone())
+        .map_err(anyhow::Error::from)
+        .map_err(|e| e.context(format!("opening the library in {}", paths.library.display())))?;
+    let sync = seahorse.opened_repairs();
+    if !json && (sync.recreated || sync.reindexed > 0 || sync.removed > 0) {
+        eprintln!(
+            "repaired the search index ({} document(s) re-indexed, {} removed{})",
+            sync.reindexed,
+            sync.removed,
+            if sync.recreated { ", index recreated" } else { "" }
+        );
+    }
+    Ok(seahorse)
+}
+
 fn run(cli: Cli) -> Result<u8> {
     let json = cli.json;
+    let seahorse = open(json)?;
+    let s = &seahorse;
     match cli.command {
         Command::Add { paths, collection, reading } => {
-            return ingest_cmd::add(&paths, collection.as_deref(), &reading, json)
+            return ingest_cmd::add(s, &paths, collection.as_deref(), &reading, json)
         }
-        Command::Jobs { command: Some(JobsCommand::Resume { reading }) } => return ingest_cmd::resume(&reading, json),
-        Command::Jobs { command: Some(JobsCommand::Clear) } => docs_cmd::clear_jobs(json)?,
-        Command::Jobs { command: None } => docs_cmd::jobs(json)?,
-        Command::List => docs_cmd::list(json)?,
-        Command::Show { doc } => docs_cmd::show(&doc, json)?,
-        Command::Search { query, limit } => docs_cmd::search(&query, limit, json)?,
-        Command::Remove { doc } => docs_cmd::remove(&doc, json)?,
-        Command::Index { command: IndexCommand::Rebuild } => docs_cmd::rebuild_index(json)?,
-        Command::Ask { words, chat, answer } => {
-            match (words.as_slice(), answer.all || answer.collection.is_some() || chat.is_some()) {
-                // Only a question: the model itself answers, without the library.
-                ([question], false) => {
-                    let reading = home::Reading::resolve(&home::library_dir()?, &answer.reading)?;
-                    let path = match &reading.model_path {
-                        Some(p) => p.clone(),
-                        None => models_cmd::ensure_model(models_cmd::spec(&reading.model)?, json)?,
-                    };
-                    models_cmd::ask(&path, question, answer.max_tokens, reading.threads, json)?
-                }
-                ([question], true) => ask_cmd::ask(None, question, chat, &answer, json)?,
-                ([doc, question], _) => ask_cmd::ask(Some(doc), question, chat, &answer, json)?,
-                _ => unreachable!("clap allows one or two words"),
-            }
+        Command::Jobs { command: Some(JobsCommand::Resume { reading }) } => {
+            return ingest_cmd::resume(s, &reading, json)
         }
-        Command::Chat { doc, resume, answer } => ask_cmd::chat(doc.as_deref(), resume, &answer, json)?,
-        Command::Collection { command: None } => ask_cmd::list_collections(json)?,
+        Command::Jobs { command: Some(JobsCommand::Clear) } => docs_cmd::clear_jobs(s, json)?,
+        Command::Jobs { command: None } => docs_cmd::jobs(s, json)?,
+        Command::Reread { doc } => return ingest_cmd::reread(s, &doc, json),
+        Command::List => docs_cmd::list(s, json)?,
+        Command::Show { doc } => docs_cmd::show(s, &doc, json)?,
+        Command::Search { query, limit } => docs_cmd::search(s, &query, limit, json)?,
+        Command::Remove { doc } => docs_cmd::remove(s, &doc, json)?,
+        Command::Index { command: IndexCommand::Rebuild } => docs_cmd::rebuild_index(s, json)?,
+        Command::Ask { words, chat, answer } => match words.as_slice() {
+            [question] => ask_cmd::ask(s, None, question, chat, &answer, json)?,
+            [doc, question] => ask_cmd::ask(s, Some(doc), question, chat, &answer, json)?,
+            _ => unreachable!("clap allows one or two words"),
+        },
+        Command::Chat { doc, resume, answer } => ask_cmd::chat(s, doc.as_deref(), resume, &answer, json)?,
+        Command::Collection { command: None } => ask_cmd::list_collections(s, json)?,
         Command::Collection { command: Some(CollectionCommand::Add { name, docs }) } => {
-            ask_cmd::change_collection(&name, &docs, true, json)?
+            ask_cmd::change_collection(s, &name, &docs, true, json)?
         }
         Command::Collection { command: Some(CollectionCommand::Remove { name, docs }) } => {
-            ask_cmd::change_collection(&name, &docs, false, json)?
+            ask_cmd::change_collection(s, &name, &docs, false, json)?
         }
         Command::Collection { command: Some(CollectionCommand::Delete { name }) } => {
-            ask_cmd::delete_collection(&name, json)?
+            ask_cmd::delete_collection(s, &name, json)?
         }
-        Command::Chats { command: None } => ask_cmd::list_chats(json)?,
-        Command::Chats { command: Some(ChatsCommand::Export { id }) } => ask_cmd::export_chat(id, json)?,
-        Command::Chats { command: Some(ChatsCommand::Remove { id }) } => ask_cmd::remove_chat(id, json)?,
-        Command::Models { command: ModelsCommand::Fetch { model } } => models_cmd::fetch(&model, json)?,
-        Command::Models { command: ModelsCommand::List } => models_cmd::list(json)?,
-        Command::Info => models_cmd::info(json)?,
+        Command::Chats { command: None } => ask_cmd::list_chats(s, json)?,
+        Command::Chats { command: Some(ChatsCommand::Export { id }) } => ask_cmd::export_chat(s, id, json)?,
+        Command::Chats { command: Some(ChatsCommand::Remove { id }) } => ask_cmd::remove_chat(s, id, json)?,
+        Command::Models { command: ModelsCommand::Fetch { model } } => models_cmd::fetch(s, model.as_deref(), json)?,
+        Command::Models { command: ModelsCommand::List } => models_cmd::list(s, json)?,
+        Command::Models { command: ModelsCommand::Add { path, keep_active } } => {
+            models_cmd::add(s, &path, !keep_active, json)?
+        }
+        Command::Models { command: ModelsCommand::AddAhn { source, model, keep_active } } => {
+            models_cmd::add_ahn(s, &source, model.as_deref(), !keep_active, json)?
+        }
+        Command::Models { command: ModelsCommand::Use { model, reading } } => {
+            models_cmd::use_model(s, &model, &reading, json)?
+        }
+        Command::Info => models_cmd::info(s, json)?,
     }
     Ok(0)
 }

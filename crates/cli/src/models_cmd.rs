@@ -1,56 +1,35 @@
-//! `seahorse models …`, `seahorse info` and `seahorse ask`: the model cache and the plain
-//! question path.
+//! `seahorse models …` and `seahorse info`: the models, their AHN blocks, the build.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{bail, Context, Result};
-use seahorse_engine::{ChatMessage, Engine, Event, GenerateOptions, Model, ModelOptions, Role};
-use seahorse_models::{FetchEvent, ModelSpec};
+use anyhow::Result;
+use seahorse_api::{BlockChoice, FetchProgress, Seahorse};
 
-/// The catalogue entry for `id`.
-pub fn spec(id: &str) -> Result<&'static ModelSpec> {
-    match ModelSpec::by_id(id) {
-        Some(s) => Ok(s),
-        None => {
-            let known: Vec<_> = seahorse_models::CATALOG.iter().map(|m| m.id).collect();
-            bail!("unknown model {id:?}; known models: {}", known.join(", "))
-        }
-    }
-}
+use crate::reading_args::ReadingArgs;
 
-/// The model's path, fetching it first when it is not in the cache.
-pub fn ensure_model(spec: &'static ModelSpec, quiet: bool) -> Result<PathBuf> {
-    let dir = seahorse_models::cache_dir();
-    if let Some(path) = seahorse_models::locate(spec, &dir) {
-        return Ok(path);
-    }
-    let path = seahorse_models::fetch(spec, &dir, |event| {
-        if quiet {
+/// Fetch progress on stderr (nothing with `--json`).
+pub fn progress(json: bool) -> impl FnMut(FetchProgress) {
+    move |event| {
+        if json {
             return;
         }
         match event {
-            FetchEvent::Verifying(p) => eprintln!("checking {}", p.display()),
-            FetchEvent::AlreadyPresent(_) => eprintln!("model present and intact"),
-            FetchEvent::Damaged { reason, .. } => {
-                eprintln!("model file damaged ({reason}); fetching again")
-            }
-            FetchEvent::Downloading { parts } => {
-                eprintln!("downloading {} ({parts} parts)", spec.id)
-            }
-            FetchEvent::Assembled { part, parts } => eprint!("\rassembling {part}/{parts}"),
-            FetchEvent::Ready(p) => eprintln!("\nmodel ready: {}", p.display()),
+            FetchProgress::Verifying => eprintln!("checking the model file"),
+            FetchProgress::AlreadyPresent => eprintln!("model present and intact"),
+            FetchProgress::Damaged { reason } => eprintln!("model file damaged ({reason}); fetching again"),
+            FetchProgress::Downloading { parts } => eprintln!("downloading the model ({parts} parts)"),
+            FetchProgress::Assembled { part, parts } => eprint!("\rassembling {part}/{parts}"),
+            FetchProgress::Ready { path } => eprintln!("\nmodel ready: {}", path.display()),
         }
-    })
-    .with_context(|| format!("fetching model {}", spec.id))?;
-    Ok(path)
+    }
 }
 
-/// `seahorse models fetch`.
-pub fn fetch(model: &str, json: bool) -> Result<()> {
-    let path = ensure_model(spec(model)?, json)?;
+/// `seahorse models fetch [ID]`.
+pub fn fetch(seahorse: &Seahorse, model: Option<&str>, json: bool) -> Result<()> {
+    let id = model.map_or_else(|| seahorse.settings().model, str::to_owned);
+    let path = seahorse.fetch_model(&id, progress(json))?;
     if json {
-        out!("{}", serde_json::json!({ "model": model, "path": path }));
+        out!("{}", serde_json::json!({ "model": id, "path": path }));
     } else {
         out!("{}", path.display());
     }
@@ -58,33 +37,78 @@ pub fn fetch(model: &str, json: bool) -> Result<()> {
 }
 
 /// `seahorse models list`.
-pub fn list(json: bool) -> Result<()> {
-    let dir = seahorse_models::cache_dir();
-    let rows: Vec<_> = seahorse_models::CATALOG.iter().map(|m| (m, seahorse_models::locate(m, &dir))).collect();
+pub fn list(seahorse: &Seahorse, json: bool) -> Result<()> {
+    let models = seahorse.models();
     if json {
-        let list: Vec<_> = rows
-            .iter()
-            .map(|(m, p)| {
-                serde_json::json!({
-                    "id": m.id, "description": m.description, "size": m.size,
-                    "sha256": m.sha256, "path": p,
-                })
-            })
-            .collect();
-        out!("{}", serde_json::Value::Array(list));
+        out!("{}", serde_json::to_string(&models)?);
+        return Ok(());
+    }
+    let settings = seahorse.settings();
+    for m in &models {
+        let state = if m.path.is_some() { "on disk" } else { "not fetched" };
+        out!("{} {:<34} {:<12} {}", if m.active { "*" } else { " " }, m.id, state, m.description);
+    }
+    let block = match &settings.block {
+        BlockChoice::Shipped => "the shipped AHN block of the model (if it has one)".to_owned(),
+        BlockChoice::None => "no AHN block".to_owned(),
+        BlockChoice::File(p) => format!("AHN block {}", p.display()),
+    };
+    out!("active: {} with {block}, W={} S={}", settings.model, settings.reading.window, settings.reading.sinks);
+    out!("cache:  {}", seahorse.paths().models.display());
+    Ok(())
+}
+
+/// `seahorse models add PATH.gguf`.
+pub fn add(seahorse: &Seahorse, path: &Path, activate: bool, json: bool) -> Result<()> {
+    let entry = seahorse.add_model(path)?;
+    if activate {
+        seahorse.update_settings(|s| {
+            s.model = entry.id.clone();
+            // A block belongs to one model; the new one starts without.
+            if matches!(s.block, BlockChoice::File(_)) {
+                s.block = BlockChoice::Shipped;
+            }
+        })?;
+    }
+    if json {
+        out!("{}", serde_json::json!({ "model": entry, "active": activate }));
     } else {
-        for (m, p) in rows {
-            let state = if p.is_some() { "fetched" } else { "not fetched" };
-            out!("{:<20} {:<12} {}", m.id, state, m.description);
-        }
-        out!("cache: {}", dir.display());
+        eprintln!(
+            "added model {} ({}){}",
+            entry.id,
+            path.display(),
+            if activate { "; it is now the active model" } else { "" }
+        );
+    }
+    Ok(())
+}
+
+/// `seahorse models add-ahn DIR|FILE`.
+pub fn add_ahn(seahorse: &Seahorse, source: &Path, model: Option<&str>, activate: bool, json: bool) -> Result<()> {
+    let path = seahorse.add_block(source, model, activate)?;
+    if json {
+        out!("{}", serde_json::json!({ "block": path, "active": activate }));
+    } else {
+        eprintln!("added AHN block {}{}", path.display(), if activate { "; it is now the active block" } else { "" });
+    }
+    Ok(())
+}
+
+/// `seahorse models use ID [reading flags]`.
+pub fn use_model(seahorse: &Seahorse, model: &str, reading: &ReadingArgs, json: bool) -> Result<()> {
+    let reading = ReadingArgs { model: Some(model.to_owned()), ..reading.clone() };
+    let settings = reading.save(seahorse)?;
+    if json {
+        out!("{}", serde_json::to_string(&settings)?);
+    } else {
+        eprintln!("active model: {} (W={} S={})", settings.model, settings.reading.window, settings.reading.sinks);
     }
     Ok(())
 }
 
 /// `seahorse info`.
-pub fn info(json: bool) -> Result<()> {
-    let info = Engine::get()?.build_info();
+pub fn info(seahorse: &Seahorse, json: bool) -> Result<()> {
+    let info = seahorse.build_info()?;
     if json {
         out!(
             "{}",
@@ -97,39 +121,6 @@ pub fn info(json: bool) -> Result<()> {
         out!("patch revision: {}", info.patch_rev);
         out!("CPU features:   {}", info.cpu_features.join(" "));
         out!("llama.cpp:      {}", info.system_info);
-    }
-    Ok(())
-}
-
-/// `seahorse ask`.
-pub fn ask(path: &Path, question: &str, max_tokens: usize, threads: Option<i32>, json: bool) -> Result<()> {
-    let model = Model::load(path, &ModelOptions::default())?;
-    let messages = [
-        ChatMessage::new(Role::System, "You are a helpful assistant. Answer briefly and accurately."),
-        ChatMessage::new(Role::User, question),
-    ];
-    let options = GenerateOptions { max_tokens, n_threads: threads, ..GenerateOptions::default() };
-    let mut stdout = std::io::stdout().lock();
-    let generation = model.chat(&messages, &options, |event| {
-        if let (Event::Text(piece), false) = (event, json) {
-            let _ = stdout.write_all(piece.as_bytes());
-            let _ = stdout.flush();
-        }
-    })?;
-    if json {
-        out!(
-            "{}",
-            serde_json::json!({
-                "answer": generation.text,
-                "stop": format!("{:?}", generation.stop),
-                "prompt_tokens": generation.prompt_tokens,
-                "generated_tokens": generation.generated_tokens,
-                "prefill_seconds": generation.prefill_time.as_secs_f64(),
-                "decode_seconds": generation.decode_time.as_secs_f64(),
-            })
-        );
-    } else {
-        out!();
     }
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! Configuration, and the per-extraction context: cancellation, progress, warnings and
 //! panic containment.
 
+use seahorse_cancel::CancelToken;
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
 use crate::model::{Format, Progress};
@@ -60,7 +60,7 @@ impl Default for ExtractConfig {
 pub(crate) struct Job<'a> {
     pub path: &'a Path,
     pub config: &'a ExtractConfig,
-    cancel: &'a AtomicBool,
+    cancel: &'a CancelToken,
     progress: &'a mut dyn FnMut(Progress),
     pub warnings: Vec<Warning>,
 }
@@ -69,7 +69,7 @@ impl<'a> Job<'a> {
     pub fn new(
         path: &'a Path,
         config: &'a ExtractConfig,
-        cancel: &'a AtomicBool,
+        cancel: &'a CancelToken,
         progress: &'a mut dyn FnMut(Progress),
     ) -> Self {
         Self { path, config, cancel, progress, warnings: Vec::new() }
@@ -78,7 +78,7 @@ impl<'a> Job<'a> {
     /// Fails with [`Error::Cancelled`] once the caller has raised the flag.
     pub fn check_cancel(&self) -> Result<()> {
         // Relaxed is enough: the flag carries no data, and a page of delay is acceptable.
-        if self.cancel.load(Ordering::Relaxed) {
+        if self.cancel.is_cancelled() {
             Err(Error::Cancelled { path: self.path.to_path_buf() })
         } else {
             Ok(())

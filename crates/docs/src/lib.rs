@@ -21,11 +21,11 @@
 //! is given. Panic containment needs `panic = "unwind"`, Rust's default.
 //!
 //! ```
-//! use std::sync::atomic::AtomicBool;
+//! use seahorse_cancel::CancelToken;
 //! use seahorse_docs::{extract_bytes, ExtractConfig, Locator};
 //!
 //! let text = "First line.\n\nSecond paragraph.\n";
-//! let cancel = AtomicBool::new(false);
+//! let cancel = CancelToken::new();
 //! let doc = extract_bytes("notes.txt".as_ref(), text.as_bytes(), &ExtractConfig::default(), &cancel, |_| {})?;
 //! assert_eq!(doc.pages[0].locator, Locator::Lines { line_first: 1, line_last: 3 });
 //! assert_eq!(doc.pages[0].text, "First line.\n\nSecond paragraph.");
@@ -51,8 +51,8 @@ mod text;
 mod warning;
 mod xml;
 
+use seahorse_cancel::CancelToken;
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 
 pub use error::{ArchiveProblem, Error, Result};
 pub use job::ExtractConfig;
@@ -86,7 +86,7 @@ pub fn detect_format(path: &Path, bytes: &[u8]) -> std::result::Result<Format, &
 pub fn extract_file(
     path: &Path,
     config: &ExtractConfig,
-    cancel: &AtomicBool,
+    cancel: &CancelToken,
     progress: impl FnMut(Progress),
 ) -> Result<Document> {
     let read_error = |source| Error::Read { path: path.to_path_buf(), source };
@@ -116,7 +116,7 @@ pub fn extract_bytes(
     path: &Path,
     bytes: &[u8],
     config: &ExtractConfig,
-    cancel: &AtomicBool,
+    cancel: &CancelToken,
     mut progress: impl FnMut(Progress),
 ) -> Result<Document> {
     if bytes.len() as u64 > config.file_max_bytes {

@@ -50,12 +50,10 @@ impl Engine {
             return Err(EngineError::StalePatches { built, expected: expected.to_owned() });
         }
         let engine = ENGINE.get_or_init(|| {
-            let mut backend = LlamaBackend::init().map_err(|e| e.to_string())?;
-            if std::env::var_os("SEAHORSE_LLAMA_LOG").is_none() {
-                // llama.cpp logs every tensor at load time to stderr; keep the terminal clean
-                // unless asked.
-                backend.void_logs();
-            }
+            let backend = LlamaBackend::init().map_err(|e| e.to_string())?;
+            // llama.cpp's and ggml's log (every tensor at load time) goes to `tracing` as
+            // events of target `llama_cpp_2`; the front end's subscriber decides what is shown.
+            llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
             Ok(Engine { backend })
         });
         engine.as_ref().map_err(|e| EngineError::Backend(e.clone()))

@@ -89,6 +89,15 @@ pub enum EngineError {
         /// What differs.
         reason: String,
     },
+    /// An official AHN checkpoint (or one of its files, or a conversion option) cannot be
+    /// converted into an AHN block; `path` is the file at fault.
+    #[error("cannot convert the AHN checkpoint {path}: {reason}")]
+    AhnCheckpoint {
+        /// The checkpoint, its `config.json` or `model.safetensors`, or the base model.
+        path: PathBuf,
+        /// What is wrong, naming the offending keys or tensors.
+        reason: String,
+    },
     /// A file operation failed.
     #[error("cannot {action} {path}: {source}")]
     Io {

@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 use llama_cpp_2::model::LlamaChatMessage;
 use llama_cpp_2::token::LlamaToken;
 
-use crate::cancel::CancelToken;
 use crate::error::{EngineError, Result};
 use crate::model::Model;
 use crate::session::{CacheType, Logits, Session, SessionOptions};
+use seahorse_cancel::CancelToken;
 
 /// Who said a chat message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,6 +177,7 @@ impl Model {
             n_threads: options.n_threads,
             cache_type: CacheType::F16,
             flash_attention: None,
+            ..SessionOptions::default()
         })?;
         session.generate(0, tokens, options, on_event)
     }

@@ -19,10 +19,11 @@
 #![deny(missing_docs)]
 
 mod ahn_block;
+mod ahn_convert;
 mod backend;
-mod cancel;
 mod cpu;
 mod error;
+mod gate;
 mod generate;
 mod gguf;
 mod model;
@@ -30,12 +31,14 @@ mod session;
 pub mod tiny_model;
 
 pub use ahn_block::{merge, merged_model, write_block, write_gguf, AhnBlockInfo, AhnType, KvValue};
+pub use ahn_convert::{ahn_param_count, convert_ahn_checkpoint, ConvertOptions, ConvertReport, AHN_DEFAULT_NORM_EPS};
 pub use backend::{BuildInfo, Engine};
-pub use cancel::CancelToken;
 pub use cpu::{cpu_name, missing_cpu_features, required_cpu_features};
 pub use error::{EngineError, Result};
+pub use gate::{ComputeGate, GatePass, Priority};
 pub use generate::{ChatMessage, Event, GenerateOptions, Generation, Role, StopReason};
-pub use model::{MemoryOptions, Model, ModelInfo, ModelOptions};
+pub use model::{gguf_architecture, MemoryOptions, Model, ModelInfo, ModelOptions};
+pub use seahorse_cancel::CancelToken;
 pub use session::{CacheType, Logits, Progress, Session, SessionOptions};
 
 /// Version of what a saved sequence state means: bumped whenever the patched llama.cpp

@@ -32,7 +32,7 @@ impl Default for ModelOptions {
 
 /// Sinks + sliding window attention, optionally with an AHN block compressing the tokens
 /// that leave the window.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemoryOptions {
     /// W: recent tokens attended, including the current one.
     pub window: u32,
@@ -80,6 +80,17 @@ impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Model").field("info", &self.info).finish()
     }
+}
+
+/// `general.architecture` of a GGUF file, read from its header without loading it.
+///
+/// # Errors
+///
+/// [`EngineError::ModelFile`] if it cannot be opened, [`EngineError::BadGguf`] if it is not
+/// a GGUF file.
+pub fn gguf_architecture(path: &Path) -> Result<String> {
+    std::fs::metadata(path).map_err(|source| EngineError::ModelFile { path: path.to_owned(), source })?;
+    Ok(GgufFile::open(path)?.string("general.architecture").unwrap_or_default())
 }
 
 impl Model {
@@ -136,7 +147,7 @@ impl Model {
         let model =
             LlamaModel::load_from_file(&engine.backend, &load_path, &params).map_err(|e| EngineError::ModelLoad {
                 path: load_path.clone(),
-                reason: format!("{e}; set SEAHORSE_LLAMA_LOG=1 to see llama.cpp's log"),
+                reason: format!("{e} (llama.cpp's log says why: tracing target llama_cpp_2)"),
             })?;
         let info = ModelInfo {
             path: path.to_owned(),

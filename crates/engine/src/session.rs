@@ -10,9 +10,10 @@ use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::token::LlamaToken;
 
-use crate::cancel::CancelToken;
 use crate::error::{EngineError, Result};
+use crate::gate::{ComputeGate, Priority};
 use crate::model::Model;
+use seahorse_cancel::CancelToken;
 
 /// Precision of the attention cache (and so of the K/V the AHN absorbs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +43,11 @@ pub struct SessionOptions {
     /// Flash attention: `None` lets llama.cpp decide; `Some(false)` forces the exact
     /// (non-fused) attention path.
     pub flash_attention: Option<bool>,
+    /// A gate every `llama_decode` call of this session passes through, shared with the
+    /// sessions it must not compute beside (see [`ComputeGate`]); `None`: no gate.
+    pub gate: Option<ComputeGate>,
+    /// This session's place at the gate.
+    pub priority: Priority,
 }
 
 impl Default for SessionOptions {
@@ -54,6 +60,8 @@ impl Default for SessionOptions {
             n_threads: None,
             cache_type: CacheType::F16,
             flash_attention: None,
+            gate: None,
+            priority: Priority::Background,
         }
     }
 }
@@ -201,7 +209,10 @@ impl<'m> Session<'m> {
             if batch.n_tokens() == 0 {
                 break;
             }
-            self.ctx.decode(&mut batch).map_err(|e| EngineError::Decode(e.to_string()))?;
+            {
+                let _pass = self.options.gate.as_ref().map(|g| g.enter(self.options.priority));
+                self.ctx.decode(&mut batch).map_err(|e| EngineError::Decode(e.to_string()))?;
+            }
             for &(k, i) in &slots {
                 out[k].extend_from_slice(&self.ctx.get_logits_ith(i)[..n_vocab]);
             }

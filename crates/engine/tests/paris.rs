@@ -10,7 +10,7 @@ fn default_model() -> &'static Model {
     static MODEL: OnceLock<Model> = OnceLock::new();
     MODEL.get_or_init(|| {
         let spec = seahorse_models::DEFAULT_MODEL;
-        let dir = seahorse_models::cache_dir();
+        let dir = seahorse_models::cache_dir_in(|k| std::env::var_os(k));
         let path: PathBuf = match seahorse_models::locate(spec, &dir) {
             Some(p) => p,
             None => seahorse_models::fetch(spec, &dir, |_| {}).expect("fetch the default model"),

@@ -87,7 +87,9 @@ fn dequantized(base: &Path, dir: &Path) -> std::path::PathBuf {
 #[test]
 fn shipped_block_runs_in_the_engine_as_in_the_reference() {
     let dir = tempfile::tempdir().unwrap();
-    let block = seahorse_models::default_block().unwrap().expect("the default model ships a block");
+    let block = seahorse_models::default_block(&seahorse_models::cache_dir_in(|k| std::env::var_os(k)))
+        .unwrap()
+        .expect("the default model ships a block");
     let base = dequantized(&default_model(), dir.path());
     // Twice the text: more tokens than the 256 cells of the window cache at ubatches 16 and 1.
     let toks = Model::load(&base, &ModelOptions::default()).unwrap().tokenize(&TEXT.repeat(2));

@@ -13,7 +13,7 @@ fn base_model() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
         let spec = seahorse_models::DEFAULT_MODEL;
-        let dir = seahorse_models::cache_dir();
+        let dir = seahorse_models::cache_dir_in(|k| std::env::var_os(k));
         seahorse_models::locate(spec, &dir)
             .unwrap_or_else(|| seahorse_models::fetch(spec, &dir, |_| {}).expect("fetch the default model"))
     })

@@ -34,11 +34,11 @@ enum Command {
         /// Book lengths in tokens.
         #[arg(long, value_delimiter = ',', default_value = "16384")]
         tokens: Vec<usize>,
-        /// W.
-        #[arg(long, default_value_t = 1024)]
+        /// W (default: the library's default reading settings).
+        #[arg(long, default_value_t = seahorse_api::ReadingSettings::default().window)]
         window: u32,
-        /// S.
-        #[arg(long, default_value_t = 64)]
+        /// S (default: the library's default reading settings).
+        #[arg(long, default_value_t = seahorse_api::ReadingSettings::default().sinks)]
         sinks: u32,
         /// A trained AHN block (default: the one shipped for the default model).
         #[arg(long, conflicts_with = "no_block")]
@@ -78,8 +78,8 @@ enum Command {
         /// Windows W.
         #[arg(long, value_delimiter = ',', default_value = "512,1024,2048")]
         windows: Vec<u32>,
-        /// S.
-        #[arg(long, default_value_t = 64)]
+        /// S (default: the library's default reading settings).
+        #[arg(long, default_value_t = seahorse_api::ReadingSettings::default().sinks)]
         sinks: u32,
         /// Held-out sequences (Persuasion, then the King James Bible's held-out books).
         #[arg(long, default_value_t = 1)]
@@ -98,11 +98,11 @@ enum Command {
         /// Records per task.
         #[arg(long, default_value_t = 2)]
         per_task: usize,
-        /// W.
-        #[arg(long, default_value_t = 1024)]
+        /// W (default: the library's default reading settings).
+        #[arg(long, default_value_t = seahorse_api::ReadingSettings::default().window)]
         window: u32,
-        /// S.
-        #[arg(long, default_value_t = 64)]
+        /// S (default: the library's default reading settings).
+        #[arg(long, default_value_t = seahorse_api::ReadingSettings::default().sinks)]
         sinks: u32,
         #[command(flatten)]
         common: Common,
@@ -135,7 +135,7 @@ impl Common {
         match &self.block {
             Some(b) => Ok(Some(b.clone())),
             None => Ok(Some(
-                seahorse_models::default_block()?
+                seahorse_models::default_block(&seahorse_models::cache_dir_in(|k| std::env::var_os(k)))?
                     .context("the default model has no shipped AHN block; pass --block")?,
             )),
         }
@@ -147,7 +147,7 @@ impl Common {
 }
 
 fn data_dir() -> PathBuf {
-    let cache = seahorse_models::cache_dir();
+    let cache = seahorse_models::cache_dir_in(|k| std::env::var_os(k));
     cache.parent().map(PathBuf::from).unwrap_or(cache).join("data")
 }
 
@@ -179,7 +179,7 @@ fn heldout_sequences(
 fn main() -> Result<()> {
     let cli = Cli::parse();
     if let Command::Memory { tokens, windows, sinks, sequences, chunk, common } = &cli.command {
-        let base = seahorse_models::default_model()?;
+        let base = seahorse_models::default_model(&seahorse_models::cache_dir_in(|k| std::env::var_os(k)))?;
         let settings = memory::Settings {
             lengths: tokens.clone(),
             windows: windows.clone(),
@@ -199,7 +199,7 @@ fn main() -> Result<()> {
         eprintln!("wrote {}", path.display());
     }
     if let Command::Tasks { tokens, per_task, window, sinks, common } = &cli.command {
-        let base = seahorse_models::default_model()?;
+        let base = seahorse_models::default_model(&seahorse_models::cache_dir_in(|k| std::env::var_os(k)))?;
         let mut records = Vec::new();
         for task in tasks::TASKS {
             records.extend(tasks::records(&common.data(), task, *tokens, *per_task)?);
@@ -235,7 +235,7 @@ fn main() -> Result<()> {
         let block = match (block, no_block) {
             (_, true) => None,
             (Some(b), false) => Some(b),
-            (None, false) => seahorse_models::default_block()?,
+            (None, false) => seahorse_models::default_block(&seahorse_models::cache_dir_in(|k| std::env::var_os(k)))?,
         };
         let texts = if text.is_empty() {
             vec![data_dir().join("text/heldout/austen_persuasion.txt"), data_dir().join("text/heldout/kjv.txt")]
@@ -255,7 +255,7 @@ fn main() -> Result<()> {
             sources.push((memory::file_name(path), part.chars().count()));
         }
         let work = work.unwrap_or_else(|| std::env::temp_dir().join("seahorse-eval"));
-        let model = seahorse_models::default_model()?;
+        let model = seahorse_models::default_model(&seahorse_models::cache_dir_in(|k| std::env::var_os(k)))?;
         std::fs::create_dir_all(cli.out.join("eval"))?;
         for n in tokens {
             let settings = run::Settings {

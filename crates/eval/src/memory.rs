@@ -284,7 +284,7 @@ fn add(sums: &mut [Sums], lengths: &[usize], t: usize, kl: f64, nll: f64) {
 /// Loads the teacher and, for every W, the sinks + window student and (with a block) the AHN
 /// student, then evaluates.
 pub fn run(base: &std::path::Path, sequences: &[Sequence], settings: &Settings) -> Result<Report> {
-    let merged_dir = seahorse_models::cache_dir().join("merged");
+    let merged_dir = seahorse_models::cache_dir_in(|k| std::env::var_os(k)).join("merged");
     let full = Model::load(base, &ModelOptions::default())?;
     let mut models = Vec::new();
     for &w in &settings.windows {

@@ -180,7 +180,7 @@ pub fn run(
     settings: &Settings,
     work: &Path,
 ) -> Result<LengthReport> {
-    let merged_dir = seahorse_models::cache_dir().join("merged");
+    let merged_dir = seahorse_models::cache_dir_in(|k| std::env::var_os(k)).join("merged");
     let window_memory =
         MemoryOptions { window: settings.window, sinks: settings.sinks, block: None, merged_dir: merged_dir.clone() };
     let window_model = load(model_path, Some(window_memory.clone()))?;

@@ -91,7 +91,7 @@ pub fn score(task: &str, answer: &str, gold: &[String]) -> f64 {
 
 /// Answers every record in the modes full, window and (with a block) AHN.
 pub fn run(base: &Path, records: &[Record], settings: &Settings) -> Result<Report> {
-    let merged_dir = seahorse_models::cache_dir().join("merged");
+    let merged_dir = seahorse_models::cache_dir_in(|k| std::env::var_os(k)).join("merged");
     let memory = |block: Option<PathBuf>| MemoryOptions {
         window: settings.window,
         sinks: settings.sinks,

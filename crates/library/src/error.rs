@@ -23,7 +23,7 @@ pub enum Error {
     /// everything stored before it is intact.
     #[error(
         "the disk is full while trying to {action} in {}; nothing already stored was lost \
-         (free some space and run `seahorse jobs resume`)", .path.display()
+         (free some space and resume reading)", .path.display()
     )]
     DiskFull {
         /// The database file.
@@ -79,10 +79,10 @@ pub enum Error {
     #[error("no document {0} in the library")]
     NoDocument(DocId),
     /// No document matches what the person typed.
-    #[error("no document matches {0:?} (use an id from `seahorse list`)")]
+    #[error("no document matches {0:?}")]
     NoMatch(String),
     /// Several documents match what the person typed.
-    #[error("{query:?} matches {count} documents; use an id from `seahorse list`")]
+    #[error("{query:?} matches {count} documents; name one by its id")]
     Ambiguous {
         /// What was typed.
         query: String,
@@ -90,21 +90,21 @@ pub enum Error {
         count: usize,
     },
     /// No collection with this name.
-    #[error("no collection named {0:?} (see `seahorse collection list`)")]
+    #[error("no collection named {0:?}")]
     NoCollection(String),
     /// No chat with this id.
-    #[error("no chat {0} (see `seahorse chats`)")]
+    #[error("no chat {0}")]
     NoChat(ChatId),
     /// No job with this id.
     #[error("no job {0}")]
     NoJob(JobId),
     /// The document has no memory state for this model and settings.
-    #[error("document {doc} has no memory state at or before page {page_index} for the current model and settings{}", stale_hint(*.stale))]
+    #[error("document {doc} has no memory state{} for the current model and settings{}", page_hint(*.page_index), stale_hint(*.stale))]
     NoState {
         /// The document.
         doc: DocId,
-        /// The 0-based page asked for (`u32::MAX` for "the end").
-        page_index: u32,
+        /// The 0-based page asked for; `None` for the end of the document.
+        page_index: Option<u32>,
         /// How many states exist that were built with another model or settings.
         stale: usize,
     },
@@ -139,11 +139,19 @@ pub enum Error {
     Cancelled,
 }
 
+fn page_hint(page_index: Option<u32>) -> String {
+    match page_index {
+        // People count pages from 1.
+        Some(p) => format!(" at or before page {}", u64::from(p) + 1),
+        None => String::new(),
+    }
+}
+
 fn stale_hint(stale: usize) -> String {
     if stale == 0 {
         String::new()
     } else {
-        format!(" ({stale} state(s) built with another model or settings are stale)")
+        format!(" ({stale} state(s) were built with another model or settings)")
     }
 }
 

@@ -42,6 +42,42 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
+    /// The fingerprint of states read from the model file `model` with `memory` and
+    /// `options`, computed without loading the model (its first MiB and size, the whole
+    /// block file).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the model or block file cannot be read.
+    pub fn of(
+        model: &Path,
+        memory: &seahorse_engine::MemoryOptions,
+        options: &crate::ReadOptions,
+    ) -> Result<Fingerprint> {
+        let (model_file, model_bytes, model_head_sha256) = model_identity(model)?;
+        let block_sha256 = match &memory.block {
+            Some(path) => file_sha256(path)?,
+            None => "none".to_owned(),
+        };
+        Ok(Fingerprint {
+            model_file,
+            model_bytes,
+            model_head_sha256,
+            block_sha256,
+            window: memory.window,
+            sinks: memory.sinks,
+            extraction_version: seahorse_docs::EXTRACTION_VERSION,
+            reading_version: crate::ingest::tokens::READING_VERSION,
+            chunk_tokens: options.chunk_tokens.max(1),
+            cache: match options.cache_type {
+                seahorse_engine::CacheType::F16 => "f16",
+                seahorse_engine::CacheType::F32 => "f32",
+            }
+            .to_owned(),
+            memory_version: seahorse_engine::MEMORY_VERSION,
+        })
+    }
+
     /// The stored form: compact JSON with the fields in declaration order.
     pub fn key(&self) -> String {
         serde_json::to_string(self).expect("plain fields serialise")

@@ -49,7 +49,7 @@ mod store;
 
 pub use error::{Error, Result};
 pub use fingerprint::Fingerprint;
-pub use ids::{ChatId, CollectionId, DocId, JobId};
+pub use ids::{ChatId, CollectionId, DocId, JobId, StateId};
 pub use index::{Hit, Passage, PassageFilter};
 pub use ingest::{IngestEvent, ReadOptions, ReadProgress, Reader, RunSummary};
 pub use library::{IndexSync, Library, LibraryConfig, LibraryStorage, SearchHit};

@@ -103,9 +103,8 @@ impl Library {
                 page.and_then(|p| p.token_end).unwrap_or(0)
             }
         };
-        let no_state = || -> Result<Error> {
-            Ok(Error::NoState { doc, page_index: page_index.unwrap_or(u32::MAX), stale: store.stale_count(doc, &key)? })
-        };
+        let no_state =
+            || -> Result<Error> { Ok(Error::NoState { doc, page_index, stale: store.stale_count(doc, &key)? }) };
         let Some(info) = store.state_at_or_before(doc, &key, max_position)? else {
             return Err(no_state()?);
         };

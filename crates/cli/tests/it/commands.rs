@@ -76,7 +76,7 @@ fn reads_with_the_shipped_block_unless_told_otherwise() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("lib");
     let file = book(dir.path(), "reef.md", 2);
-    let shipped = seahorse_models::shipped_block(seahorse_models::DEFAULT_MODEL.id).unwrap();
+    let shipped = seahorse_api::crates::models::shipped_block(seahorse_api::crates::models::DEFAULT_MODEL.id).unwrap();
     let add = |flags: &[&str]| {
         let mut args =
             vec!["add", "--json", file.to_str().unwrap(), "--window", "64", "--sinks", "4", "--threads", "2"];

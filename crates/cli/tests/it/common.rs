@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use seahorse_library::{Fingerprint, Library, LibraryConfig};
+use seahorse_api::crates::library::{Fingerprint, Library, LibraryConfig};
 
 /// Reading flags that keep the tests fast: W = 64, S = 4, small chunks, frequent checkpoints.
 pub const READING: &[&str] = &[

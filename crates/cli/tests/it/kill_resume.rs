@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
-use seahorse_library::{JobState, Store, StoreConfig};
+use seahorse_api::crates::library::{JobState, Store, StoreConfig};
 
 use crate::common::{book, final_state, run, spawn, READING};
 

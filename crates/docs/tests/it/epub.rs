@@ -109,7 +109,7 @@ fn progress_counts_chapters_including_skipped_ones() {
         std::path::Path::new("p.epub"),
         &zip::epub(&spec),
         &seahorse_docs::ExtractConfig::default(),
-        &std::sync::atomic::AtomicBool::new(false),
+        &seahorse_cancel::CancelToken::new(),
         |p| events.push((p.done, p.total)),
     )
     .unwrap();

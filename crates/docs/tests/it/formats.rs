@@ -1,7 +1,7 @@
 //! Text, Markdown, HTML and DOCX extraction, and format detection by content.
 
+use seahorse_cancel::CancelToken;
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 
 use seahorse_docs::{detect_format, extract_file, ExtractConfig, Format, Locator, Warning};
 
@@ -164,6 +164,6 @@ fn extract_file_reads_from_disk() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("voyage.txt");
     std::fs::write(&path, "Logbook entry.\n").unwrap();
-    let doc = extract_file(&path, &ExtractConfig::default(), &AtomicBool::new(false), |_| {}).unwrap();
+    let doc = extract_file(&path, &ExtractConfig::default(), &CancelToken::new(), |_| {}).unwrap();
     assert_eq!(doc.pages[0].text, "Logbook entry.");
 }

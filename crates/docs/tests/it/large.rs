@@ -1,7 +1,7 @@
 //! A 2,000-page PDF: page truth at scale, progress, cancellation, and the time it takes.
 
+use seahorse_cancel::CancelToken;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -58,10 +58,9 @@ fn two_thousand_pages_with_progress() {
     let (doc, events, elapsed) = guarded("2,000-page PDF", Duration::from_secs(300), move || {
         let mut events: Vec<Progress> = Vec::new();
         let started = Instant::now();
-        let doc =
-            extract_bytes(Path::new("long.pdf"), bytes, &ExtractConfig::default(), &AtomicBool::new(false), |p| {
-                events.push(p)
-            });
+        let doc = extract_bytes(Path::new("long.pdf"), bytes, &ExtractConfig::default(), &CancelToken::new(), |p| {
+            events.push(p)
+        });
         (doc, events, started.elapsed())
     });
     let doc = doc.unwrap();
@@ -89,12 +88,12 @@ fn two_thousand_pages_with_progress() {
 fn cancellation_stops_within_a_page() {
     let bytes = long_book();
     let (result, last) = guarded("cancelled 2,000-page PDF", Duration::from_secs(300), move || {
-        let cancel = AtomicBool::new(false);
+        let cancel = CancelToken::new();
         let mut last = 0;
         let result = extract_bytes(Path::new("long.pdf"), bytes, &ExtractConfig::default(), &cancel, |p| {
             last = p.done;
             if p.done == 100 {
-                cancel.store(true, Ordering::Relaxed);
+                cancel.cancel();
             }
         });
         (result.map(|d| d.pages.len()), last)

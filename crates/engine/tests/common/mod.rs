@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 /// The default model, fetched if needed.
 pub fn default_model() -> PathBuf {
     let spec = seahorse_models::DEFAULT_MODEL;
-    let dir = seahorse_models::cache_dir();
+    let dir = seahorse_models::cache_dir_in(|k| std::env::var_os(k));
     seahorse_models::locate(spec, &dir).unwrap_or_else(|| seahorse_models::fetch(spec, &dir, |_| {}).unwrap())
 }
 

@@ -5,7 +5,6 @@ mod reader;
 pub(crate) mod tokens;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use seahorse_engine::CancelToken;
@@ -141,13 +140,15 @@ impl Library {
         mut on_event: impl FnMut(&IngestEvent),
     ) -> Result<RunSummary> {
         let _lock = self.lock_worker()?;
-        self.store().mark_stale(reader.fingerprint_key())?;
+        // States of other fingerprints stay: each is restorable with the model and settings
+        // that built it, until its document is read again (its new final state replaces them).
         let mut summary = RunSummary::default();
         while let Some(job) = self.store().next_job()? {
             if cancel.is_cancelled() {
                 summary.cancelled = true;
                 break;
             }
+            let _span = tracing::info_span!("ingest", job = job.id.0, path = %job.source_path).entered();
             on_event(&IngestEvent::JobStarted { job: job.id, path: PathBuf::from(&job.source_path) });
             let mut doc = job.doc;
             let outcome = self.run_job(&job, reader, cancel, &mut doc, &mut on_event);
@@ -214,6 +215,7 @@ impl Library {
             Some(d) if d.extraction_version == seahorse_docs::EXTRACTION_VERSION => d.id,
             _ => {
                 store.set_job_state(job.id, JobState::Extracting, None)?;
+                tracing::info!(stage = "extracting");
                 on_event(&IngestEvent::Stage { job: job.id, state: JobState::Extracting });
                 self.extract_and_store(job, path, cancel, on_event)?
             }
@@ -221,9 +223,11 @@ impl Library {
         *doc_out = Some(doc);
         let pages_total = store.document(doc)?.page_count;
         store.set_job_document(job.id, doc, pages_total, JobState::Indexing)?;
+        tracing::info!(stage = "indexing");
         on_event(&IngestEvent::Stage { job: job.id, state: JobState::Indexing });
         self.sync_index()?;
         store.set_job_state(job.id, JobState::Reading, None)?;
+        tracing::info!(stage = "reading");
         on_event(&IngestEvent::Stage { job: job.id, state: JobState::Reading });
         let pages = store.pages(doc)?;
         reader.read(store, job.id, doc, &pages, cancel, on_event)
@@ -246,13 +250,7 @@ impl Library {
                 return Ok(existing.id);
             }
         }
-        // seahorse-docs takes a plain flag; its progress callback runs between units, so it
-        // forwards our token there.
-        let stop = AtomicBool::new(false);
-        let document = seahorse_docs::extract_bytes(path, &bytes, &self.config().extract, &stop, |p| {
-            if cancel.is_cancelled() {
-                stop.store(true, std::sync::atomic::Ordering::Relaxed);
-            }
+        let document = seahorse_docs::extract_bytes(path, &bytes, &self.config().extract, cancel, |p| {
             on_event(&IngestEvent::Extracting { job: job.id, done: p.done, total: p.total });
         })?;
         let title = document

@@ -15,14 +15,16 @@
 
 use std::time::{Duration, Instant};
 
-use seahorse_engine::{CacheType, CancelToken, Logits, MemoryOptions, Model, Session, SessionOptions};
+use seahorse_engine::{
+    CacheType, CancelToken, ComputeGate, Logits, MemoryOptions, Model, Priority, Session, SessionOptions,
+};
 use sha2::{Digest, Sha256};
 
-use super::tokens::{tokenize, DocTokens, READING_VERSION};
+use super::tokens::{tokenize, DocTokens};
 use super::{IngestEvent, ReadProgress};
 use crate::codec;
 use crate::error::{Error, Result};
-use crate::fingerprint::{file_sha256, model_identity, Fingerprint};
+use crate::fingerprint::Fingerprint;
 use crate::ids::{DocId, JobId};
 use crate::memory::load_raw;
 use crate::store::{CheckpointProgress, NewState, Store, StoredPage};
@@ -46,6 +48,11 @@ pub struct ReadOptions {
     /// final state is kept besides. Default 4 (each state of a W = 1024 window is ~11 MiB
     /// stored with the default model).
     pub checkpoints_kept: usize,
+    /// The gate every evaluation of this reader's sessions passes through (one computation
+    /// at a time in a process that also answers questions); `None`: none.
+    pub gate: Option<ComputeGate>,
+    /// Its sessions' place at the gate: reading is background work, answering interactive.
+    pub priority: Priority,
 }
 
 impl Default for ReadOptions {
@@ -57,6 +64,8 @@ impl Default for ReadOptions {
             checkpoint_tokens: 16_384,
             checkpoint_interval: Duration::from_secs(180),
             checkpoints_kept: 4,
+            gate: None,
+            priority: Priority::Background,
         }
     }
 }
@@ -93,28 +102,7 @@ impl<'m> Reader<'m> {
         if !model.windowed() {
             return Err(Error::NotWindowed);
         }
-        let (model_file, model_bytes, model_head_sha256) = model_identity(&model.info().path)?;
-        let block_sha256 = match &memory.block {
-            Some(path) => file_sha256(path)?,
-            None => "none".to_owned(),
-        };
-        let fingerprint = Fingerprint {
-            model_file,
-            model_bytes,
-            model_head_sha256,
-            block_sha256,
-            window: memory.window,
-            sinks: memory.sinks,
-            extraction_version: seahorse_docs::EXTRACTION_VERSION,
-            reading_version: READING_VERSION,
-            chunk_tokens: options.chunk_tokens.max(1),
-            cache: match options.cache_type {
-                CacheType::F16 => "f16",
-                CacheType::F32 => "f32",
-            }
-            .to_owned(),
-            memory_version: seahorse_engine::MEMORY_VERSION,
-        };
+        let fingerprint = Fingerprint::of(&model.info().path, memory, &options)?;
         let key = fingerprint.key();
         Ok(Reader { model, fingerprint, key, options })
     }
@@ -155,6 +143,8 @@ impl<'m> Reader<'m> {
             n_seq_max: 1,
             n_threads: self.options.n_threads,
             cache_type: self.options.cache_type,
+            gate: self.options.gate.clone(),
+            priority: self.options.priority,
             ..SessionOptions::default()
         };
         Ok(self.model.session(&options)?)
@@ -300,6 +290,7 @@ impl Pass<'_, '_> {
         let pages_done = if is_final { self.pages_total } else { self.tokens.pages_done(position) };
         let progress = CheckpointProgress { job: self.job, pages_done, tokens_total: self.tokens.tokens.len() as u64 };
         self.store.write_checkpoint(&new, &progress, self.reader.options.checkpoints_kept)?;
+        tracing::debug!(position, page_index, is_final, raw = state.len(), stored = encoded.len(), "checkpoint");
         on_event(&IngestEvent::Checkpoint { job: self.job, doc: self.doc, position, page_index, is_final });
         Ok(())
     }

@@ -22,7 +22,7 @@ pub struct StateInfo {
     pub is_final: bool,
     /// The fingerprint (JSON) of the model and settings that built it.
     pub fingerprint: String,
-    /// Marked stale: built with another model or settings than the library now reads with.
+    /// Marked stale ([`Store::mark_stale`]): never restored again, whatever asks for it.
     pub stale: bool,
     /// Size of the state as the engine saved it, in bytes.
     pub raw_bytes: u64,

@@ -10,7 +10,11 @@ use seahorse_library::{Library, LibraryConfig, ReadOptions, Reader};
 /// The default model, fetched into the cache if needed.
 pub fn model_path() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| seahorse_models::default_model().expect("the default model")).clone()
+    PATH.get_or_init(|| {
+        seahorse_models::default_model(&seahorse_models::cache_dir_in(|k| std::env::var_os(k)))
+            .expect("the default model")
+    })
+    .clone()
 }
 
 /// Sinks + window only: W = 64, S = 4.

@@ -7,7 +7,7 @@ mod pdfs;
 mod texts;
 
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
+
 use std::time::{Duration, Instant};
 
 use seahorse_docs::{extract_bytes, Document, Error, ExtractConfig};
@@ -48,7 +48,7 @@ fn run(case: Case) -> (String, bool) {
     let Case { name, file, bytes, config, expect } = case;
     let started = Instant::now();
     let result = guarded(name, Duration::from_secs(120), move || {
-        extract_bytes(Path::new(file), &bytes, &config, &AtomicBool::new(false), |_| {})
+        extract_bytes(Path::new(file), &bytes, &config, &seahorse_cancel::CancelToken::new(), |_| {})
     });
     let elapsed = started.elapsed();
     let (yielded, ok) = match (&result, &expect) {

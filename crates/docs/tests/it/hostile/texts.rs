@@ -1,6 +1,6 @@
 //! Hostile text, Markdown and HTML files, and files that are not what they claim.
 
-use std::sync::atomic::AtomicBool;
+use seahorse_cancel::CancelToken;
 
 use seahorse_docs::{extract_file, Error, ExtractConfig, Format};
 
@@ -137,7 +137,7 @@ fn a_file_deleted_before_reading_is_a_read_error() {
     let path = dir.path().join("gone.pdf");
     std::fs::write(&path, b"%PDF-1.4").unwrap();
     std::fs::remove_file(&path).unwrap();
-    let err = extract_file(&path, &ExtractConfig::default(), &AtomicBool::new(false), |_| {}).unwrap_err();
+    let err = extract_file(&path, &ExtractConfig::default(), &CancelToken::new(), |_| {}).unwrap_err();
     assert!(matches!(err, Error::Read { .. }), "{err:?}");
     assert!(err.to_string().contains("cannot read") && err.to_string().contains("gone.pdf"), "{err}");
 }

@@ -1,12 +1,18 @@
-//! Cooperative cancellation.
+//! Cooperative cancellation: one token type for every long operation of Seahorse's crates
+//! (extracting a document, reading it into memory, answering), so a front end cancels them
+//! all the same way.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// A flag shared between the thread doing the work and whoever may cancel it.
 ///
-/// Long operations check it between llama.cpp calls (every batch, every token) and stop
-/// cleanly; nothing is unwound through llama.cpp frames.
+/// Long operations check it at safe points (between pages of a document, between llama.cpp
+/// calls: every batch, every token) and stop cleanly; nothing is unwound through foreign
+/// frames.
 #[derive(Clone, Debug, Default)]
 pub struct CancelToken(Arc<AtomicBool>);
 
