@@ -20,7 +20,8 @@ use crate::settings::{BlockChoice, ReadingSettings, Settings};
 use crate::Shared;
 
 /// What a question is about.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Scope {
     /// The model alone, without the library (nothing is stored).
@@ -86,6 +87,7 @@ impl Question {
 }
 
 /// A passage given to the model, as shown to a person.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PassageRef {
     /// The document.
@@ -105,6 +107,7 @@ impl From<&GivenPassage> for PassageRef {
 }
 
 /// What happens while an answer is made; a GUI forwards these as events.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -203,6 +206,7 @@ impl AnswerEvent {
 }
 
 /// An answered question.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answered {
     /// The chat it is stored in (`None` for a question to the model alone).
@@ -214,6 +218,7 @@ pub struct Answered {
 }
 
 /// The answer itself.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "from", rename_all = "snake_case")]
 pub enum Reply {

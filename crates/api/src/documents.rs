@@ -6,6 +6,7 @@ use seahorse_library::{DocumentInfo, DocumentStorage, Fingerprint, StateInfo, St
 use serde::Serialize;
 
 /// How far a document's memory goes, for the current model and settings.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MemoryState {
@@ -32,6 +33,7 @@ impl MemoryState {
 }
 
 /// A document's memory: how far it goes, and whose it is.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Memory {
     /// How far.
@@ -67,6 +69,7 @@ impl Memory {
 }
 
 /// A document in the library list.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DocumentSummary {
     /// The stored document.
@@ -78,6 +81,7 @@ pub struct DocumentSummary {
 }
 
 /// One page as shown to a person: 1-based `number`, printed `label`.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PageSummary {
     /// 0-based index (what other calls take).
@@ -108,6 +112,7 @@ impl From<&StoredPage> for PageSummary {
 }
 
 /// A memory state as shown to a person.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StateSummary {
     /// Its id.
@@ -127,6 +132,7 @@ pub struct StateSummary {
 }
 
 /// One document in full.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DocumentDetails {
     /// The stored document.

@@ -50,7 +50,7 @@ use seahorse_library::{Library, LibraryConfig};
 pub use asking::{AnswerEvent, Answered, PassageRef, Question, Reply, Scope};
 pub use documents::{DocumentDetails, DocumentSummary, Memory, MemoryState, PageSummary, StateSummary};
 pub use error::{Error, Result};
-pub use models::{FetchProgress, ModelEntry};
+pub use models::{FetchProgress, MemoryEstimate, ModelEntry};
 pub use reading::ReadingEvent;
 pub use runtime::Choice;
 pub use settings::{BlockChoice, LocalModel, Paths, ReadingSettings, Settings};
@@ -436,6 +436,38 @@ impl Seahorse {
         })
     }
 
+    /// The original file of a document in the library, as bytes (for rendering it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Library`] (no such document), [`Error::Invalid`] when the file is gone or
+    /// has changed since it was added (its sha256 differs).
+    pub fn document_file(&self, doc: DocId) -> Result<Vec<u8>> {
+        let info = self.shared.with_library(|l| Ok(l.store().document(doc)?))?;
+        let bytes = std::fs::read(&info.source_path).map_err(|e| {
+            Error::Invalid(format!("the file of \"{}\" cannot be read ({}): {e}", info.title, info.source_path))
+        })?;
+        if seahorse_models::sha256_hex(&bytes) != info.sha256 {
+            return Err(Error::Invalid(format!(
+                "the file of \"{}\" ({}) has changed since it was added; read it again to see the new one",
+                info.title, info.source_path
+            )));
+        }
+        Ok(bytes)
+    }
+
+    /// The memory reading with `model` at W = `window`, S = `sinks` needs, from the model
+    /// file's header (no loading): the model file, the window's F16 K/V cache and the AHN
+    /// state. A catalogue model not fetched yet is estimated from its pinned size and
+    /// shape only after it is fetched; until then `None`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownModel`], [`Error::Engine`] for an unreadable header.
+    pub fn memory_estimate(&self, model: &str, window: u32, sinks: u32) -> Result<MemoryEstimate> {
+        models::memory_estimate(&self.settings(), &self.shared.paths, model, window, sinks)
+    }
+
     /// Removes a document with its pages, index entries, memory states and chats.
     ///
     /// # Errors
@@ -511,6 +543,15 @@ impl Seahorse {
             l.store().remove_from_collection(name, docs)?;
             Ok(l.store().collection(name)?)
         })
+    }
+
+    /// Renames a collection.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Library`] (no such collection, the name is taken or empty).
+    pub fn rename_collection(&self, from: &str, to: &str) -> Result<CollectionInfo> {
+        self.shared.with_library(|l| Ok(l.store().rename_collection(from, to)?))
     }
 
     /// Deletes a collection; its documents stay in the library.

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::settings::{BlockChoice, LocalModel, Paths, Settings};
 
 /// A model Seahorse can read and answer with.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ModelEntry {
     /// Its id (catalogue id, or the id given to an added GGUF).
@@ -31,6 +32,7 @@ pub struct ModelEntry {
 }
 
 /// Progress of fetching a catalogue model.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum FetchProgress {
@@ -243,4 +245,44 @@ pub(crate) fn add_block(paths: &Paths, source: &Path, model_id: &str, model_path
         let _ = std::fs::remove_file(&partial);
     }
     result.map(|()| target)
+}
+
+/// What reading with a model needs in memory.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemoryEstimate {
+    /// The model file (memory-mapped; resident while it computes).
+    pub model_bytes: u64,
+    /// The attention cache of S + W tokens (F16 K and V) and the AHN state (F32).
+    pub cache_bytes: u64,
+    /// Both.
+    pub total_bytes: u64,
+    /// Whether the model file is on disk (else the estimate uses the catalogue's size and
+    /// the cache part is unknown: 0).
+    pub model_present: bool,
+}
+
+pub(crate) fn memory_estimate(
+    settings: &Settings,
+    paths: &Paths,
+    id: &str,
+    window: u32,
+    sinks: u32,
+) -> Result<MemoryEstimate> {
+    check_id(settings, id)?;
+    let entry = list(settings, paths).into_iter().find(|m| m.id == id).expect("checked");
+    let Some(path) = entry.path else {
+        return Ok(MemoryEstimate {
+            model_bytes: entry.size,
+            cache_bytes: 0,
+            total_bytes: entry.size,
+            model_present: false,
+        });
+    };
+    let shape = seahorse_engine::gguf_shape(&path)?;
+    let tokens = u64::from(window) + u64::from(sinks);
+    let kv = tokens * u64::from(shape.n_layer) * 2 * u64::from(shape.n_head_kv) * u64::from(shape.head_dim) * 2;
+    let ahn = u64::from(shape.n_layer) * u64::from(shape.n_head) * u64::from(shape.head_dim).pow(2) * 4;
+    let model_bytes = std::fs::metadata(&path).map_or(entry.size, |m| m.len());
+    Ok(MemoryEstimate { model_bytes, cache_bytes: kv + ahn, total_bytes: model_bytes + kv + ahn, model_present: true })
 }

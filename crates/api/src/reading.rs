@@ -16,6 +16,7 @@ use crate::runtime::{self, Choice, Resolved};
 use crate::Shared;
 
 /// What a reading run reports; a GUI forwards these as events.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -89,6 +90,12 @@ pub(crate) fn start(
 
 fn run(shared: &Shared, choice: Choice, cancel: &CancelToken, on_event: &dyn Fn(ReadingEvent)) -> Result<RunSummary> {
     let _span = tracing::info_span!("reading", choice = %choice.describe()).entered();
+    // Nothing to read: do not load the model for an empty queue (the app starts a run at
+    // every start, to continue what a quit interrupted).
+    let pending = shared.with_library(|l| Ok(l.store().jobs()?.iter().any(|j| !j.state.is_final())))?;
+    if !pending {
+        return Ok(RunSummary::default());
+    }
     let settings = shared.settings();
     let resolved = Resolved::new(choice, &settings, &shared.paths, &mut |p| on_event(ReadingEvent::Fetch(p)))?;
     let model = shared.models.get(&resolved)?;

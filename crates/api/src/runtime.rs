@@ -15,6 +15,7 @@ use crate::settings::{BlockChoice, Paths, ReadingSettings, Settings};
 
 /// A model, an AHN block and reading settings: what the library reads with, or what one
 /// question is asked with.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Choice {
     /// Catalogue or added model id.

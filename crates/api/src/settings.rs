@@ -72,6 +72,7 @@ impl Paths {
 }
 
 /// Which AHN block compresses what leaves the window.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "kind", content = "path", rename_all = "snake_case")]
 pub enum BlockChoice {
@@ -87,6 +88,7 @@ pub enum BlockChoice {
 /// How documents are read into memory. W and S (and the chunk size and cache precision)
 /// are part of every memory state's fingerprint: a state is restored only with the values
 /// that built it.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ReadingSettings {
@@ -154,6 +156,7 @@ impl ReadingSettings {
 }
 
 /// A GGUF the person added (not from the catalogue).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalModel {
     /// Its id (from the file name), used like a catalogue id.
@@ -163,6 +166,7 @@ pub struct LocalModel {
 }
 
 /// Everything a library reads and answers with.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {

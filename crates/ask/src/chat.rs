@@ -25,6 +25,7 @@ pub enum ChatEvent<'a> {
 }
 
 /// The answer of a chat turn.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "scope", rename_all = "snake_case")]
 pub enum ChatAnswer {

@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 /// A page the model was given, which answers may cite.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CitablePage {
     /// 1-based number of the document in a corpus answer; 0 for a one-document answer.
@@ -25,6 +26,7 @@ pub struct CitablePage {
 }
 
 /// A validated citation as it appears in the answer.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Citation {
     /// The text shown (normalised, e.g. `[p. 12, 14]`).

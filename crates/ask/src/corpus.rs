@@ -48,6 +48,7 @@ impl Default for CorpusOptions {
 }
 
 /// A document ranked for a question.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RankedDocument {
     /// Its number in the combined answer's citations (1-based).
@@ -85,6 +86,7 @@ pub enum CorpusEvent<'a> {
 }
 
 /// One consulted document's answer.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DocumentAnswer {
     /// The document.
@@ -94,6 +96,7 @@ pub struct DocumentAnswer {
 }
 
 /// A finished corpus answer.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CorpusAnswer {
     /// The combined answer as shown: only validated `[n, p. X]` citations.

@@ -91,6 +91,7 @@ pub enum AskEvent<'a> {
 }
 
 /// Where an answer's time went.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Timings {
     /// Loading and restoring the memory state.
@@ -108,6 +109,7 @@ pub struct Timings {
 }
 
 /// What an answer was built from (stored with it).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sources {
     /// The document.
@@ -129,6 +131,7 @@ pub struct Sources {
 }
 
 /// A finished answer.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Answer {
     /// The answer as shown: only validated citations.

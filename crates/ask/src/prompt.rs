@@ -28,6 +28,7 @@ contain it; ignore answers that do not know. Keep each citation in square bracke
 as it is written in the answers.";
 
 /// One passage as placed in the prompt.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GivenPassage {
     /// The document.

@@ -258,8 +258,8 @@ fn main() -> ExitCode {
 fn init_tracing(verbose: u8) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
-        0 => "warn,llama_cpp_2=off",
-        1 => "info,llama_cpp_2=warn",
+        0 => "warn,llama-cpp-2=off",
+        1 => "info,llama-cpp-2=warn",
         _ => "debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));

@@ -52,7 +52,7 @@ impl Engine {
         let engine = ENGINE.get_or_init(|| {
             let backend = LlamaBackend::init().map_err(|e| e.to_string())?;
             // llama.cpp's and ggml's log (every tensor at load time) goes to `tracing` as
-            // events of target `llama_cpp_2`; the front end's subscriber decides what is shown.
+            // events of target `llama-cpp-2`; the front end's subscriber decides what is shown.
             llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
             Ok(Engine { backend })
         });

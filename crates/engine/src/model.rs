@@ -93,6 +93,42 @@ pub fn gguf_architecture(path: &Path) -> Result<String> {
     Ok(GgufFile::open(path)?.string("general.architecture").unwrap_or_default())
 }
 
+/// The shape of a model, from its GGUF header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelShape {
+    /// `general.architecture`.
+    pub architecture: String,
+    /// Layers.
+    pub n_layer: u32,
+    /// Hidden size.
+    pub n_embd: u32,
+    /// Query heads.
+    pub n_head: u32,
+    /// Key/value heads.
+    pub n_head_kv: u32,
+    /// Head size.
+    pub head_dim: u32,
+}
+
+/// The shape of the model in a GGUF file, read from its header without loading it.
+///
+/// # Errors
+///
+/// As [`gguf_architecture`], and [`EngineError::BadGguf`] when a size is missing.
+pub fn gguf_shape(path: &Path) -> Result<ModelShape> {
+    std::fs::metadata(path).map_err(|source| EngineError::ModelFile { path: path.to_owned(), source })?;
+    let file = GgufFile::open(path)?;
+    let arch = file.string("general.architecture").unwrap_or_default();
+    let get = |k: &str| {
+        file.u32(&format!("{arch}.{k}"))
+            .ok_or_else(|| EngineError::BadGguf { path: path.to_owned(), reason: format!("{arch}.{k} is missing") })
+    };
+    let (n_layer, n_embd, n_head) = (get("block_count")?, get("embedding_length")?, get("attention.head_count")?);
+    let n_head_kv = file.u32(&format!("{arch}.attention.head_count_kv")).unwrap_or(n_head);
+    let head_dim = file.u32(&format!("{arch}.attention.key_length")).unwrap_or(n_embd / n_head.max(1));
+    Ok(ModelShape { architecture: arch, n_layer, n_embd, n_head, n_head_kv, head_dim })
+}
+
 impl Model {
     /// Loads a GGUF file.
     pub fn load(path: impl AsRef<Path>, options: &ModelOptions) -> Result<Model> {
@@ -147,7 +183,7 @@ impl Model {
         let model =
             LlamaModel::load_from_file(&engine.backend, &load_path, &params).map_err(|e| EngineError::ModelLoad {
                 path: load_path.clone(),
-                reason: format!("{e} (llama.cpp's log says why: tracing target llama_cpp_2)"),
+                reason: format!("{e} (llama.cpp's log says why: tracing target llama-cpp-2)"),
             })?;
         let info = ModelInfo {
             path: path.to_owned(),

@@ -92,6 +92,9 @@ pub enum Error {
     /// No collection with this name.
     #[error("no collection named {0:?}")]
     NoCollection(String),
+    /// A collection name that is taken (or empty).
+    #[error("{}", if .0.is_empty() { "a collection needs a name".to_owned() } else { format!("there is already a collection named {:?}", .0) })]
+    CollectionExists(String),
     /// No chat with this id.
     #[error("no chat {0}")]
     NoChat(ChatId),

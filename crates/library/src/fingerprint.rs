@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 ///
 /// Two fingerprints are equal exactly when a state built under one can be restored under
 /// the other; [`Fingerprint::key`] is the stored form.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Fingerprint {
     /// The model file's name (no directory: moving the cache does not invalidate states).

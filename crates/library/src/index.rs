@@ -26,6 +26,7 @@ use crate::store::StoredPage;
 const WRITER_WAIT: Duration = Duration::from_secs(30);
 
 /// One search hit: a passage of one page.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Hit {
     /// The document.

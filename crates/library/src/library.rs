@@ -22,6 +22,7 @@ pub struct LibraryConfig {
 }
 
 /// What bringing the index in step with the store did.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct IndexSync {
     /// The index was unreadable and was created anew.
@@ -37,6 +38,7 @@ pub struct IndexSync {
 }
 
 /// A search hit with its document's title.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SearchHit {
     /// The document's title.
@@ -47,6 +49,7 @@ pub struct SearchHit {
 }
 
 /// Sizes of the whole library on disk.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct LibraryStorage {
     /// The SQLite file with its WAL, in bytes.

@@ -19,6 +19,7 @@ use crate::store::{JobInfo, JobState, NewDocument};
 use reader::ReadOutcome;
 
 /// Progress of the memory pass of one document.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ReadProgress {
     /// The job.
@@ -40,6 +41,7 @@ pub struct ReadProgress {
 }
 
 /// What the worker reports while it runs.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -96,6 +98,7 @@ pub enum IngestEvent {
 }
 
 /// What one run of the queue did.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct RunSummary {
     /// Jobs finished.

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::ids::{ChatId, CollectionId, DocId};
 
 /// What a chat is about.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "scope", rename_all = "snake_case")]
 pub enum ChatScope {
@@ -29,6 +30,7 @@ pub enum ChatScope {
 }
 
 /// A stored chat.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ChatInfo {
     /// Row id.
@@ -55,6 +57,7 @@ impl ChatInfo {
 }
 
 /// Who wrote a message.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageRole {
@@ -74,6 +77,7 @@ impl MessageRole {
 }
 
 /// A stored message.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MessageInfo {
     /// Row id.

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::ids::{CollectionId, DocId};
 
 /// A collection and how many documents it holds.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CollectionInfo {
     /// Row id.
@@ -116,6 +117,27 @@ impl Store {
             tx.execute("DELETE FROM collections WHERE id = ?1", [id.0])?;
             Ok(())
         })
+    }
+
+    /// Renames a collection; refused when another collection has the new name.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NoCollection`], [`Error::CollectionExists`], [`Error::Database`].
+    pub fn rename_collection(&self, from: &str, to: &str) -> Result<CollectionInfo> {
+        let id = self.collection(from)?.id;
+        let to = to.trim();
+        if to.is_empty() {
+            return Err(Error::CollectionExists(String::new()));
+        }
+        if from != to && self.collection(to).is_ok() {
+            return Err(Error::CollectionExists(to.to_owned()));
+        }
+        self.write("rename a collection", |tx| {
+            tx.execute("UPDATE collections SET name = ?1 WHERE id = ?2", params![to, id.0])?;
+            Ok(())
+        })?;
+        self.collection(to)
     }
 
     /// The documents of a collection, by id.

@@ -9,6 +9,7 @@ use crate::ids::DocId;
 use crate::locator;
 
 /// A stored document (one row of `documents`).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DocumentInfo {
     /// Its id.

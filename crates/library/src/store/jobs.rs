@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::ids::{DocId, JobId};
 
 /// Where a job is in its life.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
@@ -70,6 +71,7 @@ impl fmt::Display for JobState {
 }
 
 /// A job as stored.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct JobInfo {
     /// Its id.

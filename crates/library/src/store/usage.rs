@@ -5,6 +5,7 @@ use crate::error::Result;
 use crate::ids::DocId;
 
 /// What one document takes on disk.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct DocumentStorage {
     /// The document.
