@@ -20,17 +20,7 @@ use crate::AppState;
 type Result<T> = std::result::Result<T, String>;
 
 fn message(err: seahorse_api::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    text
+    err.full_message()
 }
 
 /// Runs `f` with the API handle on a blocking thread.

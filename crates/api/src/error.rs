@@ -71,5 +71,12 @@ pub enum Error {
     Invalid(String),
 }
 
+impl Error {
+    /// The error with its whole chain of causes, in one line: what a front end shows.
+    pub fn full_message(&self) -> String {
+        seahorse_library::error_text(self)
+    }
+}
+
 /// Results of this crate.
 pub type Result<T> = std::result::Result<T, Error>;

@@ -78,7 +78,7 @@ pub(crate) fn start(
             let result = run(&shared2, choice, &token, &*on_event);
             let (summary, error) = match &result {
                 Ok(s) => (s.clone(), None),
-                Err(e) => (RunSummary::default(), Some(error_chain(e))),
+                Err(e) => (RunSummary::default(), Some(seahorse_library::error_text(e))),
             };
             on_event(ReadingEvent::Finished { summary, error });
             result
@@ -140,19 +140,4 @@ pub(crate) fn cancel(shared: &Shared) -> bool {
 pub(crate) fn wait(shared: &Shared) -> Option<Result<RunSummary>> {
     let worker = shared.worker.lock().unwrap_or_else(|e| e.into_inner()).take()?;
     Some(worker.thread.join().unwrap_or_else(|_| Err(Error::Invalid("the reading thread panicked".into()))))
-}
-
-/// An error with its causes, for events.
-pub(crate) fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    text
 }

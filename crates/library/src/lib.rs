@@ -51,7 +51,7 @@ pub use error::{Error, Result};
 pub use fingerprint::Fingerprint;
 pub use ids::{ChatId, CollectionId, DocId, JobId, StateId};
 pub use index::{Hit, Passage, PassageFilter};
-pub use ingest::{IngestEvent, ReadOptions, ReadProgress, Reader, RunSummary};
+pub use ingest::{error_text, IngestEvent, ReadOptions, ReadProgress, Reader, RunSummary};
 pub use library::{IndexSync, Library, LibraryConfig, LibraryStorage, SearchHit};
 pub use memory::LoadedState;
 pub use scan::{collect_files, SUPPORTED_EXTENSIONS};

@@ -110,8 +110,9 @@ pub struct RunSummary {
     pub cancelled: bool,
 }
 
-/// An error with its whole chain of causes, for the job's error column.
-pub(crate) fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
+/// An error with its whole chain of causes in one line (a cause already quoted by the one
+/// before it is not repeated): the job's error column, and any message a person reads.
+pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(s) = source {
