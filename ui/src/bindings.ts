@@ -187,6 +187,8 @@ export type Answer_Deserialize = {
 	citations: Citation_Deserialize[],
 	/**  Citations the model made up (removed from `text`). */
 	dropped: string[],
+	/**  Citations of given pages that do not support their sentence (removed from `text`). */
+	unsupported?: string[],
 	/**  What it was built from. */
 	sources: Sources_Deserialize,
 	/**  Where the time went. */
@@ -203,6 +205,8 @@ export type Answer_Serialize = {
 	citations: Citation_Serialize[],
 	/**  Citations the model made up (removed from `text`). */
 	dropped: string[],
+	/**  Citations of given pages that do not support their sentence (removed from `text`). */
+	unsupported: string[],
 	/**  What it was built from. */
 	sources: Sources_Serialize,
 	/**  Where the time went. */
@@ -426,6 +430,8 @@ export type CorpusAnswer_Deserialize = {
 	citations: Citation_Deserialize[],
 	/**  Citations the model made up (removed). */
 	dropped: string[],
+	/**  Citations of given answers that do not support their sentence (removed). */
+	unsupported?: string[],
 	/**  The documents consulted, with their answers. */
 	documents: DocumentAnswer_Deserialize[],
 	/**  From the call to the first piece of the combined answer. */
@@ -444,6 +450,8 @@ export type CorpusAnswer_Serialize = {
 	citations: Citation_Serialize[],
 	/**  Citations the model made up (removed). */
 	dropped: string[],
+	/**  Citations of given answers that do not support their sentence (removed). */
+	unsupported: string[],
 	/**  The documents consulted, with their answers. */
 	documents: DocumentAnswer_Serialize[],
 	/**  From the call to the first piece of the combined answer. */

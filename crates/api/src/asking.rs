@@ -223,7 +223,7 @@ pub struct Answered {
 #[serde(tag = "from", rename_all = "snake_case")]
 pub enum Reply {
     /// From the library (one document, a collection, all).
-    Library(ChatAnswer),
+    Library(Box<ChatAnswer>),
     /// From the model alone.
     Model {
         /// The text.
@@ -313,7 +313,7 @@ pub(crate) fn ask(shared: &Shared, q: &Question, on_event: &mut dyn FnMut(Answer
                 on_event(e);
             }
         })?;
-        Ok(Answered { chat: Some(chat), answer: Reply::Library(answer), choice: resolved.choice })
+        Ok(Answered { chat: Some(chat), answer: Reply::Library(Box::new(answer)), choice: resolved.choice })
     })
 }
 

@@ -4,10 +4,19 @@
 //! A citation is kept only if every page it names is one the model was actually given (a
 //! passage placed in the window, or a page still inside the restored window); pages it
 //! invents are removed, and a citation left with no valid page is dropped from the text.
+//! Given the text of each page, a page is also kept only if it supports the sentence the
+//! citation closes: enough of the sentence's content words are in what the model was given
+//! of that page ("unsupported" citations are removed and counted too).
 //! [`CitationFilter`] does this while the answer streams, so a person never sees a citation
 //! that is then taken back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+
+use crate::excerpt::content_words;
+
+/// A cited page supports a sentence when at least this share of the sentence's content
+/// words (and at least one) occur in the text given for the page.
+const MIN_SUPPORT_SHARE: f64 = 0.4;
 
 /// A page the model was given, which answers may cite.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -144,11 +153,18 @@ fn page_prefix(s: &str) -> Option<&str> {
 #[derive(Debug)]
 pub struct CitationFilter<'p> {
     pages: &'p CitablePages,
+    /// The content words of the text given for each page, when support is checked.
+    support: Option<Vec<(CitablePage, HashSet<String>)>>,
     held: String,
+    /// Text shown since the last citation (the sentence a citation closes is its end).
+    recent: String,
     /// Citations kept so far, in order.
     pub citations: Vec<Citation>,
-    /// Citation spans removed, as the model wrote them.
+    /// Citation spans removed because they name no page the model was given, as the model
+    /// wrote them.
     pub dropped: Vec<String>,
+    /// Citation spans removed because no page they name supports their sentence.
+    pub unsupported: Vec<String>,
 }
 
 /// Longest bracketed span still considered a possible citation.
@@ -157,7 +173,29 @@ const MAX_SPAN: usize = 80;
 impl<'p> CitationFilter<'p> {
     /// A filter validating against `pages`.
     pub fn new(pages: &'p CitablePages) -> Self {
-        Self { pages, held: String::new(), citations: Vec::new(), dropped: Vec::new() }
+        Self {
+            pages,
+            support: None,
+            held: String::new(),
+            recent: String::new(),
+            citations: Vec::new(),
+            dropped: Vec::new(),
+            unsupported: Vec::new(),
+        }
+    }
+
+    /// Also checks that a cited page supports its sentence, against the text given for each
+    /// page (`sources`; a page without text there never supports).
+    pub fn with_support(mut self, sources: &[(CitablePage, String)]) -> Self {
+        let mut support: Vec<(CitablePage, HashSet<String>)> = Vec::new();
+        for (page, text) in sources {
+            match support.iter_mut().find(|(p, _)| p == page) {
+                Some((_, words)) => words.extend(content_words(text)),
+                None => support.push((page.clone(), content_words(text).into_iter().collect())),
+            }
+        }
+        self.support = Some(support);
+        self
     }
 
     /// Feeds a piece of the answer; returns the text that may be shown now.
@@ -168,25 +206,44 @@ impl<'p> CitationFilter<'p> {
                 if c == '[' {
                     self.held.push(c);
                 } else {
-                    out.push(c);
+                    self.show(&mut out, &c.to_string());
                 }
                 continue;
             }
             if c == '[' {
                 // A new bracket opens: what was held was not a citation.
-                out.push_str(&std::mem::take(&mut self.held));
+                let text = std::mem::take(&mut self.held);
+                self.show(&mut out, &text);
                 self.held.push(c);
                 continue;
             }
             self.held.push(c);
             if c == ']' {
                 let span = std::mem::take(&mut self.held);
-                out.push_str(&self.resolve(span));
+                match self.resolve(span) {
+                    Resolved::Text(text) => self.show(&mut out, &text),
+                    Resolved::Citation(text) => out.push_str(&text),
+                }
             } else if c == '\n' || self.held.len() > MAX_SPAN {
-                out.push_str(&std::mem::take(&mut self.held));
+                let text = std::mem::take(&mut self.held);
+                self.show(&mut out, &text);
             }
         }
         out
+    }
+
+    /// Shows answer text (not a citation): it is also the sentence the next citation closes.
+    fn show(&mut self, out: &mut String, text: &str) {
+        out.push_str(text);
+        self.recent.push_str(text);
+        // Only the last sentence or two matter.
+        if self.recent.len() > 2_000 {
+            let mut cut = self.recent.len() - 1_000;
+            while !self.recent.is_char_boundary(cut) {
+                cut += 1;
+            }
+            self.recent.drain(..cut);
+        }
     }
 
     /// Ends the stream; returns what was still held (an unclosed bracket is plain text).
@@ -194,20 +251,82 @@ impl<'p> CitationFilter<'p> {
         std::mem::take(&mut self.held)
     }
 
-    fn resolve(&mut self, span: String) -> String {
+    fn resolve(&mut self, span: String) -> Resolved {
         match check(&span, self.pages) {
-            Checked::NotCitation => span,
+            Checked::NotCitation => Resolved::Text(span),
             Checked::Valid(c) => {
+                let Some(c) = self.supported(c) else {
+                    self.unsupported.push(span);
+                    return Resolved::Citation(String::new());
+                };
+                self.recent.clear();
                 let text = c.text.clone();
                 self.citations.push(c);
-                text
+                Resolved::Citation(text)
             }
             Checked::Invalid => {
                 self.dropped.push(span);
-                String::new()
+                Resolved::Citation(String::new())
             }
         }
     }
+}
+
+/// What a closed bracket turned out to be.
+enum Resolved {
+    /// Plain text, shown as it is.
+    Text(String),
+    /// A citation: its normalised text, or nothing when removed.
+    Citation(String),
+}
+
+impl CitationFilter<'_> {
+    /// `citation` with only the pages that support the sentence it closes (all of them when
+    /// support is not checked or the sentence has no content words); `None` if none does.
+    fn supported(&self, mut citation: Citation) -> Option<Citation> {
+        let Some(support) = &self.support else { return Some(citation) };
+        let words = content_words(last_sentence(&self.recent));
+        if words.is_empty() {
+            return Some(citation);
+        }
+        let needed = ((words.len() as f64 * MIN_SUPPORT_SHARE).ceil() as usize).max(1);
+        let before = citation.pages.len();
+        citation.pages.retain(|page| {
+            support
+                .iter()
+                .find(|(p, _)| p == page)
+                .is_some_and(|(_, given)| words.iter().filter(|w| given.contains(*w)).count() >= needed)
+        });
+        if citation.pages.is_empty() {
+            return None;
+        }
+        if citation.pages.len() < before {
+            let labels: Vec<&str> = citation.pages.iter().map(|p| p.label.as_str()).collect();
+            let source = citation.pages[0].source;
+            citation.text = if source == 0 {
+                format!("[p. {}]", labels.join(", "))
+            } else {
+                format!("[{source}, p. {}]", labels.join(", "))
+            };
+        }
+        Some(citation)
+    }
+}
+
+/// The sentence a citation at the end of `text` closes: the last one that has words (a
+/// citation after `… arch. ` closes "… arch.").
+fn last_sentence(text: &str) -> &str {
+    let trimmed = text.trim_end();
+    let body = trimmed.trim_end_matches(['.', '!', '?', ':', ';', ',']);
+    let start = body
+        .char_indices()
+        .filter(|&(i, c)| {
+            matches!(c, '.' | '!' | '?' | '\n') && body[i + c.len_utf8()..].starts_with(char::is_whitespace)
+        })
+        .map(|(i, c)| i + c.len_utf8())
+        .next_back()
+        .unwrap_or(0);
+    body[start..].trim()
 }
 
 /// Removes the spaces a dropped citation leaves behind (`"word  ."` → `"word."`).
@@ -289,6 +408,34 @@ mod tests {
         assert_eq!(tidy(&shown), "Emma marries Mr Knightley [p. 3] and. See [note] [unclosed");
         assert_eq!(f.citations.len(), 1);
         assert_eq!(f.dropped, vec!["[p. 77]".to_owned()]);
+    }
+
+    #[test]
+    fn citations_of_pages_that_do_not_support_their_sentence_are_removed() {
+        let p = pages(&[(0, "3"), (0, "4")]);
+        let page = |i: usize| p.pages().nth(i).unwrap().clone();
+        let sources = vec![
+            (page(0), "The Martians landed on Horsell Common near Woking.".to_owned()),
+            (page(1), "Ogilvy the astronomer watched the planet from Ottershaw.".to_owned()),
+        ];
+        let mut f = CitationFilter::new(&p).with_support(&sources);
+        let mut shown = String::new();
+        for piece in [
+            "They landed on Horsell Common [p. 3, 4]. ",
+            "The astronomer was Ogilvy. [p. 3] ",
+            "He watched from Ottershaw [p. 4].",
+        ] {
+            shown.push_str(&f.push(piece));
+        }
+        shown.push_str(&f.finish());
+        assert_eq!(
+            shown,
+            "They landed on Horsell Common [p. 3]. The astronomer was Ogilvy.  He watched from Ottershaw [p. 4]."
+        );
+        assert_eq!(f.unsupported, vec!["[p. 3]".to_owned()]);
+        assert_eq!(f.citations.len(), 2);
+        assert_eq!(last_sentence("One. Two words here. "), "Two words here");
+        assert_eq!(last_sentence("Only one"), "Only one");
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use seahorse_library::{CollectionId, DocId, PassageFilter};
+use seahorse_library::{CollectionId, DocId, PassageFilter, Ranking};
 
 use crate::citations::{CitablePage, CitablePages, Citation};
 use crate::document::{answer_in_session, citable_page, ms, stop_name, Answer, AskEvent, AskOptions, Turn};
@@ -105,6 +105,9 @@ pub struct CorpusAnswer {
     pub citations: Vec<Citation>,
     /// Citations the model made up (removed).
     pub dropped: Vec<String>,
+    /// Citations of given answers that do not support their sentence (removed).
+    #[serde(default)]
+    pub unsupported: Vec<String>,
     /// The documents consulted, with their answers.
     pub documents: Vec<DocumentAnswer>,
     /// From the call to the first piece of the combined answer.
@@ -129,21 +132,26 @@ impl Asker<'_> {
         within: Option<&[DocId]>,
     ) -> Result<Vec<RankedDocument>> {
         // A document's score: its three best passages (one lucky passage is not enough,
-        // a long book is not favoured for its length).
+        // a long book is not favoured for its length), by plain BM25 over the question's
+        // words: the phrase boosts of the passage ranking lift a document that matches one
+        // part of a two-part question far above one that matches the other, and
+        // `min_relative_score` would then drop the second.
+        let ranking = Ranking::Words;
         let mut per_doc: BTreeMap<i64, Vec<f32>> = BTreeMap::new();
         match within {
             // A small collection: each document's own best passages.
             Some(docs) if docs.len() <= 64 => {
                 for &doc in docs {
                     let filter = PassageFilter { doc: Some(doc), max_page_index: None };
-                    for p in self.library.passages(question, &filter, 3, 200)? {
+                    for p in self.library.passages_ranked(question, ranking, &filter, 3, 200)? {
                         per_doc.entry(p.doc.0).or_default().push(p.score);
                     }
                 }
             }
             _ => {
                 let limit = if within.is_some() { 4000 } else { 400 };
-                let passages = self.library.passages(question, &PassageFilter::default(), limit, 200)?;
+                let passages =
+                    self.library.passages_ranked(question, ranking, &PassageFilter::default(), limit, 200)?;
                 for p in passages {
                     if within.is_none_or(|docs| docs.contains(&p.doc)) {
                         per_doc.entry(p.doc.0).or_default().push(p.score);
@@ -275,6 +283,7 @@ impl Asker<'_> {
             text: spoken.text,
             citations: spoken.citations,
             dropped: spoken.dropped,
+            unsupported: spoken.unsupported,
             documents,
             first_token_ms: spoken.first_token_ms.unwrap_or(total_ms),
             total_ms,
@@ -305,6 +314,7 @@ fn single(documents: Vec<DocumentAnswer>, started: Instant, mut on_event: impl F
         text,
         citations,
         dropped: answer.dropped.clone(),
+        unsupported: answer.unsupported.clone(),
         first_token_ms: total_ms,
         total_ms,
         stop: answer.stop.clone(),

@@ -4,21 +4,14 @@
 use std::time::{Duration, Instant};
 
 use seahorse_engine::{CancelToken, Event, GenerateOptions, Logits, StopReason};
-use seahorse_library::{DocId, PassageFilter, StoredPage};
+use seahorse_library::{DocId, StoredPage};
 
 use crate::attribute::Attributor;
 use crate::citations::{tidy, CitablePage, CitablePages, Citation, CitationFilter};
 use crate::error::{Error, Result};
 use crate::prompt::{self, GivenPassage};
+use crate::retrieve::{candidates, PASSAGE_CHARS};
 use crate::Asker;
-
-/// Passages are cut to their best fragment of about this many characters (~150 tokens of
-/// English), so that several fit in the window's budget (and to less when the budget is
-/// smaller, ~3 characters a token, so that the best one always fits).
-const PASSAGE_CHARS: usize = 640;
-
-/// Passages scoring below this share of the best one are noise, not evidence.
-const MIN_RELATIVE_SCORE: f32 = 0.25;
 
 /// How to answer.
 #[derive(Debug, Clone)]
@@ -140,6 +133,9 @@ pub struct Answer {
     pub citations: Vec<Citation>,
     /// Citations the model made up (removed from `text`).
     pub dropped: Vec<String>,
+    /// Citations of given pages that do not support their sentence (removed from `text`).
+    #[serde(default)]
+    pub unsupported: Vec<String>,
     /// What it was built from.
     pub sources: Sources,
     /// Where the time went.
@@ -253,6 +249,7 @@ impl Asker<'_> {
             text: spoken.text,
             citations: spoken.citations,
             dropped: spoken.dropped,
+            unsupported: spoken.unsupported,
             sources: Sources {
                 doc: doc.0,
                 state_id: memory.as_ref().and_then(|m| m.state_id),
@@ -285,35 +282,31 @@ impl Asker<'_> {
         options: &AskOptions,
         budget: usize,
     ) -> Result<Vec<GivenPassage>> {
-        let filter = PassageFilter { doc: Some(doc), max_page_index: options.as_of_page };
-        let found = self.library.passages(question, &filter, options.max_passages * 3, usize::MAX)?;
-        let words = crate::excerpt::content_words(question);
         let max_chars = PASSAGE_CHARS.min(budget * 3);
-        let best = found.first().map_or(0.0, |p| p.score);
+        let found = candidates(self.library, doc, question, options.as_of_page, options.max_passages * 3, max_chars)?;
         let model = self.reader.model();
         let mut picked = Vec::new();
         let mut used = 0;
-        for p in found {
+        for c in found {
             if picked.len() >= options.max_passages {
                 break;
             }
-            if verbatim.contains(&p.page_index) || p.score < best * MIN_RELATIVE_SCORE {
+            if verbatim.contains(&c.page_index) {
                 continue;
             }
-            let label = pages.get(p.page_index as usize).map_or(p.page_label.clone(), |pg| pg.display_label.clone());
-            let text = crate::excerpt::excerpt(&p.text, &words, max_chars);
-            let tokens = model.tokenize(&prompt::passage_block(&label, &text)).len();
+            let label = pages.get(c.page_index as usize).map_or(c.page_label, |pg| pg.display_label.clone());
+            let tokens = model.tokenize(&prompt::passage_block(&label, &c.text)).len();
             if used + tokens > budget {
                 continue;
             }
             used += tokens;
             picked.push(GivenPassage {
                 doc: doc.0,
-                page_index: p.page_index,
+                page_index: c.page_index,
                 page_label: label,
-                score: p.score,
+                score: c.score,
                 tokens,
-                text,
+                text: c.text,
             });
         }
         picked.sort_by_key(|p| p.page_index);
@@ -444,6 +437,8 @@ pub struct Spoken {
     pub citations: Vec<Citation>,
     /// Citation spans the model made up (removed).
     pub dropped: Vec<String>,
+    /// Citation spans of given pages that do not support their sentence (removed).
+    pub unsupported: Vec<String>,
     /// From `started` to the first piece shown.
     pub first_token_ms: Option<f64>,
 }
@@ -469,7 +464,7 @@ pub fn answer_in_session(
         cancel: turn.cancel.clone(),
         ..GenerateOptions::default()
     };
-    let mut filter = CitationFilter::new(turn.citable);
+    let mut filter = CitationFilter::new(turn.citable).with_support(turn.sources);
     let mut attributor = Attributor::new(turn.sources);
     let mut shown = String::new();
     let mut first_token_ms = None;
@@ -495,6 +490,7 @@ pub fn answer_in_session(
         text: tidy(shown.trim()),
         citations: filter.citations,
         dropped: filter.dropped,
+        unsupported: filter.unsupported,
         first_token_ms,
     })
 }

@@ -28,6 +28,7 @@ mod document;
 mod error;
 mod excerpt;
 pub mod prompt;
+pub mod retrieve;
 
 pub use document::{answer_in_session, Answer, AskEvent, AskOptions, Sources, Spoken, Timings, Turn};
 pub use error::{Error, Result};

@@ -164,7 +164,7 @@ fn print_sources(seahorse: &Seahorse, answer: &ChatAnswer) -> Result<()> {
                 t.restore_ms / 1e3,
                 t.generated_tokens,
                 t.total_ms / 1e3,
-                dropped_note(a.dropped.len()),
+                dropped_note(a.dropped.len(), a.unsupported.len()),
             );
         }
         ChatAnswer::Corpus(a) => eprintln!(
@@ -172,18 +172,21 @@ fn print_sources(seahorse: &Seahorse, answer: &ChatAnswer) -> Result<()> {
             a.documents.len(),
             a.first_token_ms / 1e3,
             a.total_ms / 1e3,
-            dropped_note(a.dropped.len()),
+            dropped_note(a.dropped.len(), a.unsupported.len()),
         ),
     }
     Ok(())
 }
 
-fn dropped_note(n: usize) -> String {
-    if n == 0 {
-        String::new()
-    } else {
-        format!("; {n} citation(s) of pages the model was not given removed")
+fn dropped_note(invented: usize, unsupported: usize) -> String {
+    let mut note = String::new();
+    if invented > 0 {
+        note.push_str(&format!("; {invented} citation(s) of pages the model was not given removed"));
     }
+    if unsupported > 0 {
+        note.push_str(&format!("; {unsupported} citation(s) of pages that do not support their sentence removed"));
+    }
+    note
 }
 
 /// `seahorse ask [DOC] QUESTION`: one question, stored as a new chat (or the next turn of

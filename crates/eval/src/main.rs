@@ -2,12 +2,15 @@
 //! `docs/` from the JSON it writes to `docs/eval/`:
 //! - `ask`: answers on the same questions across modes (sliding window, retrieval, AHN memory,
 //!   AHN + retrieval, full attention) → `docs/ask-eval.md`;
+//! - `qa`: hand-written questions about real documents: retrieval recall, answer correctness,
+//!   abstention and citation support by model and mode → `docs/qa-eval.md`;
 //! - `memory`: per-token KL to full attention and perplexity of sinks + window and AHN on
 //!   held-out text, and `tasks`: synthetic long-context tasks → `docs/memory-eval.md`.
 
 mod book;
 mod memory;
 mod memory_report;
+mod qa;
 mod report;
 mod run;
 mod tasks;
@@ -107,7 +110,49 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
-    /// Only regenerate ask-eval.md and memory-eval.md.
+    /// Hand-written questions about real documents (crates/eval/qa/*.json): retrieval
+    /// recall@k, then answers by model and mode.
+    Qa {
+        /// The question files.
+        #[arg(long, default_value = "crates/eval/qa")]
+        questions: PathBuf,
+        /// The books (`scripts/fetch-sample-books all`; default: $SEAHORSE_BOOKS_DIR or
+        /// ~/.cache/seahorse/books).
+        #[arg(long)]
+        books: Option<PathBuf>,
+        /// Catalogue models that answer.
+        #[arg(long, value_delimiter = ',', default_value = "qwen2.5-coder-0.5b")]
+        models: Vec<String>,
+        /// Ways of answering.
+        #[arg(long, value_delimiter = ',', default_value = "passages")]
+        modes: Vec<qa::Mode>,
+        /// Only N questions of each document, evenly spread over its file (a quick check; the
+        /// report says so).
+        #[arg(long)]
+        per_document: Option<usize>,
+        /// Only measure retrieval.
+        #[arg(long)]
+        recall_only: bool,
+        /// Only score the answers of the existing docs/eval/qa.json again (after a change to
+        /// the scoring or the reference alternatives).
+        #[arg(long)]
+        rescore: bool,
+        /// Longest answer, in tokens.
+        #[arg(long, default_value_t = 160)]
+        max_tokens: usize,
+        /// W (default: the library's default reading settings).
+        #[arg(long, default_value_t = seahorse_api::ReadingSettings::default().window)]
+        window: u32,
+        /// S (default: the library's default reading settings).
+        #[arg(long, default_value_t = seahorse_api::ReadingSettings::default().sinks)]
+        sinks: u32,
+        #[command(flatten)]
+        common: Common,
+        /// Scratch directory (the evaluation library).
+        #[arg(long)]
+        work: Option<PathBuf>,
+    },
+    /// Only regenerate ask-eval.md, memory-eval.md and qa-eval.md.
     Render,
 }
 
@@ -218,6 +263,54 @@ fn main() -> Result<()> {
         std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
         eprintln!("wrote {}", path.display());
     }
+    if let Command::Qa {
+        questions,
+        books,
+        models,
+        modes,
+        per_document,
+        recall_only,
+        rescore,
+        max_tokens,
+        window,
+        sinks,
+        common,
+        work,
+    } = &cli.command
+    {
+        let path = cli.out.join("eval/qa.json");
+        if *rescore {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+            let mut report: qa::Report = serde_json::from_str(&text)?;
+            let changed = qa::rescore(&mut report, questions)?;
+            std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
+            eprintln!("rescored {}: {changed} verdict(s) changed", path.display());
+        }
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+        let books = books.clone().unwrap_or_else(|| {
+            std::env::var_os("SEAHORSE_BOOKS_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| home.join(".cache/seahorse/books"))
+        });
+        let settings = qa::Settings {
+            window: *window,
+            sinks: *sinks,
+            block: common.block()?.map(|b| b.to_string_lossy().into_owned()),
+            models: models.clone(),
+            modes: modes.clone(),
+            per_document: *per_document,
+            max_tokens: *max_tokens,
+        };
+        let work = work.clone().unwrap_or_else(|| std::env::temp_dir().join("seahorse-eval-qa"));
+        let models_dir = seahorse_models::cache_dir_in(|k| std::env::var_os(k));
+        let inputs = qa::Inputs { questions, books: &books, models: &models_dir, work: &work };
+        if !*rescore {
+            let report = qa::run(&inputs, &settings, *recall_only)?;
+            std::fs::create_dir_all(cli.out.join("eval"))?;
+            std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
+            eprintln!("wrote {}", path.display());
+        }
+    }
     if let Command::Ask {
         tokens,
         window,
@@ -284,6 +377,12 @@ fn main() -> Result<()> {
     }
     report::render(&cli.out)?;
     memory_report::render(&cli.out)?;
-    eprintln!("wrote {} and {}", cli.out.join("ask-eval.md").display(), cli.out.join("memory-eval.md").display());
+    qa::report::render(&cli.out)?;
+    eprintln!(
+        "wrote {}, {} and {}",
+        cli.out.join("ask-eval.md").display(),
+        cli.out.join("memory-eval.md").display(),
+        cli.out.join("qa-eval.md").display()
+    );
     Ok(())
 }

@@ -12,14 +12,18 @@ use std::time::{Duration, Instant};
 use tantivy::collector::TopDocs;
 use tantivy::directory::error::LockError;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Schema, Value, FAST, INDEXED, STORED, TEXT};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, TEXT,
+};
 use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, TantivyError, Term};
 
 use crate::error::{Error, Result};
 use crate::ids::DocId;
 use crate::passages::{split, PASSAGE_MAX_BYTES};
+use crate::question::{words, PHRASE_SLOP, PHRASE_WEIGHT, STEM_WEIGHT};
 use crate::store::StoredPage;
 
 /// How long to wait for another process's index writer before giving up.
@@ -76,6 +80,18 @@ pub struct Passage {
     pub text: String,
 }
 
+/// How a question is turned into a query for [`TextIndex::passages`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Ranking {
+    /// BM25 over every word of the question as written: the first ranking, kept to
+    /// measure the others against (`seahorse-eval qa`).
+    Words,
+    /// Every word of the question matched as written and by its English stem, and
+    /// neighbouring words also as a phrase (see `question.rs`).
+    #[default]
+    Question,
+}
+
 /// Which passages a search may return.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PassageFilter {
@@ -91,6 +107,8 @@ struct Fields {
     page_index: Field,
     page_label: Field,
     text: Field,
+    /// The same text, stemmed (English), not stored.
+    text_stem: Field,
 }
 
 /// The full-text index in one directory.
@@ -109,6 +127,14 @@ fn schema() -> (Schema, Fields) {
         page_index: b.add_u64_field("page_index", INDEXED | STORED | FAST),
         page_label: b.add_text_field("page_label", STORED),
         text: b.add_text_field("text", TEXT | STORED),
+        text_stem: b.add_text_field(
+            "text_stem",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer("en_stem")
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
+        ),
     };
     (b.build(), fields)
 }
@@ -195,6 +221,7 @@ impl TextIndex {
                         f.page_index => page.index as u64,
                         f.page_label => page.display_label.as_str(),
                         f.text => passage,
+                        f.text_stem => passage,
                     ))
                     .map_err(self.err("add a passage"))?;
                 n += 1;
@@ -216,7 +243,8 @@ impl TextIndex {
     /// The `limit` best passages for `query` (tantivy query syntax; syntax errors are
     /// forgiven by searching the words that parse).
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<Hit>> {
-        let (parsed, found) = self.run_query(query, &PassageFilter::default(), limit)?;
+        let parsed = self.parse(query);
+        let found = self.run_query(&*parsed, &PassageFilter::default(), limit)?;
         let searcher = self.reader.searcher();
         let mut snippets =
             SnippetGenerator::create(&searcher, &*parsed, self.fields.text).map_err(self.err("search"))?;
@@ -245,20 +273,25 @@ impl TextIndex {
         Ok(hits)
     }
 
-    /// The `limit` best passages for `query` within `filter`, best first, each cut to the
-    /// fragment of at most about `max_chars` characters around its best matches (the whole
-    /// passage when it is shorter).
+    /// The `limit` best passages for `question` (ranked as `ranking` says) within `filter`,
+    /// best first, each cut to the fragment of at most about `max_chars` characters around
+    /// its best matches (the whole passage when it is shorter).
     pub fn passages(
         &self,
-        query: &str,
+        question: &str,
+        ranking: Ranking,
         filter: &PassageFilter,
         limit: usize,
         max_chars: usize,
     ) -> Result<Vec<Passage>> {
-        let (parsed, found) = self.run_query(query, filter, limit)?;
+        let query = match ranking {
+            Ranking::Words => self.parse(question),
+            Ranking::Question => self.question_query(question),
+        };
+        let found = self.run_query(&*query, filter, limit)?;
         let searcher = self.reader.searcher();
         let mut snippets =
-            SnippetGenerator::create(&searcher, &*parsed, self.fields.text).map_err(self.err("search"))?;
+            SnippetGenerator::create(&searcher, &*query, self.fields.text).map_err(self.err("search"))?;
         snippets.set_max_num_chars(max_chars.max(1));
         Ok(found
             .into_iter()
@@ -279,19 +312,55 @@ impl TextIndex {
             .collect())
     }
 
-    /// Parses `query` leniently, restricts it to `filter` and runs it.
-    #[allow(clippy::type_complexity)]
+    /// `query` in tantivy's syntax, over the text as written; syntax errors are forgiven
+    /// by searching the words that parse.
+    fn parse(&self, query: &str) -> Box<dyn Query> {
+        let parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
+        parser.parse_query_lenient(query).0
+    }
+
+    /// The query of [`Ranking::Question`] for a question in plain words.
+    fn question_query(&self, question: &str) -> Box<dyn Query> {
+        let f = self.fields;
+        let words = words(question);
+        let mut stemmer = self.index.tokenizers().get("en_stem");
+        let mut stem = |word: &str| -> Option<Term> {
+            let analyzer: &mut TextAnalyzer = stemmer.as_mut()?;
+            let mut stream = analyzer.token_stream(word);
+            stream.advance().then(|| Term::from_field_text(f.text_stem, &stream.token().text))
+        };
+        let stems: Vec<Option<Term>> = words.iter().map(|w| stem(w)).collect();
+        let weighted = |query: Box<dyn Query>, weight: f32| -> (Occur, Box<dyn Query>) {
+            (Occur::Should, Box::new(BoostQuery::new(query, weight)))
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (word, stemmed) in words.iter().zip(&stems) {
+            let exact = Term::from_field_text(f.text, word);
+            clauses.push((Occur::Should, Box::new(TermQuery::new(exact, IndexRecordOption::WithFreqs))));
+            if let Some(term) = stemmed {
+                clauses
+                    .push(weighted(Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)), STEM_WEIGHT));
+            }
+        }
+        for pair in stems.windows(2) {
+            if let [Some(a), Some(b)] = pair {
+                let phrase = PhraseQuery::new_with_offset_and_slop(vec![(0, a.clone()), (1, b.clone())], PHRASE_SLOP);
+                clauses.push(weighted(Box::new(phrase), PHRASE_WEIGHT));
+            }
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Runs `text_query` restricted to `filter`: the `limit` best passages with their scores.
     fn run_query(
         &self,
-        query: &str,
+        text_query: &dyn Query,
         filter: &PassageFilter,
         limit: usize,
-    ) -> Result<(Box<dyn Query>, Vec<(f32, TantivyDocument)>)> {
+    ) -> Result<Vec<(f32, TantivyDocument)>> {
         // Another process may have committed since; a reload is cheap.
         self.reader.reload().map_err(self.err("reload the reader"))?;
         let searcher = self.reader.searcher();
-        let parser = QueryParser::for_index(&self.index, vec![self.fields.text]);
-        let (text_query, _errors) = parser.parse_query_lenient(query);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(doc) = filter.doc {
             let term = Term::from_field_u64(self.fields.doc_id, doc.0 as u64);
@@ -315,7 +384,7 @@ impl TextIndex {
             let stored: TantivyDocument = searcher.doc(address).map_err(self.err("read a passage"))?;
             found.push((score, stored));
         }
-        Ok((text_query, found))
+        Ok(found)
     }
 
     /// Document, page index, page label and text of a stored passage.

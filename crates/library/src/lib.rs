@@ -44,13 +44,14 @@ mod library;
 mod locator;
 mod memory;
 mod passages;
+mod question;
 mod scan;
 mod store;
 
 pub use error::{Error, Result};
 pub use fingerprint::Fingerprint;
 pub use ids::{ChatId, CollectionId, DocId, JobId, StateId};
-pub use index::{Hit, Passage, PassageFilter};
+pub use index::{Hit, Passage, PassageFilter, Ranking};
 pub use ingest::{error_text, IngestEvent, ReadOptions, ReadProgress, Reader, RunSummary};
 pub use library::{IndexSync, Library, LibraryConfig, LibraryStorage, SearchHit};
 pub use memory::LoadedState;

@@ -8,7 +8,7 @@ use seahorse_docs::ExtractConfig;
 
 use crate::error::{Error, Result};
 use crate::ids::{DocId, JobId};
-use crate::index::{dir_bytes, Hit, Passage, PassageFilter, TextIndex};
+use crate::index::{dir_bytes, Hit, Passage, PassageFilter, Ranking, TextIndex};
 use crate::scan::collect_files;
 use crate::store::{DocumentInfo, DocumentStorage, Store, StoreConfig};
 
@@ -239,11 +239,27 @@ impl Library {
         limit: usize,
         max_chars: usize,
     ) -> Result<Vec<Passage>> {
+        self.passages_ranked(question, Ranking::default(), filter, limit, max_chars)
+    }
+
+    /// [`Library::passages`] with another [`Ranking`] (to compare rankings).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Index`], [`Error::Database`].
+    pub fn passages_ranked(
+        &self,
+        question: &str,
+        ranking: Ranking,
+        filter: &PassageFilter,
+        limit: usize,
+        max_chars: usize,
+    ) -> Result<Vec<Passage>> {
         let words = plain_words(question);
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let mut found = self.index.passages(&words, filter, limit, max_chars)?;
+        let mut found = self.index.passages(&words, ranking, filter, limit, max_chars)?;
         let docs = self.store.documents()?;
         found.retain(|p| docs.iter().any(|d| d.id == p.doc));
         Ok(found)

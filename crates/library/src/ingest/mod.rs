@@ -221,7 +221,9 @@ impl Library {
                 store.set_job_state(job.id, JobState::Extracting, None)?;
                 tracing::info!(stage = "extracting");
                 on_event(&IngestEvent::Stage { job: job.id, state: JobState::Extracting });
-                self.extract_and_store(job, path, cancel, on_event)?
+                self.extract_and_store(path, job.queued_ms, cancel, &mut |done, total| {
+                    on_event(&IngestEvent::Extracting { job: job.id, done, total })
+                })?
             }
         };
         *doc_out = Some(doc);
@@ -237,14 +239,30 @@ impl Library {
         reader.read(store, job.id, doc, &pages, cancel, on_event)
     }
 
+    /// Stores and indexes the pages of the file at `path` without reading it into a memory
+    /// state: the document can be searched and asked with passages alone at once, and a
+    /// job (`reread`) reads it later. A file already stored (same content and extraction
+    /// version) keeps its document. `now_ms` is the caller's clock.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Extract`] for a file that cannot be read or parsed, [`Error::Database`],
+    /// [`Error::Index`].
+    pub fn add_unread(&self, path: &Path, now_ms: i64, cancel: &CancelToken) -> Result<DocId> {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        let doc = self.extract_and_store(&path, now_ms, cancel, &mut |_, _| {})?;
+        self.sync_index()?;
+        Ok(doc)
+    }
+
     /// Reads the file, and stores its pages unless a document with the same content and
     /// extraction version is stored already.
     fn extract_and_store(
         &self,
-        job: &JobInfo,
         path: &Path,
+        added_ms: i64,
         cancel: &CancelToken,
-        on_event: &mut dyn FnMut(&IngestEvent),
+        on_progress: &mut dyn FnMut(u32, u32),
     ) -> Result<DocId> {
         let bytes = std::fs::read(path)
             .map_err(|source| Error::Extract(seahorse_docs::Error::Read { path: path.to_owned(), source }))?;
@@ -255,7 +273,7 @@ impl Library {
             }
         }
         let document = seahorse_docs::extract_bytes(path, &bytes, &self.config().extract, cancel, |p| {
-            on_event(&IngestEvent::Extracting { job: job.id, done: p.done, total: p.total });
+            on_progress(p.done, p.total)
         })?;
         let title = document
             .title
@@ -268,8 +286,8 @@ impl Library {
             title: title.trim(),
             format: document.format.as_str(),
             size_bytes: bytes.len() as u64,
-            source_path: &job.source_path,
-            added_ms: job.queued_ms,
+            source_path: &path.to_string_lossy(),
+            added_ms,
             extraction_version: seahorse_docs::EXTRACTION_VERSION,
             warnings: document.warnings.iter().map(|w| w.to_string()).collect(),
         };

@@ -491,14 +491,15 @@ class Mock {
             text,
             citations,
             dropped: [],
-            documents: [{ document: { number: 1, doc: citeDoc.info.id, title: citeDoc.info.title, score: 9 }, answer: { text, citations, dropped: [], sources, timings, stop } }],
+            unsupported: [],
+            documents: [{ document: { number: 1, doc: citeDoc.info.id, title: citeDoc.info.title, score: 9 }, answer: { text, citations, dropped: [], unsupported: [], sources, timings, stop } }],
             first_token_ms: 300,
             total_ms: 900,
             stop,
           },
         };
       }
-      return { chat, choice, answer: { from: "library", scope: "document", text, citations, dropped: [], sources, timings, stop } };
+      return { chat, choice, answer: { from: "library", scope: "document", text, citations, dropped: [], unsupported: [], sources, timings, stop } };
     } finally {
       this.answering = false;
     }

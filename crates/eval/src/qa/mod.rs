@@ -1,0 +1,372 @@
+//! `seahorse-eval qa`: questions with hand-written reference answers about real documents
+//! (`crates/eval/qa/*.json`, the books from `scripts/fetch-sample-books all`).
+//!
+//! 1. Every document is stored and indexed as the library does it (no memory yet), and each
+//!    question's supporting pages are found from its evidence quotes.
+//! 2. Retrieval: recall@k of a supporting page among the passages found for the question,
+//!    for each retriever (the previous one and the current one, side by side).
+//! 3. Answers, for each model and mode (passages only; memory only; memory + passages; the
+//!    memory modes read every document first), scored for correctness, abstention on
+//!    unanswerable questions and citation support.
+//!
+//! The questions are used here only: never in a prompt other than as the question asked,
+//! never in training data.
+
+pub mod dataset;
+pub mod recall;
+pub mod report;
+pub mod score;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use seahorse_ask::{AskOptions, Asker};
+use seahorse_engine::{CancelToken, MemoryOptions, Model, ModelOptions};
+use seahorse_library::{DocId, Library, LibraryConfig, ReadOptions, Reader};
+use serde::{Deserialize, Serialize};
+
+use dataset::{Kind, Located, QaFile};
+
+/// How answers are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum Mode {
+    /// Passages found by full-text search, no memory.
+    Passages,
+    /// The document's memory state alone.
+    Memory,
+    /// The memory state and the passages (the default way of asking).
+    #[value(name = "memory+passages")]
+    #[serde(rename = "memory+passages")]
+    MemoryPassages,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Passages => "passages",
+            Mode::Memory => "memory",
+            Mode::MemoryPassages => "memory+passages",
+        }
+    }
+
+    fn needs_memory(self) -> bool {
+        self != Mode::Passages
+    }
+}
+
+/// Settings of one run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub window: u32,
+    pub sinks: u32,
+    /// The AHN block used to read (None: sinks + window only).
+    pub block: Option<String>,
+    /// Catalogue ids of the models that answered.
+    pub models: Vec<String>,
+    pub modes: Vec<Mode>,
+    /// Questions per document at most, evenly spread over its file (None: all).
+    pub per_document: Option<usize>,
+    pub max_tokens: usize,
+}
+
+/// One document of the benchmark.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DocumentRow {
+    pub file: String,
+    pub title: String,
+    pub kind: String,
+    pub format: String,
+    pub pages: usize,
+    pub questions: usize,
+}
+
+/// One answer, scored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Scored {
+    pub model: String,
+    pub mode: Mode,
+    pub id: String,
+    pub file: String,
+    pub kind: Kind,
+    pub correct: bool,
+    pub abstained: bool,
+    pub answer: String,
+    /// The reference answer.
+    pub reference: String,
+    /// Pages cited (kept citations), and how many of them support the answer.
+    pub cited: usize,
+    pub cited_supporting: usize,
+    /// Citations removed because they named a page the model was not given.
+    pub dropped: usize,
+    /// Citations removed because the page named does not support the sentence.
+    pub unsupported: usize,
+    /// 0-based pages of the passages given, and the supporting pages.
+    pub passage_pages: Vec<u32>,
+    pub support_pages: Vec<u32>,
+    pub prompt_tokens: usize,
+    pub first_token_ms: f64,
+    pub total_ms: f64,
+}
+
+/// Reading one document into memory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reading {
+    pub model: String,
+    pub file: String,
+    pub tokens: u64,
+    pub seconds: f64,
+}
+
+/// What a run produced (`docs/eval/qa.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub settings: Settings,
+    pub cpu: String,
+    pub threads: usize,
+    pub documents: Vec<DocumentRow>,
+    pub recall: Vec<recall::RecallRow>,
+    pub readings: Vec<Reading>,
+    pub answers: Vec<Scored>,
+}
+
+/// A benchmark document as stored in the evaluation library.
+struct Stored {
+    file: QaFile,
+    path: PathBuf,
+    doc: DocId,
+    page_texts: Vec<String>,
+    questions: Vec<Located>,
+}
+
+/// Where the inputs are.
+pub struct Inputs<'a> {
+    pub questions: &'a Path,
+    pub books: &'a Path,
+    pub models: &'a Path,
+    pub work: &'a Path,
+}
+
+/// Runs the benchmark.
+pub fn run(inputs: &Inputs<'_>, settings: &Settings, recall_only: bool) -> Result<Report> {
+    let files = dataset::load(inputs.questions)?;
+    if inputs.work.exists() {
+        std::fs::remove_dir_all(inputs.work).with_context(|| format!("clear {}", inputs.work.display()))?;
+    }
+    std::fs::create_dir_all(inputs.work)?;
+    let library = Library::open(&inputs.work.join("library"), &LibraryConfig::default())?;
+    let cancel = CancelToken::new();
+    let mut stored = Vec::new();
+    let mut documents = Vec::new();
+    for file in files {
+        let path = inputs.books.join(&file.document.file);
+        if !path.is_file() {
+            bail!("{} is missing: fetch the books with `scripts/fetch-sample-books all`", path.display());
+        }
+        let doc = library.add_unread(&path, 0, &cancel).with_context(|| format!("store {}", path.display()))?;
+        let info = library.store().document(doc)?;
+        let page_texts: Vec<String> = library.store().pages(doc)?.into_iter().map(|p| p.text).collect();
+        let mut questions = dataset::locate(&file, &page_texts)?;
+        if let Some(n) = settings.per_document.filter(|&n| n < questions.len()) {
+            // Evenly spread over the file, so that every kind of question is in the sample.
+            let all = std::mem::take(&mut questions);
+            questions = (0..n).map(|i| all[i * all.len() / n].clone()).collect();
+        }
+        documents.push(DocumentRow {
+            file: file.document.file.clone(),
+            title: file.document.title.clone(),
+            kind: file.document.kind.clone(),
+            format: info.format.clone(),
+            pages: page_texts.len(),
+            questions: questions.len(),
+        });
+        eprintln!("{}: {} pages, {} questions", file.document.file, page_texts.len(), questions.len());
+        stored.push(Stored { file, path, doc, page_texts, questions });
+    }
+
+    let mut report = Report {
+        settings: settings.clone(),
+        cpu: seahorse_engine::cpu_name(),
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        documents,
+        recall: Vec::new(),
+        readings: Vec::new(),
+        answers: Vec::new(),
+    };
+    for retriever in recall::Retriever::ALL {
+        let mut questions = Vec::new();
+        for s in &stored {
+            for q in s.questions.iter().filter(|q| q.question.kind != Kind::Unanswerable) {
+                questions.push((s.file.document.file.as_str(), s.doc, q));
+            }
+        }
+        let row = recall::measure(&library, retriever, &questions)?;
+        eprintln!("recall ({}): {}", retriever.name(), row.summary());
+        report.recall.push(row);
+    }
+    if recall_only {
+        return Ok(report);
+    }
+
+    for model_id in &settings.models {
+        let spec =
+            seahorse_models::ModelSpec::by_id(model_id).with_context(|| format!("no catalogue model {model_id}"))?;
+        let model_path = seahorse_models::locate(spec, inputs.models)
+            .with_context(|| format!("{model_id} is not downloaded: `seahorse models fetch {model_id}`"))?;
+        let memory = MemoryOptions {
+            window: settings.window,
+            sinks: settings.sinks,
+            block: settings.block.as_ref().map(PathBuf::from),
+            merged_dir: inputs.models.join("merged"),
+        };
+        let model = Model::load(&model_path, &ModelOptions { memory: Some(memory.clone()), ..Default::default() })?;
+        let reader = Reader::new(&model, &memory, ReadOptions::default())?;
+        if settings.modes.iter().any(|m| m.needs_memory()) {
+            for s in &stored {
+                let jobs = library.enqueue_paths(std::slice::from_ref(&s.path), 0)?;
+                let started = Instant::now();
+                eprintln!("{model_id}: reading {}…", s.file.document.file);
+                let summary = library.run_jobs(&reader, &cancel, |_| {})?;
+                if summary.done != jobs.len() {
+                    bail!("reading {} failed: {summary:?}", s.file.document.file);
+                }
+                report.readings.push(Reading {
+                    model: model_id.clone(),
+                    file: s.file.document.file.clone(),
+                    tokens: library.store().document(s.doc)?.token_count.unwrap_or(0),
+                    seconds: started.elapsed().as_secs_f64(),
+                });
+            }
+        }
+        let asker = Asker::new(&library, &reader);
+        for &mode in &settings.modes {
+            for s in &stored {
+                for q in &s.questions {
+                    let scored = ask(&asker, model_id, mode, s, q, settings.max_tokens)?;
+                    eprintln!(
+                        "  {model_id} {:<16} {:<12} {} {}",
+                        mode.name(),
+                        q.question.id,
+                        if scored.correct { "ok " } else { "-- " },
+                        one_line(&scored.answer)
+                    );
+                    report.answers.push(scored);
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Scores the stored answers of `report` again with the question files in `questions`
+/// (after a fix to the scoring or to the reference alternatives: answers need not be made
+/// again). Citation support is kept as measured. Returns how many verdicts changed.
+pub fn rescore(report: &mut Report, questions: &Path) -> Result<usize> {
+    let files = dataset::load(questions)?;
+    let mut changed = 0;
+    for a in &mut report.answers {
+        let q = files
+            .iter()
+            .flat_map(|f| &f.questions)
+            .find(|q| q.id == a.id)
+            .with_context(|| format!("{} is in the report but in no question file", a.id))?;
+        let located = Located { question: q.clone(), support: vec![a.support_pages.clone()] };
+        let correct = score::correct(&located, &a.answer);
+        changed += (correct != a.correct) as usize;
+        a.correct = correct;
+        a.abstained = score::abstains(&a.answer);
+        a.reference = q.reference.clone();
+    }
+    Ok(changed)
+}
+
+fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_tokens: usize) -> Result<Scored> {
+    let options =
+        AskOptions { memory: mode.needs_memory(), passages: mode != Mode::Memory, max_tokens, ..AskOptions::default() };
+    let a = asker.ask_document(s.doc, &q.question.question, &[], &options, |_| {})?;
+    let mut cited = 0;
+    let mut cited_supporting = 0;
+    for c in &a.citations {
+        for p in &c.pages {
+            cited += 1;
+            let text = s.page_texts.get(p.page_index as usize).map_or("", String::as_str);
+            if score::page_supports(q, p.page_index, text) {
+                cited_supporting += 1;
+            }
+        }
+    }
+    Ok(Scored {
+        model: model.to_owned(),
+        mode,
+        id: q.question.id.clone(),
+        file: s.file.document.file.clone(),
+        kind: q.question.kind,
+        correct: score::correct(q, &a.text),
+        abstained: score::abstains(&a.text),
+        answer: a.text.clone(),
+        reference: q.question.reference.clone(),
+        cited: if q.question.kind == Kind::Unanswerable { 0 } else { cited },
+        cited_supporting: if q.question.kind == Kind::Unanswerable { 0 } else { cited_supporting },
+        dropped: a.dropped.len(),
+        unsupported: a.unsupported.len(),
+        passage_pages: a.sources.passages.iter().map(|p| p.page_index).collect(),
+        support_pages: q.support_pages(),
+        prompt_tokens: a.timings.prompt_tokens,
+        first_token_ms: a.timings.first_token_ms,
+        total_ms: a.timings.total_ms,
+    })
+}
+
+fn one_line(text: &str) -> String {
+    text.replace('\n', " ").chars().take(100).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The books of `scripts/fetch-sample-books all` (`./x test` fetches them).
+    fn books() -> PathBuf {
+        let dir = std::env::var_os("SEAHORSE_BOOKS_DIR").map(PathBuf::from).unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/seahorse/books")
+        });
+        assert!(
+            dir.join("gnuplot.pdf").is_file(),
+            "the QA benchmark's books are not in {}: run `scripts/fetch-sample-books all`",
+            dir.display()
+        );
+        dir
+    }
+
+    /// Every question file is valid, every evidence quote is on a page of the text as the
+    /// library extracts it, and the ranking asking uses finds supporting pages at least as
+    /// often as the first one did.
+    #[test]
+    fn the_benchmark_matches_the_extracted_books() {
+        let files = dataset::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("qa")).unwrap();
+        let total: usize = files.iter().map(|f| f.questions.len()).sum();
+        assert!(files.len() >= 6 && total >= 150, "{} files, {total} questions", files.len());
+        let books = books();
+        let work = tempfile::tempdir().unwrap();
+        let library = Library::open(work.path(), &LibraryConfig::default()).unwrap();
+        let mut located = Vec::new();
+        for file in &files {
+            let doc = library.add_unread(&books.join(&file.document.file), 0, &CancelToken::new()).unwrap();
+            let pages: Vec<String> = library.store().pages(doc).unwrap().into_iter().map(|p| p.text).collect();
+            for q in dataset::locate(file, &pages).unwrap() {
+                located.push((file.document.file.clone(), doc, q));
+            }
+        }
+        let questions: Vec<(&str, DocId, &Located)> = located
+            .iter()
+            .filter(|(_, _, q)| q.question.kind != Kind::Unanswerable)
+            .map(|(f, d, q)| (f.as_str(), *d, q))
+            .collect();
+        let before = recall::measure(&library, recall::Retriever::Words, &questions).unwrap();
+        let now = recall::measure(&library, recall::Retriever::Question, &questions).unwrap();
+        let at6 = before.ks.iter().position(|&k| k == 6).unwrap();
+        assert!(now.hits[at6] >= before.hits[at6], "recall@6 fell: {} -> {}", before.summary(), now.summary());
+        // The target of the issue that built the benchmark: recall@6 >= 95 %.
+        assert!(now.hits[at6] * 20 >= now.questions * 19, "recall@6 below 95 %: {}", now.summary());
+    }
+}

@@ -1,0 +1,254 @@
+//! `docs/qa-eval.md` from `docs/eval/qa.json`: every number computed from the stored
+//! answers (never edited by hand).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use super::dataset::Kind;
+use super::recall::RecallRow;
+use super::{Mode, Report, Scored};
+
+fn pct(n: usize, of: usize) -> String {
+    if of == 0 {
+        "–".into()
+    } else {
+        format!("{:.1} %", 100.0 * n as f64 / of as f64)
+    }
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    Some(v[v.len() / 2])
+}
+
+/// The scores of a set of answers.
+#[derive(Default)]
+struct Tally {
+    answerable: usize,
+    correct: usize,
+    unanswerable: usize,
+    abstained_right: usize,
+    abstained_wrong: usize,
+    cited: usize,
+    supporting: usize,
+    dropped: usize,
+    unsupported: usize,
+    first_token_ms: Vec<f64>,
+}
+
+impl Tally {
+    fn of<'a>(answers: impl Iterator<Item = &'a Scored>) -> Tally {
+        let mut t = Tally::default();
+        for a in answers {
+            if a.kind == Kind::Unanswerable {
+                t.unanswerable += 1;
+                t.abstained_right += a.correct as usize;
+            } else {
+                t.answerable += 1;
+                t.correct += a.correct as usize;
+                t.abstained_wrong += a.abstained as usize;
+            }
+            t.cited += a.cited;
+            t.supporting += a.cited_supporting;
+            t.dropped += a.dropped;
+            t.unsupported += a.unsupported;
+            t.first_token_ms.push(a.first_token_ms);
+        }
+        t
+    }
+}
+
+fn recall_table(md: &mut String, rows: &[RecallRow]) {
+    let Some(first) = rows.first() else { return };
+    let ks = &first.ks;
+    let _ = writeln!(
+        md,
+        "| retriever | {} | every fact's page @6 | ms / question |",
+        ks.iter().map(|k| format!("recall@{k}")).collect::<Vec<_>>().join(" | ")
+    );
+    let _ = writeln!(md, "|---|{}---|---|", "---|".repeat(ks.len()));
+    for r in rows {
+        let six = r.ks.iter().position(|&k| k == 6);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.0} |",
+            r.retriever,
+            r.hits.iter().map(|&h| pct(h, r.questions)).collect::<Vec<_>>().join(" | "),
+            six.map_or("–".into(), |i| pct(r.all_hits[i], r.questions)),
+            r.mean_ms
+        );
+    }
+    let _ = writeln!(md);
+    let six = first.ks.iter().position(|&k| k == 6).unwrap_or(0);
+    let _ = writeln!(md, "recall@6 by document and by kind of question:\n");
+    let _ =
+        writeln!(md, "| | questions | {} |", rows.iter().map(|r| r.retriever.as_str()).collect::<Vec<_>>().join(" | "));
+    let _ = writeln!(md, "|---|---|{}", "---|".repeat(rows.len()));
+    for (i, (file, n, _)) in first.by_document.iter().enumerate() {
+        let cells: Vec<String> = rows.iter().map(|r| pct(r.by_document[i].2[six], *n)).collect();
+        let _ = writeln!(md, "| {file} | {n} | {} |", cells.join(" | "));
+    }
+    for (i, (kind, n, _)) in first.by_kind.iter().enumerate() {
+        let cells: Vec<String> = rows.iter().map(|r| pct(r.by_kind[i].2[six], *n)).collect();
+        let _ = writeln!(md, "| *{}* | {n} | {} |", kind.name(), cells.join(" | "));
+    }
+    let _ = writeln!(md);
+}
+
+fn answers_tables(md: &mut String, report: &Report) {
+    let mut runs: Vec<(String, Mode)> = Vec::new();
+    for a in &report.answers {
+        if !runs.contains(&(a.model.clone(), a.mode)) {
+            runs.push((a.model.clone(), a.mode));
+        }
+    }
+    if runs.is_empty() {
+        let _ = writeln!(md, "No answers in this run (`--recall-only`).\n");
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "| model | mode | correct (answerable) | right abstentions (unanswerable) | wrong abstentions | \
+         kept citations supporting | citations removed (invented / unsupported) | first token (median) |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
+    for (model, mode) in &runs {
+        let t = Tally::of(report.answers.iter().filter(|a| &a.model == model && a.mode == *mode));
+        let _ = writeln!(
+            md,
+            "| {model} | {} | {} ({}/{}) | {} ({}/{}) | {} | {} ({}/{}) | {} / {} | {} |",
+            mode.name(),
+            pct(t.correct, t.answerable),
+            t.correct,
+            t.answerable,
+            pct(t.abstained_right, t.unanswerable),
+            t.abstained_right,
+            t.unanswerable,
+            t.abstained_wrong,
+            pct(t.supporting, t.cited),
+            t.supporting,
+            t.cited,
+            t.dropped,
+            t.unsupported,
+            median(t.first_token_ms).map_or("–".into(), |ms| format!("{:.2} s", ms / 1e3)),
+        );
+    }
+    let _ = writeln!(md, "\nCorrect answers by kind of question (unanswerable: right abstentions):\n");
+    let _ = writeln!(md, "| model | mode | {} |", Kind::ALL.map(|k| k.name()).join(" | "));
+    let _ = writeln!(md, "|---|---|{}", "---|".repeat(Kind::ALL.len()));
+    for (model, mode) in &runs {
+        let cells: Vec<String> = Kind::ALL
+            .iter()
+            .map(|k| {
+                let of: Vec<&Scored> =
+                    report.answers.iter().filter(|a| &a.model == model && a.mode == *mode && a.kind == *k).collect();
+                pct(of.iter().filter(|a| a.correct).count(), of.len())
+            })
+            .collect();
+        let _ = writeln!(md, "| {model} | {} | {} |", mode.name(), cells.join(" | "));
+    }
+    let _ = writeln!(md, "\nCorrect answers by document:\n");
+    let _ = writeln!(
+        md,
+        "| model | mode | {} |",
+        report.documents.iter().map(|d| d.file.as_str()).collect::<Vec<_>>().join(" | ")
+    );
+    let _ = writeln!(md, "|---|---|{}", "---|".repeat(report.documents.len()));
+    for (model, mode) in &runs {
+        let cells: Vec<String> = report
+            .documents
+            .iter()
+            .map(|d| {
+                let of: Vec<&Scored> = report
+                    .answers
+                    .iter()
+                    .filter(|a| &a.model == model && a.mode == *mode && a.file == d.file)
+                    .collect();
+                pct(of.iter().filter(|a| a.correct).count(), of.len())
+            })
+            .collect();
+        let _ = writeln!(md, "| {model} | {} | {} |", mode.name(), cells.join(" | "));
+    }
+    let _ = writeln!(md);
+}
+
+/// The markdown for `report`.
+pub fn markdown(report: &Report) -> String {
+    let mut md = String::from(
+        "# Answers to real questions about real documents\n\n\
+         Generated by `seahorse-eval qa` from `docs/eval/qa.json`; do not edit by hand.\n\n\
+         Hand-written questions with reference answers (`crates/eval/qa/*.json`) about six real, freely \
+         licensed documents that no AHN block was trained on (`scripts/fetch-sample-books all` fetches them, \
+         checksummed). Each answerable question names the exact words on the page that support its answer; \
+         the benchmark finds those pages in the text as Seahorse extracted it. An answer is correct when it \
+         contains every required part of the reference (any of the alternatives written for it, as whole \
+         words, citations removed); an unanswerable question is answered right when the answer says the \
+         document does not say. A kept citation supports the answer when its page holds the evidence or \
+         states the whole reference answer.\n\n",
+    );
+    let s = &report.settings;
+    let _ = writeln!(
+        md,
+        "Machine: {} ({} threads). Reading settings: W = {}, S = {}, AHN block: {}. Longest answer: {} tokens.\n",
+        report.cpu,
+        report.threads,
+        s.window,
+        s.sinks,
+        s.block.as_deref().map_or("none (sinks + window)".to_owned(), |b| {
+            Path::new(b).file_name().map_or(b.to_owned(), |n| n.to_string_lossy().into_owned())
+        }),
+        s.max_tokens
+    );
+    if let Some(n) = s.per_document {
+        let _ = writeln!(md, "**Partial run**: {n} questions of each document, evenly spread over its file.\n");
+    }
+    let _ =
+        writeln!(md, "## Documents\n\n| file | title | kind | format | pages | questions |\n|---|---|---|---|---|---|");
+    for d in &report.documents {
+        let _ =
+            writeln!(md, "| {} | {} | {} | {} | {} | {} |", d.file, d.title, d.kind, d.format, d.pages, d.questions);
+    }
+    let total: usize = report.documents.iter().map(|d| d.questions).sum();
+    let _ = writeln!(md, "\n{total} questions in all.\n");
+
+    let _ = writeln!(
+        md,
+        "## Retrieval\n\nShare of the answerable questions with a supporting page among the first k passages \
+         found for the question (the passages asking places in the window are the first of these that fit \
+         its token budget).\n"
+    );
+    recall_table(&mut md, &report.recall);
+
+    let _ = writeln!(md, "## Answers\n");
+    answers_tables(&mut md, report);
+    if !report.readings.is_empty() {
+        let _ = writeln!(md, "Reading the documents into memory:\n\n| model | file | tokens | seconds | tokens/s |\n|---|---|---|---|---|");
+        for r in &report.readings {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {:.0} | {:.0} |",
+                r.model,
+                r.file,
+                r.tokens,
+                r.seconds,
+                r.tokens as f64 / r.seconds.max(1e-9)
+            );
+        }
+        let _ = writeln!(md);
+    }
+    md
+}
+
+/// Writes `out/qa-eval.md` from `out/eval/qa.json`, if it exists.
+pub fn render(out: &Path) -> Result<()> {
+    let path = out.join("eval/qa.json");
+    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(()) };
+    let report: Report = serde_json::from_str(&text).with_context(|| format!("parse {}", path.display()))?;
+    std::fs::write(out.join("qa-eval.md"), markdown(&report))?;
+    Ok(())
+}
