@@ -221,6 +221,16 @@ fn heldout_sequences(
     Ok(out)
 }
 
+/// Writes `report` as pretty JSON to `path` (creating its folder) and says so.
+fn write_report(path: &std::path::Path, report: &impl serde::Serialize) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, serde_json::to_string_pretty(report)? + "\n")?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     if let Command::Memory { tokens, windows, sinks, sequences, chunk, common } = &cli.command {
@@ -238,10 +248,8 @@ fn main() -> Result<()> {
         let seqs = heldout_sequences(&tokenizer, &common.data(), *sequences, longest)?;
         drop(tokenizer);
         let report = memory::run(&base, &seqs, &settings)?;
-        std::fs::create_dir_all(cli.out.join("eval"))?;
         let path = cli.out.join("eval/memory.json");
-        std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
-        eprintln!("wrote {}", path.display());
+        write_report(&path, &report)?;
     }
     if let Command::Tasks { tokens, per_task, window, sinks, common } = &cli.command {
         let base = seahorse_models::default_model(&seahorse_models::cache_dir_in(|k| std::env::var_os(k)))?;
@@ -258,10 +266,8 @@ fn main() -> Result<()> {
             threads: common.threads,
         };
         let report = tasks::run(&base, &records, &settings)?;
-        std::fs::create_dir_all(cli.out.join("eval"))?;
         let path = cli.out.join(format!("eval/tasks-{tokens}.json"));
-        std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
-        eprintln!("wrote {}", path.display());
+        write_report(&path, &report)?;
     }
     if let Command::Qa {
         questions,
@@ -283,8 +289,8 @@ fn main() -> Result<()> {
             let text = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
             let mut report: qa::Report = serde_json::from_str(&text)?;
             let changed = qa::rescore(&mut report, questions)?;
-            std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
-            eprintln!("rescored {}: {changed} verdict(s) changed", path.display());
+            eprintln!("rescored: {changed} verdict(s) changed");
+            write_report(&path, &report)?;
         }
         let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
         let books = books.clone().unwrap_or_else(|| {
@@ -306,9 +312,7 @@ fn main() -> Result<()> {
         let inputs = qa::Inputs { questions, books: &books, models: &models_dir, work: &work };
         if !*rescore {
             let report = qa::run(&inputs, &settings, *recall_only)?;
-            std::fs::create_dir_all(cli.out.join("eval"))?;
-            std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
-            eprintln!("wrote {}", path.display());
+            write_report(&path, &report)?;
         }
     }
     if let Command::Ask {
@@ -349,7 +353,6 @@ fn main() -> Result<()> {
         }
         let work = work.unwrap_or_else(|| std::env::temp_dir().join("seahorse-eval"));
         let model = seahorse_models::default_model(&seahorse_models::cache_dir_in(|k| std::env::var_os(k)))?;
-        std::fs::create_dir_all(cli.out.join("eval"))?;
         for n in tokens {
             let settings = run::Settings {
                 tokens: n,
@@ -371,8 +374,7 @@ fn main() -> Result<()> {
                     report.carry_full_attention_from(&p);
                 }
             }
-            std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
-            eprintln!("wrote {}", path.display());
+            write_report(&path, &report)?;
         }
     }
     report::render(&cli.out)?;

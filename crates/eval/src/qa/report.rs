@@ -177,6 +177,47 @@ fn answers_tables(md: &mut String, report: &Report) {
     let _ = writeln!(md);
 }
 
+/// The targets of the issue that built the benchmark, measured in this run.
+fn targets(md: &mut String, report: &Report) {
+    let met = |ok: bool| if ok { "met" } else { "not met" };
+    let _ = writeln!(md, "| target | measured | |\n|---|---|---|");
+    if let Some(now) = report.recall.last() {
+        if let Some(i) = now.ks.iter().position(|&k| k == 6) {
+            let share = now.hits[i] as f64 / now.questions.max(1) as f64;
+            let _ = writeln!(
+                md,
+                "| supporting page among the first 6 passages ≥ 95 % | {} ({}) | {} |",
+                pct(now.hits[i], now.questions),
+                now.retriever,
+                met(share >= 0.95)
+            );
+        }
+    }
+    let mut runs: Vec<(String, Mode)> = Vec::new();
+    for a in &report.answers {
+        if !runs.contains(&(a.model.clone(), a.mode)) {
+            runs.push((a.model.clone(), a.mode));
+        }
+    }
+    for (model, mode) in &runs {
+        let t = Tally::of(report.answers.iter().filter(|a| &a.model == model && a.mode == *mode));
+        let share = |n: usize, of: usize| n as f64 / of.max(1) as f64;
+        let rows = [
+            ("correct answers ≥ 80 %", pct(t.correct, t.answerable), share(t.correct, t.answerable) >= 0.8),
+            ("kept citations supporting ≥ 95 %", pct(t.supporting, t.cited), share(t.supporting, t.cited) >= 0.95),
+            (
+                "right abstentions ≥ 70 %",
+                pct(t.abstained_right, t.unanswerable),
+                share(t.abstained_right, t.unanswerable) >= 0.7,
+            ),
+        ];
+        for (what, value, ok) in rows {
+            let _ = writeln!(md, "| {what} ({model}, {}) | {value} | {} |", mode.name(), met(ok));
+        }
+    }
+    let _ = writeln!(md);
+}
+
 /// The markdown for `report`.
 pub fn markdown(report: &Report) -> String {
     let mut md = String::from(
@@ -224,6 +265,8 @@ pub fn markdown(report: &Report) -> String {
     );
     recall_table(&mut md, &report.recall);
 
+    let _ = writeln!(md, "## Targets\n");
+    targets(&mut md, report);
     let _ = writeln!(md, "## Answers\n");
     answers_tables(&mut md, report);
     if !report.readings.is_empty() {
