@@ -151,6 +151,9 @@ enum Command {
         /// Scratch directory (the evaluation library).
         #[arg(long)]
         work: Option<PathBuf>,
+        /// Name of the report: eval/NAME.json and NAME-eval.md (it must start with "qa").
+        #[arg(long, default_value = "qa")]
+        report: String,
     },
     /// Only regenerate ask-eval.md, memory-eval.md and qa-eval.md.
     Render,
@@ -282,9 +285,13 @@ fn main() -> Result<()> {
         sinks,
         common,
         work,
+        report: name,
     } = &cli.command
     {
-        let path = cli.out.join("eval/qa.json");
+        if !name.starts_with("qa") || name.contains(['/', '\\']) {
+            anyhow::bail!("--report must be a file name starting with \"qa\"");
+        }
+        let path = cli.out.join("eval").join(format!("{name}.json"));
         if *rescore {
             let text = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
             let mut report: qa::Report = serde_json::from_str(&text)?;

@@ -287,11 +287,17 @@ pub fn markdown(report: &Report) -> String {
     md
 }
 
-/// Writes `out/qa-eval.md` from `out/eval/qa.json`, if it exists.
+/// Writes `out/NAME-eval.md` from every `out/eval/NAME.json` whose name starts with `qa`
+/// (`qa.json`: the full run; others, e.g. `qa-models.json`, from `--report`).
 pub fn render(out: &Path) -> Result<()> {
-    let path = out.join("eval/qa.json");
-    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(()) };
-    let report: Report = serde_json::from_str(&text).with_context(|| format!("parse {}", path.display()))?;
-    std::fs::write(out.join("qa-eval.md"), markdown(&report))?;
+    let Ok(entries) = std::fs::read_dir(out.join("eval")) else { return Ok(()) };
+    for entry in entries {
+        let path = entry?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+        let Some(stem) = name.strip_suffix(".json").filter(|s| s.starts_with("qa")) else { continue };
+        let text = std::fs::read_to_string(&path)?;
+        let report: Report = serde_json::from_str(&text).with_context(|| format!("parse {}", path.display()))?;
+        std::fs::write(out.join(format!("{stem}-eval.md")), markdown(&report))?;
+    }
     Ok(())
 }
