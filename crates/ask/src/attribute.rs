@@ -86,7 +86,7 @@ impl Attributor {
                 self.after_end = Some(c.to_string());
                 continue;
             }
-            self.at_terminator = matches!(c, '.' | '!' | '?');
+            self.at_terminator = matches!(c, '!' | '?') || (c == '.' && !after_abbreviation(&self.sentence));
             self.sentence.push(c);
             out.push(c);
         }
@@ -145,6 +145,16 @@ impl Attributor {
     }
 }
 
+/// Whether a `.` after `text` closes an initial or a common abbreviation ("P. L'Ecuyer",
+/// "e.g. this", "Mr. Wells"), not a sentence.
+fn after_abbreviation(text: &str) -> bool {
+    let word = text.rsplit(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("");
+    let single_capital = word.chars().count() == 1 && word.chars().all(char::is_uppercase);
+    single_capital
+        || ["e.g", "i.e", "etc", "vs", "cf", "Mr", "Mrs", "Ms", "Dr", "St", "Fig", "Vol", "Ch", "Sec"]
+            .contains(&word)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +194,10 @@ mod tests {
         let mut out = a.push("The pearl weighs 3.5 grams");
         out.push_str(&a.finish());
         assert_eq!(out, "The pearl weighs 3.5 grams [p. 2]");
+        // Nor do initials and abbreviations: the citation goes after the whole sentence.
+        let mut a = Attributor::new(&[(page("40"), "rand() uses the algorithm of P. L'Ecuyer and S. Cote.".into())]);
+        let mut out = a.push("It uses the algorithm of P. L'Ecuyer and S. Cote, e.g. for rand(). Done");
+        out.push_str(&a.finish());
+        assert_eq!(out, "It uses the algorithm of P. L'Ecuyer and S. Cote, e.g. for rand(). [p. 40] Done");
     }
 }
