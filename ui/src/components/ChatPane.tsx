@@ -370,6 +370,37 @@ function AnswerView(props: { turn: Turn; titles: Map<number, string>; onOpenCita
         </p>
       ) : null}
       {summary && t.status !== "error" ? <p className="consulted muted small-text">{summary}</p> : null}
+      {t.text && t.status !== "streaming" ? <CopyAnswer text={t.text} /> : null}
     </article>
+  );
+}
+
+/** Copies an answer (with its citations as written, e.g. "[p. 12]") to the clipboard. */
+function CopyAnswer(props: { text: string }) {
+  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
+  useEffect(() => {
+    if (state === "idle") return;
+    const timer = setTimeout(() => setState("idle"), 2000);
+    return () => clearTimeout(timer);
+  }, [state]);
+  return (
+    <div className="answer-actions">
+      <button
+        type="button"
+        className="small secondary"
+        aria-label="Copy the answer"
+        onClick={() => {
+          navigator.clipboard.writeText(props.text).then(
+            () => setState("copied"),
+            () => setState("failed"),
+          );
+        }}
+      >
+        Copy
+      </button>
+      <span className="muted small-text" role="status">
+        {state === "copied" ? "Copied" : state === "failed" ? "The clipboard could not be written" : ""}
+      </span>
+    </div>
   );
 }

@@ -94,6 +94,13 @@ describe("workspace with a mocked backend", () => {
     await user.click(within(log).getByRole("button", { name: "Open page 2 of “Persuasion”" }));
     const page2 = await screen.findByRole("region", { name: "Page 2" });
     await waitFor(() => expect(page2.querySelector("mark")).toHaveTextContent("persuaded by Lady Russell"));
+
+    // The kept answer can be copied, citations and all.
+    const copied: string[] = [];
+    Object.defineProperty(navigator, "clipboard", { configurable: true, value: { writeText: async (t: string) => void copied.push(t) } });
+    await user.click(within(log).getByRole("button", { name: "Copy the answer" }));
+    expect(copied).toEqual(["Lady Russell [p. 2]."]);
+    expect(await within(log).findByText("Copied")).toBeInTheDocument();
   });
 
   test("reading events update the document's status and the progress panel live", async () => {
