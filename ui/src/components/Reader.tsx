@@ -393,7 +393,16 @@ export function PdfView(props: { details: DocumentDetails; jump: Jump | null; on
     return () => ro.disconnect();
   }, []);
 
-  const scale = base ? Math.max(0.4, Math.min(2, (Math.min(width, 980) - 48) / base.w)) : 1;
+  // The page width that fits the pane, times the person's zoom.
+  const [zoom, setZoom] = useState(1);
+  const fit = base ? Math.max(0.4, Math.min(2, (Math.min(width, 980) - 48) / base.w)) : 1;
+  const scale = fit * zoom;
+  const zoomBy = (factor: number | null) => {
+    const keep = top;
+    setZoom((z) => (factor === null ? 1 : Math.max(0.5, Math.min(4, z * factor))));
+    // The page on top stays on top.
+    requestAnimationFrame(() => container.current?.querySelector(`[data-page-index="${keep}"]`)?.scrollIntoView({ block: "start" }));
+  };
 
   if (failed) {
     return (
@@ -403,30 +412,58 @@ export function PdfView(props: { details: DocumentDetails; jump: Jump | null; on
     );
   }
   return (
-    <div className="pdf-view" ref={container} tabIndex={0} aria-label={`Pages of ${details.document.title}`} aria-busy={!pdf}>
-      {!base ? <p className="muted pad">Rendering…</p> : null}
-      {base
-        ? pages.map((p) => (
-            <section
-              key={p.index}
-              className="pdf-page"
-              data-page-index={p.index}
-              aria-label={`Page ${p.label}`}
-              style={{ width: `${base.w * scale}px`, height: `${base.h * scale}px` }}
-            >
-              {pdf && (near.has(p.index) || jump?.pageIndex === p.index) ? (
-                <PdfPage
-                  pdf={pdf}
-                  number={pdfPageNumber(p)}
-                  scale={scale}
-                  highlight={jump && jump.pageIndex === p.index ? jump.highlight : null}
-                  nonce={jump && jump.pageIndex === p.index ? jump.nonce : 0}
-                />
-              ) : null}
-            </section>
-          ))
-        : null}
-    </div>
+    <>
+      {base ? (
+        <div className="zoom-bar" role="toolbar" aria-label="Zoom">
+          <button type="button" className="small secondary" aria-label="Zoom out" title="Zoom out (Ctrl+−)" disabled={zoom <= 0.5} onClick={() => zoomBy(0.8)}>
+            −
+          </button>
+          <button type="button" className="small secondary" aria-label="Fit the width" title="Fit the width (Ctrl+0)" onClick={() => zoomBy(null)}>
+            {Math.round(scale * 100)} %
+          </button>
+          <button type="button" className="small secondary" aria-label="Zoom in" title="Zoom in (Ctrl++)" disabled={zoom >= 4} onClick={() => zoomBy(1.25)}>
+            +
+          </button>
+        </div>
+      ) : null}
+      <div
+        className="pdf-view"
+        ref={container}
+        tabIndex={0}
+        aria-label={`Pages of ${details.document.title}`}
+        aria-busy={!pdf}
+        onKeyDown={(e) => {
+          if (!(e.ctrlKey || e.metaKey)) return;
+          const factor = e.key === "=" || e.key === "+" ? 1.25 : e.key === "-" ? 0.8 : e.key === "0" ? null : undefined;
+          if (factor === undefined) return;
+          e.preventDefault();
+          zoomBy(factor);
+        }}
+      >
+        {!base ? <p className="muted pad">Rendering…</p> : null}
+        {base
+          ? pages.map((p) => (
+              <section
+                key={p.index}
+                className="pdf-page"
+                data-page-index={p.index}
+                aria-label={`Page ${p.label}`}
+                style={{ width: `${base.w * scale}px`, height: `${base.h * scale}px` }}
+              >
+                {pdf && (near.has(p.index) || jump?.pageIndex === p.index) ? (
+                  <PdfPage
+                    pdf={pdf}
+                    number={pdfPageNumber(p)}
+                    scale={scale}
+                    highlight={jump && jump.pageIndex === p.index ? jump.highlight : null}
+                    nonce={jump && jump.pageIndex === p.index ? jump.nonce : 0}
+                  />
+                ) : null}
+              </section>
+            ))
+          : null}
+      </div>
+    </>
   );
 }
 

@@ -23,6 +23,7 @@ export const SHORTCUTS: { keys: string[]; what: string }[] = [
   { keys: ["Enter"], what: "Send the question (Shift+Enter: new line)" },
   { keys: ["Esc"], what: "Stop the answer; close a dialog or the search results" },
   { keys: ["Alt ↓", "Alt ↑"], what: "Next / previous citation of the answers, opened in the reader" },
+  { keys: ["Ctrl/⌘ +", "Ctrl/⌘ −", "Ctrl/⌘ 0"], what: "Zoom a PDF in, out, or to the width of the pane (focus on its pages)" },
   { keys: ["?"], what: "Show these shortcuts" },
 ];
 

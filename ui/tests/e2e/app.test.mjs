@@ -185,6 +185,17 @@ describe("asking and reading", () => {
     assert.ok(inked > 200, `dark pixels on the canvas: ${inked}`);
     assert.equal(await page.locator("#page-field").inputValue(), "2");
     await screenshot(page, "07-citation-opens-pdf");
+
+    // Zoom: in by a quarter, then back to the width of the pane; the page stays in view.
+    const section = page.getByRole("region", { name: "Page 2" });
+    const width = async () => (await section.boundingBox()).width;
+    const fitted = await width();
+    await page.getByRole("button", { name: "Zoom in" }).click();
+    await page.waitForFunction((w) => document.querySelector('[data-page-index="1"]').getBoundingClientRect().width > w * 1.2, fitted);
+    assert.ok(Math.abs((await width()) / fitted - 1.25) < 0.02, `zoomed ${(await width()) / fitted}`);
+    await page.locator('.pdf-page-inner[data-page-number="2"][data-rendered="true"]').waitFor();
+    await page.getByRole("button", { name: "Fit the width" }).click();
+    await page.waitForFunction((w) => Math.abs(document.querySelector('[data-page-index="1"]').getBoundingClientRect().width - w) < 1, fitted);
   });
 
   test("full-text search shows highlighted hits and jumps to the page", async () => {
