@@ -151,8 +151,7 @@ fn after_abbreviation(text: &str) -> bool {
     let word = text.rsplit(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("");
     let single_capital = word.chars().count() == 1 && word.chars().all(char::is_uppercase);
     single_capital
-        || ["e.g", "i.e", "etc", "vs", "cf", "Mr", "Mrs", "Ms", "Dr", "St", "Fig", "Vol", "Ch", "Sec"]
-            .contains(&word)
+        || ["e.g", "i.e", "etc", "vs", "cf", "Mr", "Mrs", "Ms", "Dr", "St", "Fig", "Vol", "Ch", "Sec"].contains(&word)
 }
 
 #[cfg(test)]
