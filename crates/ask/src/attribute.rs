@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use crate::citations::{CitablePage, Citation};
+use crate::citations::{citation_text, CitablePage, Citation};
 use crate::excerpt::content_words;
 
 /// A sentence is attributed to a page only if at least this many of its content words…
@@ -136,12 +136,7 @@ impl Attributor {
         if n < MIN_SHARED_WORDS || (n as f64) < words.len() as f64 * MIN_SHARED_SHARE {
             return None;
         }
-        let text = if page.source == 0 {
-            format!("[p. {}]", page.label)
-        } else {
-            format!("[{}, p. {}]", page.source, page.label)
-        };
-        Some(Citation { text, pages: vec![page.clone()], attributed: true })
+        Some(Citation { text: citation_text(page.source, &page.label), pages: vec![page.clone()], attributed: true })
     }
 }
 

@@ -125,9 +125,17 @@ pub fn check(span: &str, pages: &CitablePages) -> Checked {
     if kept.is_empty() {
         return Checked::Invalid;
     }
-    let text =
-        if source == 0 { format!("[p. {}]", shown.join(", ")) } else { format!("[{source}, p. {}]", shown.join(", ")) };
-    Checked::Valid(Citation { text, pages: kept, attributed: false })
+    Checked::Valid(Citation { text: citation_text(source, &shown.join(", ")), pages: kept, attributed: false })
+}
+
+/// A citation as shown: `[p. 12, 14]` in a one-document answer (`source` 0), `[2, p. 12]`
+/// for document 2 of a corpus answer.
+pub(crate) fn citation_text(source: u32, pages: &str) -> String {
+    if source == 0 {
+        format!("[p. {pages}]")
+    } else {
+        format!("[{source}, p. {pages}]")
+    }
 }
 
 /// The page list after a citation's prefix (`p.`, `pp.`, `p`, `page`, `pages`), if the span
@@ -206,7 +214,7 @@ impl<'p> CitationFilter<'p> {
                 if c == '[' {
                     self.held.push(c);
                 } else {
-                    self.show(&mut out, &c.to_string());
+                    self.show(&mut out, c.encode_utf8(&mut [0; 4]));
                 }
                 continue;
             }
@@ -302,12 +310,7 @@ impl CitationFilter<'_> {
         }
         if citation.pages.len() < before {
             let labels: Vec<&str> = citation.pages.iter().map(|p| p.label.as_str()).collect();
-            let source = citation.pages[0].source;
-            citation.text = if source == 0 {
-                format!("[p. {}]", labels.join(", "))
-            } else {
-                format!("[{source}, p. {}]", labels.join(", "))
-            };
+            citation.text = citation_text(citation.pages[0].source, &labels.join(", "));
         }
         Some(citation)
     }

@@ -18,7 +18,7 @@ const MODES: &[(&str, &str)] = &[
     ("full", "full attention over the whole book (no retrieval)"),
 ];
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
+pub(crate) fn median(mut v: Vec<f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }

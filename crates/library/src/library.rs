@@ -378,9 +378,5 @@ impl Library {
 /// The words of `text` (letters and digits), lower-cased and space-separated: a query that
 /// tantivy's parser reads as "any of these words", whatever punctuation the text had.
 pub(crate) fn plain_words(text: &str) -> String {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect::<Vec<_>>()
-        .join(" ")
+    crate::question::words(text).join(" ")
 }

@@ -13,8 +13,8 @@
 pub(crate) const STEM_WEIGHT: f32 = 0.3;
 /// Weight of a phrase of two neighbouring words, on top of the words' own.
 pub(crate) const PHRASE_WEIGHT: f32 = 0.5;
-/// Most positions between the two words of a phrase in a passage (the passage may say
-/// "Common at Horsell" or put a word between them).
+/// Most positions the two words of a phrase may be off in a passage (a word or two may
+/// stand between them).
 pub(crate) const PHRASE_SLOP: u32 = 2;
 
 /// The words of `question`, lower-cased, in order (repeats kept: they are phrase ends).

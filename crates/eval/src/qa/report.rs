@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use super::dataset::Kind;
 use super::recall::RecallRow;
 use super::{Mode, Report, Scored};
+use crate::report::median;
 
 fn pct(n: usize, of: usize) -> String {
     if of == 0 {
@@ -16,14 +17,6 @@ fn pct(n: usize, of: usize) -> String {
     } else {
         format!("{:.1} %", 100.0 * n as f64 / of as f64)
     }
-}
-
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    Some(v[v.len() / 2])
 }
 
 /// The scores of a set of answers.
@@ -61,6 +54,17 @@ impl Tally {
         }
         t
     }
+}
+
+/// The (model, mode) pairs that answered, in the order they ran.
+fn runs(report: &Report) -> Vec<(String, Mode)> {
+    let mut runs: Vec<(String, Mode)> = Vec::new();
+    for a in &report.answers {
+        if !runs.contains(&(a.model.clone(), a.mode)) {
+            runs.push((a.model.clone(), a.mode));
+        }
+    }
+    runs
 }
 
 fn recall_table(md: &mut String, rows: &[RecallRow]) {
@@ -101,12 +105,7 @@ fn recall_table(md: &mut String, rows: &[RecallRow]) {
 }
 
 fn answers_tables(md: &mut String, report: &Report) {
-    let mut runs: Vec<(String, Mode)> = Vec::new();
-    for a in &report.answers {
-        if !runs.contains(&(a.model.clone(), a.mode)) {
-            runs.push((a.model.clone(), a.mode));
-        }
-    }
+    let runs = runs(report);
     if runs.is_empty() {
         let _ = writeln!(md, "No answers in this run (`--recall-only`).\n");
         return;
@@ -193,12 +192,7 @@ fn targets(md: &mut String, report: &Report) {
             );
         }
     }
-    let mut runs: Vec<(String, Mode)> = Vec::new();
-    for a in &report.answers {
-        if !runs.contains(&(a.model.clone(), a.mode)) {
-            runs.push((a.model.clone(), a.mode));
-        }
-    }
+    let runs = runs(report);
     for (model, mode) in &runs {
         let t = Tally::of(report.answers.iter().filter(|a| &a.model == model && a.mode == *mode));
         let share = |n: usize, of: usize| n as f64 / of.max(1) as f64;
