@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use seahorse_api::{
     AnswerEvent, Answered, BlockChoice, CancelToken, ChatId, ChatInfo, CollectionInfo, DocId, DocumentDetails,
-    DocumentSummary, FetchProgress, JobInfo, MemoryEstimate, MessageInfo, ModelEntry, Question, ReadingEvent, Scope,
-    Seahorse, SearchHit, Settings,
+    DocumentSummary, FetchProgress, JobInfo, MemoryEstimate, MessageInfo, ModelEntry, ModelRecommendation, Question,
+    ReadingEvent, Scope, Seahorse, SearchHit, Settings,
 };
 use serde::{Deserialize, Serialize};
 use specta::Type;
@@ -353,6 +353,13 @@ pub async fn settings(state: State<'_, AppState>) -> Result<Settings> {
 #[specta::specta]
 pub async fn update_settings(state: State<'_, AppState>, settings: Settings) -> Result<Settings> {
     blocking(state, move |s| s.update_settings(|current| *current = settings)).await
+}
+
+/// The catalogue model for this machine and why (a new library starts with it).
+#[tauri::command]
+#[specta::specta]
+pub async fn model_recommendation(state: State<'_, AppState>) -> Result<ModelRecommendation> {
+    blocking(state, |s| Ok(s.model_recommendation())).await
 }
 
 /// The memory reading with `model`, W and S needs, before loading it.

@@ -52,6 +52,7 @@ pub fn specta_builder() -> Builder<tauri::Wry> {
             commands::settings,
             commands::update_settings,
             commands::memory_estimate,
+            commands::model_recommendation,
             commands::page_index,
         ])
         .events(collect_events![ReadingUpdate])

@@ -51,6 +51,8 @@ export const commands = {
 	updateSettings: (settings: Settings_Deserialize) => typedError<Settings_Serialize, string>(__TAURI_INVOKE("update_settings", { settings })),
 	/**  The memory reading with `model`, W and S needs, before loading it. */
 	memoryEstimate: (model: string, window: number, sinks: number) => typedError<MemoryEstimate, string>(__TAURI_INVOKE("memory_estimate", { model, window, sinks })),
+	/**  The catalogue model for this machine and why (a new library starts with it). */
+	modelRecommendation: () => typedError<ModelRecommendation_Serialize, string>(__TAURI_INVOKE("model_recommendation")),
 	/**  The 0-based page a label or 1-based number means. */
 	pageIndex: (doc: DocId, label: string) => typedError<number, string>(__TAURI_INVOKE("page_index", { doc, label })),
 };
@@ -748,6 +750,14 @@ export type GivenPassage = {
 	text: string,
 };
 
+/**  A GPU this build can offload to. */
+export type Gpu = {
+	/**  What it is. */
+	description: string,
+	/**  Its memory in bytes (0 where unknown). */
+	memory_bytes: number,
+};
+
 /**  One search hit: a passage of one page. */
 export type Hit = {
 	/**  The document. */
@@ -971,6 +981,29 @@ export type LocalModel = {
 	path: string,
 };
 
+/**  What matters about the machine for choosing a model. */
+export type Machine = Machine_Serialize | Machine_Deserialize;
+
+/**  What matters about the machine for choosing a model. */
+export type Machine_Deserialize = {
+	/**  CPU threads available to Seahorse. */
+	cores: number,
+	/**  Main memory in bytes, where the system says. */
+	memory_bytes?: number | null,
+	/**  GPUs this build can offload to (none in a CPU-only build). */
+	gpus: Gpu[],
+};
+
+/**  What matters about the machine for choosing a model. */
+export type Machine_Serialize = {
+	/**  CPU threads available to Seahorse. */
+	cores: number,
+	/**  Main memory in bytes, where the system says. */
+	memory_bytes: number | null,
+	/**  GPUs this build can offload to (none in a CPU-only build). */
+	gpus: Gpu[],
+};
+
 /**  A document's memory: how far it goes, and whose it is. */
 export type Memory = Memory_Serialize | Memory_Deserialize;
 
@@ -1082,6 +1115,48 @@ export type ModelEntry_Serialize = {
 	shipped_block: boolean,
 	/**  Whether it is the active model. */
 	active: boolean,
+};
+
+/**  What was measured of a catalogue model, to explain a choice with numbers. */
+export type ModelFacts = {
+	/**  The catalogue id. */
+	id: string,
+	/**
+	 *  Share of the QA benchmark's answerable questions answered right (passages mode,
+	 *  54 questions over six documents: `docs/qa-models-eval.md`).
+	 */
+	correct_share: number | null,
+	/**  Median time to the first answer token on the benchmark, seconds. */
+	first_token_s: number | null,
+	/**  Where these were measured. */
+	measured_on: string,
+};
+
+/**  The model chosen for a machine, and why. */
+export type ModelRecommendation = ModelRecommendation_Serialize | ModelRecommendation_Deserialize;
+
+/**  The model chosen for a machine, and why. */
+export type ModelRecommendation_Deserialize = {
+	/**  The catalogue id. */
+	model: string,
+	/**  Why, in words, with the numbers. */
+	reason: string,
+	/**  The machine it was chosen for. */
+	machine: Machine_Deserialize,
+	/**  What was measured of each catalogue model. */
+	facts: ModelFacts[],
+};
+
+/**  The model chosen for a machine, and why. */
+export type ModelRecommendation_Serialize = {
+	/**  The catalogue id. */
+	model: string,
+	/**  Why, in words, with the numbers. */
+	reason: string,
+	/**  The machine it was chosen for. */
+	machine: Machine_Serialize,
+	/**  What was measured of each catalogue model. */
+	facts: ModelFacts[],
 };
 
 /**  One page as shown to a person: 1-based `number`, printed `label`. */
@@ -1444,6 +1519,11 @@ export type Sources_Deserialize = {
 	 *  the state was used as stored).
 	 */
 	caught_up_tokens?: number,
+	/**
+	 *  Whether the window was re-read around the state's AHN state ("as of page N" from a
+	 *  compact checkpoint) rather than restored.
+	 */
+	window_rebuilt?: boolean,
 	/**  The passages given. */
 	passages: GivenPassage[],
 	/**  0-based pages still (partly) inside the restored window. */
@@ -1465,6 +1545,11 @@ export type Sources_Serialize = {
 	 *  the state was used as stored).
 	 */
 	caught_up_tokens: number,
+	/**
+	 *  Whether the window was re-read around the state's AHN state ("as of page N" from a
+	 *  compact checkpoint) rather than restored.
+	 */
+	window_rebuilt: boolean,
 	/**  The passages given. */
 	passages: GivenPassage[],
 	/**  0-based pages still (partly) inside the restored window. */
@@ -1484,6 +1569,11 @@ export type StateSummary = {
 	page_label: string,
 	/**  Whether it is the memory of the whole document. */
 	is_final: boolean,
+	/**
+	 *  Whether it holds the AHN state alone (an "as of page N" checkpoint, its window
+	 *  re-read when used) rather than the whole state.
+	 */
+	memory_only: boolean,
 	/**  Whether it was built with the current model and settings. */
 	current: boolean,
 	/**  The model and settings that built it, in words. */

@@ -25,6 +25,7 @@ import type {
   MemoryEstimate,
   MessageInfo,
   ModelEntry_Serialize as ModelEntry,
+  ModelRecommendation_Serialize as ModelRecommendation,
   QuestionArgs_Deserialize as QuestionArgs,
   ReadingEvent_Serialize as ReadingEvent,
   SearchHit,
@@ -59,6 +60,7 @@ export type {
   MemoryState,
   MessageInfo,
   ModelEntry_Serialize as ModelEntry,
+  ModelRecommendation_Serialize as ModelRecommendation,
   PageSummary_Serialize as PageSummary,
   PassageRef,
   QuestionArgs_Deserialize as QuestionArgs,
@@ -167,6 +169,7 @@ export const api = {
   updateSettings: (settings: Settings): Promise<Settings> => unwrap(commands.updateSettings(settings)),
   memoryEstimate: (model: string, window: number, sinks: number): Promise<MemoryEstimate> =>
     unwrap(commands.memoryEstimate(model, window, sinks)),
+  modelRecommendation: (): Promise<ModelRecommendation> => unwrap(commands.modelRecommendation()),
 };
 
 export type Api = typeof api;

@@ -298,6 +298,7 @@ pub(crate) fn ask(shared: &Shared, q: &Question, on_event: &mut dyn FnMut(Answer
             max_passages: q.max_passages,
             passage_tokens: q.passage_tokens,
             as_of_page: None,
+            as_of_from: Default::default(),
             max_tokens: q.max_tokens,
             cancel: q.cancel.clone(),
         };

@@ -123,6 +123,9 @@ pub struct StateSummary {
     pub page_label: String,
     /// Whether it is the memory of the whole document.
     pub is_final: bool,
+    /// Whether it holds the AHN state alone (an "as of page N" checkpoint, its window
+    /// re-read when used) rather than the whole state.
+    pub memory_only: bool,
     /// Whether it was built with the current model and settings.
     pub current: bool,
     /// The model and settings that built it, in words.
@@ -157,6 +160,7 @@ pub(crate) fn state_summary(s: &StateInfo, pages: &[StoredPage], current: Option
             .get(s.page_index as usize)
             .map_or_else(|| (u64::from(s.page_index) + 1).to_string(), |p| p.display_label.clone()),
         is_final: s.is_final,
+        memory_only: s.kind == seahorse_library::StateKind::Memory,
         current: current.map_or(!s.stale, |k| k == s.fingerprint),
         built_with: Fingerprint::from_key(&s.fingerprint).map_or_else(|| "an unknown model".into(), |f| f.describe()),
         stored_bytes: s.stored_bytes,

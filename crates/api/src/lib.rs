@@ -36,6 +36,7 @@
 mod asking;
 mod documents;
 mod error;
+mod machine;
 mod models;
 mod reading;
 mod runtime;
@@ -50,6 +51,7 @@ use seahorse_library::{Library, LibraryConfig};
 pub use asking::{AnswerEvent, Answered, PassageRef, Question, Reply, Scope};
 pub use documents::{DocumentDetails, DocumentSummary, Memory, MemoryState, PageSummary, StateSummary};
 pub use error::{Error, Result};
+pub use machine::{recommend, Gpu, Machine, ModelFacts, ModelRecommendation};
 pub use models::{FetchProgress, MemoryEstimate, ModelEntry};
 pub use reading::ReadingEvent;
 pub use runtime::Choice;
@@ -131,7 +133,11 @@ impl Seahorse {
     /// [`Error::Library`] (the database or index cannot be opened), [`Error::Settings`].
     pub fn open(paths: Paths) -> Result<Seahorse> {
         let _span = tracing::info_span!("open", library = %paths.library.display()).entered();
-        let settings = Settings::load(&paths)?;
+        let mut settings = Settings::load(&paths)?;
+        if settings::never_saved(&paths) {
+            // A new library: the model for this machine, until the person chooses.
+            settings.model = machine::recommend(&machine::Machine::detect()).model;
+        }
         let library = Library::open(&paths.library, &LibraryConfig::default())?;
         let opened = library.opened_sync().clone();
         Ok(Seahorse {
@@ -191,6 +197,12 @@ impl Seahorse {
             *guard = next.clone();
         }
         Ok(next)
+    }
+
+    /// The catalogue model for this machine (cores, GPU, memory) and why; a new library
+    /// starts with it.
+    pub fn model_recommendation(&self) -> ModelRecommendation {
+        machine::recommend(&machine::Machine::detect())
     }
 
     /// The active model, block and reading settings.

@@ -234,6 +234,14 @@ impl Settings {
     }
 }
 
+/// Whether the library has no saved settings (neither `settings.json` nor an older
+/// `reading.json`): its model was never chosen.
+pub(crate) fn never_saved(paths: &Paths) -> bool {
+    !paths.settings_file().exists() && !paths.library.join(LEGACY_FILE).exists()
+}
+
+const LEGACY_FILE: &str = "reading.json";
+
 /// `reading.json` of Seahorse ≤ 0.1 (the CLI's last reading settings), as [`Settings`].
 fn legacy_reading(library: &Path) -> Result<Option<Settings>> {
     #[derive(Deserialize, Default)]
@@ -251,7 +259,7 @@ fn legacy_reading(library: &Path) -> Result<Option<Settings>> {
         checkpoints_kept: Option<usize>,
         threads: Option<i32>,
     }
-    let file = library.join("reading.json");
+    let file = library.join(LEGACY_FILE);
     let Ok(text) = std::fs::read_to_string(&file) else { return Ok(None) };
     let old: Legacy =
         serde_json::from_str(&text).map_err(|e| Error::Settings { path: file.clone(), reason: e.to_string() })?;

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use seahorse_engine::{CancelToken, Event, GenerateOptions, Logits, StopReason};
-use seahorse_library::{DocId, StoredPage};
+use seahorse_engine::{CancelToken, Event, GenerateOptions, StopReason};
+use seahorse_library::{AsOfFrom, AsOfMethod, DocId, StoredPage};
 
 use crate::attribute::Attributor;
 use crate::citations::{tidy, CitablePage, CitablePages, Citation, CitationFilter};
@@ -26,9 +26,11 @@ pub struct AskOptions {
     /// window leaves after the instructions, the question and a quarter of the window (or
     /// `max_tokens`, if less) for the answer.
     pub passage_tokens: Option<usize>,
-    /// Answer as of this 0-based page: restore the newest checkpoint at or before its end
-    /// and use no passage after it.
+    /// Answer as of this 0-based page: the memory as of its end
+    /// (`Library::restore_as_of_page`) and no passage after it.
     pub as_of_page: Option<u32>,
+    /// Which stored states "as of page N" may start from (default: the nearest).
+    pub as_of_from: AsOfFrom,
     /// Longest answer, in tokens.
     pub max_tokens: usize,
     /// Checked between batches and tokens.
@@ -43,6 +45,7 @@ impl Default for AskOptions {
             max_passages: 6,
             passage_tokens: None,
             as_of_page: None,
+            as_of_from: AsOfFrom::Nearest,
             max_tokens: 320,
             cancel: CancelToken::new(),
         }
@@ -117,6 +120,10 @@ pub struct Sources {
     /// the state was used as stored).
     #[serde(default)]
     pub caught_up_tokens: u64,
+    /// Whether the window was re-read around the state's AHN state ("as of page N" from a
+    /// compact checkpoint) rather than restored.
+    #[serde(default)]
+    pub window_rebuilt: bool,
     /// The passages given.
     pub passages: Vec<GivenPassage>,
     /// 0-based pages still (partly) inside the restored window.
@@ -256,6 +263,7 @@ impl Asker<'_> {
                 state_position: memory.as_ref().map_or(0, |m| m.position),
                 state_page_index: memory.as_ref().map_or(0, |m| m.page_index),
                 caught_up_tokens: memory.as_ref().map_or(0, |m| m.caught_up),
+                window_rebuilt: memory.as_ref().is_some_and(|m| m.rebuilt),
                 passages,
                 window_pages,
             },
@@ -320,6 +328,7 @@ struct Memory {
     position: u64,
     page_index: u32,
     caught_up: u64,
+    rebuilt: bool,
 }
 
 impl Asker<'_> {
@@ -348,33 +357,25 @@ impl Asker<'_> {
                 position: state.position,
                 page_index: state.page_index,
                 caught_up: 0,
+                rebuilt: false,
             };
             return Ok((session, memory));
         };
         let page = pages.get(n as usize).or(pages.last());
-        let end = page.and_then(|p| p.token_end).unwrap_or(0);
-        let (mut session, state) = match self.library.load_state(doc, fingerprint, Some(n)) {
-            Ok(state) => (reader.restore(&state)?, Some(state)),
-            Err(seahorse_library::Error::NoState { .. }) => {
-                // Read with these settings at all? Then start from the beginning.
-                self.library.load_state(doc, fingerprint, None)?;
-                (reader.new_session()?, None)
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let from = state.as_ref().map_or(0, |s| s.position);
-        let mut caught_up = 0;
-        if end > from {
-            let gap = self.library.document_tokens(reader.model(), doc, from..end)?;
-            session.evaluate(0, &gap, Logits::None, &options.cancel, |p| {
-                on_event(AskEvent::CatchingUp { done: p.done, total: p.total })
+        let as_of =
+            self.library.restore_as_of_page(reader, doc, n, options.as_of_from, &options.cancel, |done, total| {
+                on_event(AskEvent::CatchingUp { done, total })
             })?;
-            caught_up = gap.len() as u64;
-        }
-        let position = from + caught_up;
         let page_index = page.map_or(0, |p| p.index);
-        on_event(AskEvent::Restored { position, page_index, is_final: false });
-        let memory = Memory { state_id: state.map(|s| s.id), position, page_index, caught_up };
+        on_event(AskEvent::Restored { position: as_of.position, page_index, is_final: false });
+        let memory = Memory {
+            state_id: as_of.checkpoint.map(|c| c.id),
+            position: as_of.position,
+            page_index,
+            caught_up: as_of.tokens_read,
+            rebuilt: as_of.method == AsOfMethod::Rebuilt,
+        };
+        let session = as_of.session;
         Ok((session, memory))
     }
 }

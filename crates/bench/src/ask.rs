@@ -6,6 +6,10 @@
 //! passages; each time: restore time, time to the first answer token, prompt tokens, decode
 //! speed. The baseline is re-reading the book under full attention for the question (the
 //! prefill of the whole book), measured where the book fits the model's context.
+//!
+//! Each book is read twice, once per checkpoint format (the compact one, and today's
+//! before it: every checkpoint a whole state), into two libraries: bytes on disk per book,
+//! and an "as of page N" question (N at 60% of the book) from each, side by side.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -13,7 +17,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use seahorse_ask::{AskOptions, Asker};
 use seahorse_engine::{CancelToken, Logits, MemoryOptions, Model, ModelOptions, SessionOptions};
-use seahorse_library::{Library, LibraryConfig, ReadOptions, Reader};
+use seahorse_library::{AsOfFrom, CheckpointFormat, DocId, Library, LibraryConfig, ReadOptions, Reader};
 use serde::{Deserialize, Serialize};
 
 use crate::stats::Summary;
@@ -31,8 +35,11 @@ pub struct AskArgs {
     #[arg(long, default_value_t = seahorse_api::ReadingSettings::default().sinks)]
     pub sinks: u32,
     /// An AHN block (default: none, sinks + window).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "shipped_block")]
     pub block: Option<PathBuf>,
+    /// The AHN block shipped for the default model.
+    #[arg(long)]
+    pub shipped_block: bool,
     /// Repetitions of each question.
     #[arg(long, default_value_t = 3)]
     pub repetitions: usize,
@@ -80,6 +87,42 @@ pub struct AskPoint {
     /// (`--reuse-books`); the question times are this run's.
     #[serde(default)]
     pub reading_carried: bool,
+    /// The two checkpoint formats side by side (absent in reports from before).
+    #[serde(default)]
+    pub formats: Option<FormatComparison>,
+}
+
+/// One checkpoint format on one book.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FormatPoint {
+    /// States stored for the book.
+    pub states: usize,
+    /// Their bytes on disk (compressed blobs).
+    pub stored_bytes: u64,
+    /// Reading the book with this format.
+    pub reading_s: f64,
+    /// Making the memory as of the page (restore, and the tokens read or re-read).
+    pub as_of_restore_ms: Summary,
+    /// First answer token of the "as of page" question (with passages).
+    pub as_of_first_token_ms: Summary,
+    /// Tokens read to make the memory as of the page.
+    pub as_of_tokens_read: u64,
+    /// Whether the window was re-read around an AHN state (compact) or a whole state was
+    /// restored and read on from (exact).
+    pub as_of_rebuilt: bool,
+}
+
+/// Today's format against the compact one, on the same book.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FormatComparison {
+    /// The "as of" page (1-based).
+    pub as_of_page: u32,
+    /// Every checkpoint a whole state, `checkpoints_kept` = 4 (Seahorse before schema 5).
+    pub full_states: FormatPoint,
+    /// The final state whole, checkpoints as AHN states alone, within the byte budget.
+    pub compact: FormatPoint,
+    /// Whether both final states have the same raw bytes (sha256).
+    pub final_identical: bool,
 }
 
 /// The suite's report.
@@ -131,25 +174,86 @@ fn times(samples: &[seahorse_ask::Answer]) -> AskTimes {
     }
 }
 
-/// The library, document and earlier point of a book an earlier run read, if it is still
-/// in `dir` with the same text and a final memory state for this reader's fingerprint.
-fn reuse_book(
+/// A book read into a library, or found read by an earlier run.
+struct ReadBook {
+    library: Library,
+    doc: DocId,
+    reading_s: f64,
+    carried: bool,
+}
+
+/// The book in `dir/name`, read by an earlier run with the same text and this reader's
+/// fingerprint (`reading_s` then comes from `earlier`), or read now.
+fn read_book(
     dir: &Path,
+    name: &str,
     book_text: &str,
     reader: &Reader<'_>,
-    earlier: &AskPoint,
-) -> Result<Option<(Library, seahorse_library::DocId, AskPoint)>> {
-    let file = dir.join(format!("kjv-{}.md", earlier.pages));
-    if std::fs::read_to_string(&file).ok().as_deref() != Some(book_text) || !dir.join("library").exists() {
-        return Ok(None);
+    earlier: Option<(u64, f64)>,
+) -> Result<ReadBook> {
+    let file = dir.join("book.md");
+    let lib_dir = dir.join(name);
+    if let Some((tokens, reading_s)) = earlier {
+        if std::fs::read_to_string(&file).ok().as_deref() == Some(book_text) && lib_dir.exists() {
+            let library = Library::open(&lib_dir, &LibraryConfig::default())?;
+            let sha = seahorse_models::sha256_hex(book_text.as_bytes());
+            if let Some(doc) = library.store().document_by_sha256(&sha)? {
+                if doc.token_count == Some(tokens) && library.load_state(doc.id, reader.fingerprint(), None).is_ok() {
+                    eprintln!("ask: {name} read by an earlier run (--reuse-books)");
+                    return Ok(ReadBook { library, doc: doc.id, reading_s, carried: true });
+                }
+            }
+        }
     }
-    let library = Library::open(&dir.join("library"), &LibraryConfig::default())?;
-    let sha = seahorse_models::sha256_hex(book_text.as_bytes());
-    let Some(doc) = library.store().document_by_sha256(&sha)? else { return Ok(None) };
-    if doc.token_count != Some(earlier.tokens) || library.load_state(doc.id, reader.fingerprint(), None).is_err() {
-        return Ok(None);
+    if lib_dir.exists() {
+        std::fs::remove_dir_all(&lib_dir)?;
     }
-    Ok(Some((library, doc.id, earlier.clone())))
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(&file, book_text)?;
+    let library = Library::open(&lib_dir, &LibraryConfig::default())?;
+    let jobs = library.enqueue_paths(&[file], 0)?;
+    eprintln!("ask: reading into {}…", lib_dir.display());
+    let started = Instant::now();
+    let summary = library.run_jobs(reader, &CancelToken::new(), |_| {})?;
+    let reading_s = started.elapsed().as_secs_f64();
+    if summary.done != 1 {
+        bail!("reading {} failed: {summary:?}", lib_dir.display());
+    }
+    let doc = library.store().job(jobs[0])?.doc.context("no document")?;
+    Ok(ReadBook { library, doc, reading_s, carried: false })
+}
+
+/// One format's bytes on disk and "as of page" question.
+fn format_point(
+    book: &ReadBook,
+    reader: &Reader<'_>,
+    as_of_page: u32,
+    from: AsOfFrom,
+    repetitions: usize,
+) -> Result<FormatPoint> {
+    let states = book.library.store().states(book.doc)?;
+    let asker = Asker::new(&book.library, reader);
+    let options =
+        AskOptions { as_of_page: Some(as_of_page - 1), as_of_from: from, max_tokens: 48, ..AskOptions::default() };
+    let answers: Vec<seahorse_ask::Answer> = (0..repetitions.max(1))
+        .map(|_| Ok(asker.ask_document(book.doc, QUESTION, &[], &options, |_| {})?))
+        .collect::<Result<_>>()?;
+    let summary = |g: &dyn Fn(&seahorse_ask::Answer) -> f64| Summary::of(&answers.iter().map(g).collect::<Vec<_>>());
+    Ok(FormatPoint {
+        states: states.len(),
+        stored_bytes: states.iter().map(|s| s.stored_bytes).sum(),
+        reading_s: book.reading_s,
+        as_of_restore_ms: summary(&|a| a.timings.restore_ms),
+        as_of_first_token_ms: summary(&|a| a.timings.first_token_ms),
+        as_of_tokens_read: answers[0].sources.caught_up_tokens,
+        as_of_rebuilt: answers[0].sources.window_rebuilt,
+    })
+}
+
+/// The sha256 of a book's final state's raw bytes.
+fn final_sha(book: &ReadBook, reader: &Reader<'_>) -> Result<String> {
+    let state = book.library.load_state(book.doc, reader.fingerprint(), None)?;
+    Ok(seahorse_models::sha256_hex(&state.bytes))
 }
 
 pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
@@ -160,15 +264,22 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
     let text = std::fs::read_to_string(&text_path).with_context(|| {
         format!("reading {} (fetch it with `cd tools && python -m ahn_train.data fetch`)", text_path.display())
     })?;
+    let block = if args.shipped_block {
+        Some(seahorse_models::default_block(&cache)?.context("no AHN block is shipped for the default model")?)
+    } else {
+        args.block.clone()
+    };
     let memory = MemoryOptions {
         window: args.window,
         sinks: args.sinks,
-        block: args.block.clone(),
+        block: block.clone(),
         merged_dir: cache.join("merged"),
     };
     let model = Model::load(&model_path, &ModelOptions { memory: Some(memory.clone()), ..Default::default() })?;
     let read = ReadOptions { n_threads: Some(args.threads), ..ReadOptions::default() };
-    let reader = Reader::new(&model, &memory, read)?;
+    let reader = Reader::new(&model, &memory, read.clone())?;
+    let today = ReadOptions { checkpoint_format: CheckpointFormat::FullStates, checkpoints_kept: 4, ..read };
+    let today_reader = Reader::new(&model, &memory, today)?;
     let work = std::env::temp_dir().join("seahorse-bench-ask");
     let mut report = AskReport {
         model: model_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
@@ -176,8 +287,7 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
         threads: args.threads,
         window: args.window,
         sinks: args.sinks,
-        block: args
-            .block
+        block: block
             .as_ref()
             .map(|b| b.file_name().map_or(b.display().to_string(), |n| n.to_string_lossy().into_owned())),
         question: QUESTION.to_owned(),
@@ -193,39 +303,15 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
         let dir = work.join(pages.to_string());
         let book_text = book(&text, pages)?;
         let earlier = previous.as_ref().and_then(|p| p.points.iter().find(|q| q.pages == pages));
-        let reused = match earlier {
-            Some(point) => reuse_book(&dir, &book_text, &reader, point)?,
-            None => None,
-        };
-        let (library, doc, reading_s, carried_full) = match reused {
-            Some((library, doc, point)) => {
-                eprintln!("ask: {pages} pages already read by an earlier run (--reuse-books)");
-                (library, doc, point.reading_s, Some(point.full_reread_ms))
-            }
-            None => {
-                if dir.exists() {
-                    std::fs::remove_dir_all(&dir)?;
-                }
-                std::fs::create_dir_all(&dir)?;
-                let file = dir.join(format!("kjv-{pages}.md"));
-                std::fs::write(&file, &book_text)?;
-                let library = Library::open(&dir.join("library"), &LibraryConfig::default())?;
-                let jobs = library.enqueue_paths(&[file], 0)?;
-                eprintln!("ask: reading {pages} pages…");
-                let started = Instant::now();
-                let summary = library.run_jobs(&reader, &CancelToken::new(), |_| {})?;
-                let reading_s = started.elapsed().as_secs_f64();
-                if summary.done != 1 {
-                    bail!("reading the {pages}-page book failed: {summary:?}");
-                }
-                let doc = library.store().job(jobs[0])?.doc.context("no document")?;
-                (library, doc, reading_s, None)
-            }
-        };
+        let compact = read_book(&dir, "library", &book_text, &reader, earlier.map(|e| (e.tokens, e.reading_s)))?;
+        let carried_today = earlier.and_then(|e| Some((e.tokens, e.formats.as_ref()?.full_states.reading_s)));
+        let full_states = read_book(&dir, "library-full-states", &book_text, &today_reader, carried_today)?;
+        let carried_full = earlier.filter(|_| compact.carried).map(|e| e.full_reread_ms);
+        let (library, doc) = (&compact.library, compact.doc);
         let tokens = library.store().document(doc)?.token_count.unwrap_or(0);
         let states = library.store().states(doc)?;
         let last = states.iter().find(|s| s.is_final).context("no final state")?;
-        let asker = Asker::new(&library, &reader);
+        let asker = Asker::new(library, &reader);
         let ask = |passages: bool| -> Result<Vec<seahorse_ask::Answer>> {
             let options = AskOptions { passages, max_tokens: 48, ..AskOptions::default() };
             (0..args.repetitions.max(1))
@@ -234,6 +320,13 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
         };
         let memory_only = times(&ask(false)?);
         let with_passages = times(&ask(true)?);
+        let as_of_page = ((pages as u32 * 3).div_ceil(5)).max(1);
+        let formats = FormatComparison {
+            as_of_page,
+            full_states: format_point(&full_states, &today_reader, as_of_page, AsOfFrom::FullStates, args.repetitions)?,
+            compact: format_point(&compact, &reader, as_of_page, AsOfFrom::Nearest, args.repetitions)?,
+            final_identical: final_sha(&compact, &reader)? == final_sha(&full_states, &today_reader)?,
+        };
         let full_reread_ms = if let Some(carried) = carried_full {
             carried
         } else if (tokens as usize) + 1024 <= args.full_max {
@@ -252,21 +345,27 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
             None
         };
         eprintln!(
-            "ask: {pages} pages, {tokens} tokens: first token {:.2} s (memory), {:.2} s (passages); full re-read {}",
+            "ask: {pages} pages, {tokens} tokens: first token {:.2} s (memory), {:.2} s (passages); full re-read {}; \
+             on disk {:.1} MB (compact) vs {:.1} MB (whole states); as of page {as_of_page}: {:.2} s vs {:.2} s",
             memory_only.first_token_ms.median / 1e3,
             with_passages.first_token_ms.median / 1e3,
             full_reread_ms.map_or("beyond the context".to_owned(), |ms| format!("{:.1} s", ms / 1e3)),
+            formats.compact.stored_bytes as f64 / 1e6,
+            formats.full_states.stored_bytes as f64 / 1e6,
+            formats.compact.as_of_first_token_ms.median / 1e3,
+            formats.full_states.as_of_first_token_ms.median / 1e3,
         );
         report.points.push(AskPoint {
             pages,
             tokens,
-            reading_s,
+            reading_s: compact.reading_s,
             state_raw_bytes: last.raw_bytes,
             state_stored_bytes: last.stored_bytes,
             memory_only,
             with_passages,
             full_reread_ms,
-            reading_carried: carried_full.is_some(),
+            reading_carried: compact.carried,
+            formats: Some(formats),
         });
         // Written after every length, so a long run that is stopped keeps what it measured.
         std::fs::create_dir_all(out.join("bench"))?;
@@ -323,6 +422,11 @@ impl AskReport {
                  settings (`--reuse-books`); the restore and answer times are this run's.\n",
             );
         }
+        let compared: Vec<(&AskPoint, &FormatComparison)> =
+            self.points.iter().filter_map(|p| Some((p, p.formats.as_ref()?))).collect();
+        if !compared.is_empty() {
+            md.push_str(&formats_markdown(&compared));
+        }
         if !self.points.is_empty() {
             let slow: Vec<String> = self
                 .points
@@ -366,6 +470,64 @@ impl AskReport {
     }
 }
 
+/// Budget of memory states on disk per book (issue: a real library of many books).
+const BOOK_BUDGET_BYTES: u64 = 25_000_000;
+/// Longest acceptable wait for the first token of an "as of page N" question.
+const AS_OF_FIRST_TOKEN_MS: f64 = 10_000.0;
+
+fn formats_markdown(compared: &[(&AskPoint, &FormatComparison)]) -> String {
+    let mut md = String::from(
+        "\n### Memory states on disk, and \"as of page N\"\n\nEach book read twice, once per checkpoint \
+         format. *Whole states*: every checkpoint is the whole sequence state (window K/V, gates, AHN \
+         state), 4 kept besides the final state (Seahorse before schema 5); \"as of page N\" restores the \
+         nearest one and reads on to the end of the page. *Compact*: the final state whole, checkpoints \
+         as the AHN state alone, thinned to fit 25 MB per book; \"as of page N\" re-reads the sinks and \
+         the last W + 1,024 tokens before the end of the page around the nearest checkpoint's AHN \
+         state. The question is asked as of the page at 60% of the book, with passages.\n\n\
+         | pages | as of page | whole states: states, on disk | compact: states, on disk | final state identical | \
+         whole states: restore, first token (tokens read) | compact: restore, first token (tokens re-read) |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    let s = |x: &Summary| format!("{:.2} s", x.median / 1e3);
+    for (p, f) in compared {
+        md.push_str(&format!(
+            "| {} | {} | {}, {:.1} MB | {}, {:.1} MB | {} | {}, {} ({}) | {}, {} ({}) |\n",
+            p.pages,
+            f.as_of_page,
+            f.full_states.states,
+            f.full_states.stored_bytes as f64 / 1e6,
+            f.compact.states,
+            f.compact.stored_bytes as f64 / 1e6,
+            if f.final_identical { "yes" } else { "**no**" },
+            s(&f.full_states.as_of_restore_ms),
+            s(&f.full_states.as_of_first_token_ms),
+            f.full_states.as_of_tokens_read,
+            s(&f.compact.as_of_restore_ms),
+            s(&f.compact.as_of_first_token_ms),
+            f.compact.as_of_tokens_read,
+        ));
+    }
+    let over: Vec<String> = compared
+        .iter()
+        .filter(|(_, f)| f.compact.stored_bytes > BOOK_BUDGET_BYTES)
+        .map(|(p, _)| format!("{} pages", p.pages))
+        .collect();
+    md.push_str(&format!(
+        "\nTarget: ≤ 25 MB of memory states on disk per book (compact): {}.\n",
+        if over.is_empty() { "met".to_owned() } else { format!("not met at {}", over.join(", ")) }
+    ));
+    let slow: Vec<String> = compared
+        .iter()
+        .filter(|(_, f)| f.compact.as_of_first_token_ms.median > AS_OF_FIRST_TOKEN_MS)
+        .map(|(p, _)| format!("{} pages", p.pages))
+        .collect();
+    md.push_str(&format!(
+        "Target: an \"as of page N\" question's first token ≤ 10 s (compact): {}.\n",
+        if slow.is_empty() { "met".to_owned() } else { format!("not met at {}", slow.join(", ")) }
+    ));
+    md
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,7 +553,60 @@ mod tests {
             with_passages: times(first_token_ms + 2000.0),
             full_reread_ms: Some(5000.0),
             reading_carried,
+            formats: None,
         }
+    }
+
+    fn format_point(stored_bytes: u64, first_token_ms: f64, rebuilt: bool) -> FormatPoint {
+        FormatPoint {
+            states: 2,
+            stored_bytes,
+            reading_s: 60.0,
+            as_of_restore_ms: Summary::of(&[first_token_ms / 2.0]),
+            as_of_first_token_ms: Summary::of(&[first_token_ms]),
+            as_of_tokens_read: 2112,
+            as_of_rebuilt: rebuilt,
+        }
+    }
+
+    #[test]
+    fn the_report_compares_the_checkpoint_formats_and_judges_their_targets() {
+        let mut p = point(300, 700.0, false);
+        p.formats = Some(FormatComparison {
+            as_of_page: 180,
+            full_states: format_point(90_000_000, 40_000.0, false),
+            compact: format_point(24_000_000, 6_000.0, true),
+            final_identical: true,
+        });
+        let mut report = AskReport {
+            model: "m".into(),
+            cpu: "cpu".into(),
+            threads: 2,
+            window: 1024,
+            sinks: 64,
+            block: None,
+            question: "q".into(),
+            points: vec![point(50, 700.0, false), p.clone()],
+        };
+        let md = report.markdown();
+        assert!(
+            md.contains(
+                "| 300 | 180 | 2, 90.0 MB | 2, 24.0 MB | yes | 20.00 s, 40.00 s (2112) | 3.00 s, 6.00 s (2112) |"
+            ),
+            "{md}"
+        );
+        let section = md.split("### Memory states on disk").nth(1).expect("the comparison section");
+        assert!(!section.contains("| 50 | "), "a point without the comparison has no row there: {md}");
+        assert!(md.contains("≤ 25 MB of memory states on disk per book (compact): met."), "{md}");
+        assert!(md.contains("first token ≤ 10 s (compact): met."), "{md}");
+        let f = p.formats.as_mut().unwrap();
+        f.compact = format_point(26_000_000, 12_000.0, true);
+        f.final_identical = false;
+        report.points = vec![p];
+        let md = report.markdown();
+        assert!(md.contains("| **no** |"), "{md}");
+        assert!(md.contains("(compact): not met at 300 pages."), "{md}");
+        assert!(md.contains("first token ≤ 10 s (compact): not met at 300 pages."), "{md}");
     }
 
     #[test]

@@ -84,10 +84,11 @@ pub fn show(seahorse: &Seahorse, query: &str, json: bool) -> Result<()> {
     );
     for s in &details.states {
         out!(
-            "  state at token {:>7} (page {}{}){}",
+            "  state at token {:>7} (page {}{}) {}{}",
             s.position,
             s.page_label,
             if s.is_final { ", final" } else { "" },
+            if s.memory_only { "AHN state alone" } else { "whole" },
             if s.current { String::new() } else { format!(", built with {}", s.built_with) }
         );
     }

@@ -202,8 +202,10 @@ enum ModelsCommand {
         /// Model id from `seahorse models list` (default: the active model).
         model: Option<String>,
     },
-    /// List known models and whether they are on disk.
+    /// List known models and whether they are on disk, and which suits this machine.
     List,
+    /// The model for this machine (CPU threads, GPU, memory) and why; `models use` changes it.
+    Recommend,
     /// Add a Qwen2 / Qwen2.5 GGUF you have (it stays where it is) and make it the active model.
     Add {
         /// The GGUF file.
@@ -326,6 +328,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Chats { command: Some(ChatsCommand::Remove { id }) } => ask_cmd::remove_chat(s, id, json)?,
         Command::Models { command: ModelsCommand::Fetch { model } } => models_cmd::fetch(s, model.as_deref(), json)?,
         Command::Models { command: ModelsCommand::List } => models_cmd::list(s, json)?,
+        Command::Models { command: ModelsCommand::Recommend } => models_cmd::recommend(s, json)?,
         Command::Models { command: ModelsCommand::Add { path, keep_active } } => {
             models_cmd::add(s, &path, !keep_active, json)?
         }

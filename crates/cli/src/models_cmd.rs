@@ -55,6 +55,21 @@ pub fn list(seahorse: &Seahorse, json: bool) -> Result<()> {
     };
     out!("active: {} with {block}, W={} S={}", settings.model, settings.reading.window, settings.reading.sinks);
     out!("cache:  {}", seahorse.paths().models.display());
+    out!("for this machine: {} (`seahorse models recommend` says why)", seahorse.model_recommendation().model);
+    Ok(())
+}
+
+/// `seahorse models recommend`.
+pub fn recommend(seahorse: &Seahorse, json: bool) -> Result<()> {
+    let r = seahorse.model_recommendation();
+    if json {
+        out!("{}", serde_json::to_string(&r)?);
+        return Ok(());
+    }
+    out!("{}", r.reason);
+    if seahorse.settings().model != r.model {
+        out!("active: {} (choose with `seahorse models use {}`)", seahorse.settings().model, r.model);
+    }
     Ok(())
 }
 

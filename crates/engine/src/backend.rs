@@ -79,3 +79,33 @@ impl Engine {
         }
     }
 }
+
+/// A GPU (or other accelerator) llama.cpp can offload layers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GpuDevice {
+    /// llama.cpp's name for it ("CUDA0", "Vulkan0", "Metal").
+    pub name: String,
+    /// What it is ("NVIDIA H100 80GB HBM3").
+    pub description: String,
+    /// Its memory in bytes (0 where the backend does not say).
+    pub memory_bytes: u64,
+}
+
+/// The GPUs this build of llama.cpp can use on this machine (none in a CPU-only build).
+///
+/// # Errors
+///
+/// [`Engine::get`]'s: llama.cpp could not be initialised.
+pub fn gpu_devices() -> Result<Vec<GpuDevice>> {
+    Engine::get()?;
+    Ok(llama_cpp_2::list_llama_ggml_backend_devices()
+        .into_iter()
+        .filter(|d| {
+            matches!(
+                d.device_type,
+                llama_cpp_2::LlamaBackendDeviceType::Gpu | llama_cpp_2::LlamaBackendDeviceType::IntegratedGpu
+            )
+        })
+        .map(|d| GpuDevice { name: d.name, description: d.description, memory_bytes: d.memory_total as u64 })
+        .collect())
+}

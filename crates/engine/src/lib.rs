@@ -28,11 +28,12 @@ mod generate;
 mod gguf;
 mod model;
 mod session;
+mod state_bytes;
 pub mod tiny_model;
 
 pub use ahn_block::{merge, merged_model, write_block, write_gguf, AhnBlockInfo, AhnType, KvValue};
 pub use ahn_convert::{ahn_param_count, convert_ahn_checkpoint, ConvertOptions, ConvertReport, AHN_DEFAULT_NORM_EPS};
-pub use backend::{BuildInfo, Engine};
+pub use backend::{gpu_devices, BuildInfo, Engine, GpuDevice};
 pub use cpu::{cpu_name, missing_cpu_features, required_cpu_features};
 pub use error::{EngineError, Result};
 pub use gate::{ComputeGate, GatePass, Priority};
@@ -40,6 +41,7 @@ pub use generate::{ChatMessage, Event, GenerateOptions, Generation, Role, StopRe
 pub use model::{gguf_architecture, gguf_shape, MemoryOptions, Model, ModelInfo, ModelOptions, ModelShape};
 pub use seahorse_cancel::CancelToken;
 pub use session::{CacheType, Logits, Progress, Session, SessionOptions};
+pub use state_bytes::ahn_state_f32_ranges;
 
 /// Version of what a saved sequence state means: bumped whenever the patched llama.cpp
 /// computes or lays out the memory differently, so states saved by an older engine are

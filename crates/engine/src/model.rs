@@ -51,6 +51,7 @@ pub struct Model {
     pub(crate) engine: &'static Engine,
     info: Arc<ModelInfo>,
     windowed: bool,
+    has_ahn: bool,
 }
 
 /// Facts about a loaded model.
@@ -196,12 +197,19 @@ impl Model {
             n_ctx_train: model.n_ctx_train(),
             n_params: model.n_params(),
         };
-        Ok(Model { inner: Arc::new(model), engine, info: Arc::new(info), windowed: options.memory.is_some() })
+        let has_ahn = options.memory.as_ref().is_some_and(|m| m.block.is_some());
+        Ok(Model { inner: Arc::new(model), engine, info: Arc::new(info), windowed: options.memory.is_some(), has_ahn })
     }
 
     /// Whether the model runs with sinks + a sliding window (context length unbounded).
     pub fn windowed(&self) -> bool {
         self.windowed
+    }
+
+    /// Whether an AHN block compresses what leaves the window (a windowed model without
+    /// one keeps sinks + window only).
+    pub fn has_ahn(&self) -> bool {
+        self.has_ahn
     }
 
     /// Facts about the model.

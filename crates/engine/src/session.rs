@@ -245,6 +245,83 @@ impl<'m> Session<'m> {
         Ok(bytes)
     }
 
+    /// The AHN state of sequence `seq` alone (the recurrent half of the memory, with the
+    /// position it has read to), without the window: what an "as of page N" checkpoint
+    /// keeps. Only for a model with an AHN block.
+    pub fn save_memory(&self, seq: u32) -> Result<Vec<u8>> {
+        if !self.model.has_ahn() {
+            return Err(EngineError::State("this model has no AHN block, so no AHN state to save".into()));
+        }
+        let flags = llama_cpp_2::context::session::LlamaStateSeqFlags::PARTIAL_ONLY;
+        let size = self.ctx.state_seq_get_size_ext(seq as i32, flags);
+        let mut bytes = vec![0u8; size];
+        // SAFETY: the buffer has exactly the size llama.cpp asked for.
+        let n = unsafe { self.ctx.state_seq_get_data_ext(bytes.as_mut_ptr(), seq as i32, flags) };
+        if n != size {
+            return Err(EngineError::State(format!("llama.cpp wrote {n} of {size} AHN state bytes")));
+        }
+        Ok(bytes)
+    }
+
+    /// Rebuilds sequence `seq` (which must be empty) from an AHN state saved at position
+    /// `p` by [`Session::save_memory`] (`None`: the empty state of a document's start, or a
+    /// model without a block): reads `sinks` (the document's first S tokens, which never
+    /// see the memory) at positions 0.., puts the AHN state in place, then reads `window`
+    /// at its true positions `window_start..` (patch 0006 lets the sequence jump over what
+    /// lies between). With `window_start` ≤ `p` − W nothing is lost but what the AHN state
+    /// already compressed; each token of `window` then sees the sinks, the AHN state and
+    /// the tokens of `window` before it, so the rebuilt window approximates the one the
+    /// stream held (its K/V were computed with a shorter lossless span). Stops between
+    /// batches when `cancel` fires (`Ok` then holds what was read).
+    #[allow(clippy::too_many_arguments)]
+    pub fn rebuild_window(
+        &mut self,
+        seq: u32,
+        sinks: &[i32],
+        memory: Option<&[u8]>,
+        window_start: usize,
+        window: &[i32],
+        cancel: &CancelToken,
+        mut on_progress: impl FnMut(Progress),
+    ) -> Result<()> {
+        if !self.model.windowed() {
+            return Err(EngineError::State("only a windowed model can rebuild its window".into()));
+        }
+        if self.positions[seq as usize] != 0 {
+            return Err(EngineError::State(format!("sequence {seq} is not empty: cannot rebuild it")));
+        }
+        if window_start < sinks.len() {
+            return Err(EngineError::State(format!(
+                "the window starts at {window_start}, inside the {} sink tokens",
+                sinks.len()
+            )));
+        }
+        let total = sinks.len() + window.len();
+        let mut done = 0;
+        self.evaluate(seq, sinks, Logits::None, cancel, |p| {
+            done = p.done;
+            on_progress(Progress { total, ..p })
+        })?;
+        if cancel.is_cancelled() {
+            return Ok(());
+        }
+        if let Some(memory) = memory {
+            let flags = llama_cpp_2::context::session::LlamaStateSeqFlags::PARTIAL_ONLY;
+            // SAFETY: llama.cpp validates the buffer and reads at most memory.len() bytes.
+            let ok = unsafe { self.ctx.state_seq_set_data_ext(memory, seq as i32, flags) };
+            if !ok {
+                return Err(EngineError::State(
+                    "the saved AHN state does not fit this model, AHN block or settings".into(),
+                ));
+            }
+        }
+        self.positions[seq as usize] = window_start;
+        self.evaluate(seq, window, Logits::None, cancel, |p| {
+            on_progress(Progress { done: done + p.done, total, ..p })
+        })?;
+        Ok(())
+    }
+
     /// Replaces sequence `seq` with a state from [`Session::save`] (of the same model, block,
     /// window and sinks); evaluation continues exactly where the saved sequence stopped.
     pub fn restore(&mut self, seq: u32, state: &[u8]) -> Result<()> {

@@ -240,3 +240,114 @@ fn cancelled_stream_stops_between_batches_and_keeps_what_was_read() {
     session.evaluate(0, &doc[32..], Logits::None, &CancelToken::new(), |_| {}).unwrap();
     assert_eq!(session.position(0), 90);
 }
+
+/// "As of page N" from an AHN state alone: the sinks, the AHN state saved at position `c`,
+/// then the W tokens before `c` re-read at their true positions (patch 0006: the sequence
+/// jumps from S − 1 to c − W). Their evictions fall in the jump, so they are null steps
+/// and the AHN state comes out exactly as it was saved.
+#[test]
+fn window_rebuilt_around_a_saved_ahn_state_leaves_that_state_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let block = gdn_block(dir.path(), 0.02);
+    let (w, s) = (16usize, 4usize);
+    let ahn = load(window(w as u32, s as u32, Some(block), dir.path()));
+    let toks = tokens(&ahn, 90);
+    let c = 70;
+    for n_ubatch in [512, 7] {
+        let opts =
+            SessionOptions { n_ctx: 1024, n_batch: 512, n_ubatch, cache_type: CacheType::F32, ..Default::default() };
+        let cancel = CancelToken::new();
+        let mut stream = ahn.session(&opts).unwrap();
+        stream.evaluate(0, &toks[..c], Logits::None, &cancel, |_| {}).unwrap();
+        let memory = stream.save_memory(0).unwrap();
+        assert!(memory.len() < stream.save(0).unwrap().len(), "the AHN state alone is a part of the whole");
+        let expected = stream.evaluate(0, &toks[c..], Logits::All, &cancel, |_| {}).unwrap();
+
+        let mut rebuilt = ahn.session(&opts).unwrap();
+        let mut progress = Vec::new();
+        rebuilt
+            .rebuild_window(0, &toks[..s], Some(&memory), c - w, &toks[c - w..c], &cancel, |p| {
+                progress.push((p.done, p.total))
+            })
+            .unwrap();
+        assert_eq!(rebuilt.position(0), c);
+        assert_eq!(progress.last(), Some(&(s + w, s + w)), "ubatch {n_ubatch}");
+        assert_eq!(rebuilt.save_memory(0).unwrap(), memory, "ubatch {n_ubatch}: the AHN state is unchanged");
+        // Continuing: the window was re-read with a shorter lossless span, so the logits
+        // are close to the stream's, not equal; the memory is used (without it they move).
+        let got = rebuilt.evaluate(0, &toks[c..], Logits::All, &cancel, |_| {}).unwrap();
+        assert!(got.iter().all(|x| x.is_finite()));
+        let mut without = ahn.session(&opts).unwrap();
+        without.rebuild_window(0, &toks[..s], None, c - w, &toks[c - w..c], &cancel, |_| {}).unwrap();
+        let no_memory = without.evaluate(0, &toks[c..], Logits::All, &cancel, |_| {}).unwrap();
+        assert!(max_abs_diff(&got, &no_memory) > 1e-3, "ubatch {n_ubatch}: the restored AHN state is read");
+        assert!(max_abs_diff(&expected, &got) > 0.0);
+    }
+}
+
+/// Without a jump, a rebuild is plain reading: the sinks, then the rest from position S,
+/// exactly as two calls reading the same tokens (two calls, not one: llama.cpp's CPU
+/// kernels round differently for different batch shapes, by up to ~0.35 of a logit here).
+#[test]
+fn window_rebuilt_without_a_jump_equals_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = load(window(24, 4, Some(gdn_block(dir.path(), 0.02)), dir.path()));
+    let toks = tokens(&model, 60);
+    let opts =
+        SessionOptions { n_ctx: 1024, n_batch: 512, n_ubatch: 512, cache_type: CacheType::F32, ..Default::default() };
+    let cancel = CancelToken::new();
+    let mut read = model.session(&opts).unwrap();
+    read.evaluate(0, &toks[..4], Logits::None, &cancel, |_| {}).unwrap();
+    read.evaluate(0, &toks[4..50], Logits::None, &cancel, |_| {}).unwrap();
+    let expected = read.evaluate(0, &toks[50..], Logits::All, &cancel, |_| {}).unwrap();
+    let mut rebuilt = model.session(&opts).unwrap();
+    rebuilt.rebuild_window(0, &toks[..4], None, 4, &toks[4..50], &cancel, |_| {}).unwrap();
+    assert_eq!(rebuilt.save(0).unwrap(), read_state(&model, &opts, &toks[..50]));
+    let got = rebuilt.evaluate(0, &toks[50..], Logits::All, &cancel, |_| {}).unwrap();
+    let d = max_abs_diff(&expected, &got);
+    assert!(d <= 1e-6, "max |Δ| = {d}");
+}
+
+/// The state after reading `toks` in two calls, the sinks (4) then the rest.
+fn read_state(model: &Model, opts: &SessionOptions, toks: &[i32]) -> Vec<u8> {
+    let cancel = CancelToken::new();
+    let mut s = model.session(opts).unwrap();
+    s.evaluate(0, &toks[..4], Logits::None, &cancel, |_| {}).unwrap();
+    s.evaluate(0, &toks[4..], Logits::None, &cancel, |_| {}).unwrap();
+    s.save(0).unwrap()
+}
+
+/// A rebuild needs a windowed model and an empty sequence, and the AHN state of the same
+/// block; a model without a block has no AHN state to save.
+#[test]
+fn window_rebuild_refuses_what_it_cannot_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SessionOptions { n_ctx: 512, n_batch: 64, n_ubatch: 64, ..Default::default() };
+    let cancel = CancelToken::new();
+    let full = load(None);
+    let toks = tokens(&full, 40);
+    let mut session = full.session(&opts).unwrap();
+    assert!(session.rebuild_window(0, &toks[..4], None, 20, &toks[20..], &cancel, |_| {}).is_err());
+
+    let plain = load(window(16, 4, None, dir.path()));
+    let mut session = plain.session(&opts).unwrap();
+    assert!(session.save_memory(0).is_err(), "no AHN block, no AHN state");
+    session.evaluate(0, &toks[..8], Logits::None, &cancel, |_| {}).unwrap();
+    assert!(session.rebuild_window(0, &toks[..4], None, 20, &toks[20..], &cancel, |_| {}).is_err(), "not empty");
+    let mut session = plain.session(&opts).unwrap();
+    assert!(session.rebuild_window(0, &toks[..4], None, 2, &toks[2..], &cancel, |_| {}).is_err(), "inside the sinks");
+    // Sinks + window only: the window may be re-read after a jump, with no AHN state.
+    let mut session = plain.session(&opts).unwrap();
+    session.rebuild_window(0, &toks[..4], None, 20, &toks[20..], &cancel, |_| {}).unwrap();
+    assert_eq!(session.position(0), 40);
+
+    // Another block's AHN state does not fit.
+    let a = load(window(16, 4, Some(gdn_block(dir.path(), 0.02)), dir.path()));
+    let mut session = a.session(&opts).unwrap();
+    session.evaluate(0, &toks[..30], Logits::None, &cancel, |_| {}).unwrap();
+    let memory = session.save_memory(0).unwrap();
+    let mut session = a.session(&opts).unwrap();
+    assert!(session
+        .rebuild_window(0, &toks[..4], Some(&memory[..memory.len() / 2]), 14, &toks[14..30], &cancel, |_| {})
+        .is_err());
+}

@@ -52,11 +52,11 @@ pub use error::{Error, Result};
 pub use fingerprint::Fingerprint;
 pub use ids::{ChatId, CollectionId, DocId, JobId, StateId};
 pub use index::{Hit, Passage, PassageFilter, Ranking};
-pub use ingest::{error_text, IngestEvent, ReadOptions, ReadProgress, Reader, RunSummary};
+pub use ingest::{error_text, CheckpointFormat, IngestEvent, ReadOptions, ReadProgress, Reader, RunSummary};
 pub use library::{IndexSync, Library, LibraryConfig, LibraryStorage, SearchHit};
-pub use memory::LoadedState;
+pub use memory::{AsOfFrom, AsOfMethod, AsOfPage, LoadedState, StateInfoBrief, AS_OF_EXTRA_TOKENS};
 pub use scan::{collect_files, SUPPORTED_EXTENSIONS};
 pub use store::{
     ChatInfo, ChatScope, CollectionInfo, DocumentInfo, DocumentStorage, JobInfo, JobState, MessageInfo, MessageRole,
-    NewDocument, NewMessage, StateInfo, Store, StoreConfig, StoredPage, SCHEMA_VERSION,
+    NewDocument, NewMessage, StateInfo, StateKind, Store, StoreConfig, StoredPage, SCHEMA_VERSION,
 };

@@ -44,6 +44,31 @@ describe("settings", () => {
     expect(onClose).toHaveBeenCalled();
   });
 
+  test("the model for this machine shows with its reason, and one click chooses it", async () => {
+    const user = userEvent.setup();
+    const big: ModelEntry = { id: "qwen-big", description: "Qwen2.5 1.5B", added: false, path: null, size: 1100 * 1048576, shipped_block: false, active: false };
+    const backend = installBackend({
+      memory_estimate: () => ({ model_bytes: 1, cache_bytes: 1, total_bytes: 2, model_present: true }),
+      model_recommendation: () => ({
+        model: "qwen-big",
+        reason: "qwen-big for this machine (16 CPU threads, 64.0 GiB of memory, no GPU): With 16 CPU threads the larger model is fast enough.",
+        machine: { cores: 16, memory_bytes: 64 * 2 ** 30, gpus: [] },
+        facts: [],
+      }),
+      update_settings: (a) => a.settings,
+    });
+    render(<SettingsDialog settings={settings} models={[...models, big]} onClose={() => {}} onSaved={() => {}} />);
+    const dialog = screen.getByRole("dialog", { name: "Settings" });
+    const box = await within(dialog).findByLabelText("Model for this machine");
+    expect(within(box).getByText(/With 16 CPU threads the larger model/)).toBeInTheDocument();
+    await user.click(within(box).getByRole("button", { name: "Use qwen-big" }));
+    expect(within(dialog).getByLabelText("Model that reads and answers")).toHaveValue("qwen-big");
+    expect(within(box).queryByRole("button")).toBeNull();
+    await user.click(within(dialog).getByRole("button", { name: "Apply" }));
+    await waitFor(() => expect(backend.called("update_settings")).toHaveLength(1));
+    expect((backend.called("update_settings")[0]?.args.settings as Settings).model).toBe("qwen-big");
+  });
+
   test("invalid values are refused before the backend; its refusal is shown as is", async () => {
     const user = userEvent.setup();
     installBackend({

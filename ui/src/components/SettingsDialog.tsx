@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from "react";
-import { api, dialogs, errorText, type FetchProgress, type MemoryEstimate, type ModelEntry, type Settings } from "../ipc";
+import { api, dialogs, errorText, type FetchProgress, type MemoryEstimate, type ModelEntry, type ModelRecommendation, type Settings } from "../ipc";
 import { formatBytes } from "../lib/format";
 import { fetchFraction, fetchText } from "../lib/progress";
 import { Modal } from "./Modal";
@@ -20,6 +20,7 @@ export function SettingsDialog(props: { settings: Settings; models: ModelEntry[]
   const [busy, setBusy] = useState<string | null>(null);
   const [fetching, setFetching] = useState<FetchProgress | null>(null);
   const [blockFile, setBlockFile] = useState<string | null>(props.settings.block.kind === "file" ? props.settings.block.path : null);
+  const [recommendation, setRecommendation] = useState<ModelRecommendation | null>(null);
   const ids = { model: useId(), window: useId(), sinks: useId(), threads: useId(), gpu: useId(), estimate: useId() };
   const model = models.find((m) => m.id === draft.model);
   const w = draft.reading.window;
@@ -48,6 +49,17 @@ export function SettingsDialog(props: { settings: Settings; models: ModelEntry[]
       clearTimeout(t);
     };
   }, [draft.model, w, s, valid]);
+
+  useEffect(() => {
+    let gone = false;
+    api
+      .modelRecommendation()
+      .then((r) => !gone && setRecommendation(r))
+      .catch(() => {}); // without it the dialog works as before
+    return () => {
+      gone = true;
+    };
+  }, []);
 
   const setReading = (change: Partial<Settings["reading"]>) => setDraft((d) => ({ ...d, reading: { ...d.reading, ...change } }));
   const num = (v: string) => (v.trim() === "" ? NaN : Number(v));
@@ -159,6 +171,16 @@ export function SettingsDialog(props: { settings: Settings; models: ModelEntry[]
             </div>
           ) : null}
           {model && model.added && !model.path ? <p className="doc-error">Its file is gone; add it again from where it is now.</p> : null}
+          {recommendation ? (
+            <div className="note" aria-label="Model for this machine">
+              <p>Recommended: {recommendation.reason}</p>
+              {draft.model !== recommendation.model ? (
+                <button type="button" className="small" onClick={() => setDraft((d) => ({ ...d, model: recommendation.model }))}>
+                  Use {recommendation.model}
+                </button>
+              ) : null}
+            </div>
+          ) : null}
           <button type="button" className="small secondary" onClick={addGguf} disabled={busy !== null}>
             Add a Qwen2 GGUF…
           </button>

@@ -15,7 +15,7 @@ const answered = (text: string, stop = "end_of_turn"): Answered => ({
     citations: [{ text: "[p. 2]", attributed: false, pages: [{ source: 0, doc: 1, page_index: 1, label: "2", locator: "{}" }] }],
     dropped: [],
     unsupported: [],
-    sources: { doc: 1, state_id: 1, state_position: 10, state_page_index: 2, caught_up_tokens: 0, passages: [{ doc: 1, page_index: 1, page_label: "2", score: 1, tokens: 5, text: "the passage" }], window_pages: [] },
+    sources: { doc: 1, state_id: 1, state_position: 10, state_page_index: 2, caught_up_tokens: 0, window_rebuilt: false, passages: [{ doc: 1, page_index: 1, page_label: "2", score: 1, tokens: 5, text: "the passage" }], window_pages: [] },
     timings: { restore_ms: 1, prompt_tokens: 1, prefill_ms: 1, first_token_ms: 1, generated_tokens: 1, total_ms: 1 },
     stop,
   },

@@ -10,7 +10,7 @@ use std::time::Duration;
 use seahorse_engine::CancelToken;
 use sha2::{Digest, Sha256};
 
-pub use reader::{ReadOptions, Reader};
+pub use reader::{CheckpointFormat, ReadOptions, Reader};
 
 use crate::error::{Error, Result};
 use crate::ids::{DocId, JobId};

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::fingerprint::Fingerprint;
 use crate::ids::{DocId, JobId};
 use crate::memory::load_raw;
-use crate::store::{CheckpointProgress, NewState, Store, StoredPage};
+use crate::store::{CheckpointProgress, NewState, Retention, StateKind, Store, StoredPage};
 
 /// How the memory pass runs and how often it checkpoints.
 #[derive(Debug, Clone)]
@@ -44,10 +44,15 @@ pub struct ReadOptions {
     pub checkpoint_tokens: u64,
     /// … or once this much time passed since the last one. Default 3 minutes.
     pub checkpoint_interval: Duration,
-    /// Intermediate checkpoints kept per document (for resuming and "as of page N"); the
-    /// final state is kept besides. Default 4 (each state of a W = 1024 window is ~11 MiB
-    /// stored with the default model).
+    /// How checkpoints are stored. Default [`CheckpointFormat::Compact`].
+    pub checkpoint_format: CheckpointFormat,
+    /// "As of page N" checkpoints kept per document at most (evenly spread); the final
+    /// state is kept besides. Default 8.
     pub checkpoints_kept: usize,
+    /// [`CheckpointFormat::Compact`]: checkpoints are thinned until all of a document's
+    /// states take at most this many bytes on disk (the final state, and the newest full
+    /// state of an unfinished pass, are always kept). Default 25,000,000.
+    pub state_budget_bytes: u64,
     /// The gate every evaluation of this reader's sessions passes through (one computation
     /// at a time in a process that also answers questions); `None`: none.
     pub gate: Option<ComputeGate>,
@@ -63,11 +68,29 @@ impl Default for ReadOptions {
             cache_type: CacheType::F16,
             checkpoint_tokens: 16_384,
             checkpoint_interval: Duration::from_secs(180),
-            checkpoints_kept: 4,
+            checkpoint_format: CheckpointFormat::Compact,
+            checkpoints_kept: 8,
+            state_budget_bytes: 25_000_000,
             gate: None,
             priority: Priority::Background,
         }
     }
+}
+
+/// How a memory pass stores its checkpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CheckpointFormat {
+    /// The final state whole; "as of page N" checkpoints as the AHN state alone (about a
+    /// quarter of a whole state with the default model), the window re-read from the
+    /// stored text when one is restored; the newest whole state only while the pass is
+    /// unfinished (it resumes from there). Without an AHN block no checkpoint is needed:
+    /// "as of page N" re-reads the window alone.
+    #[default]
+    Compact,
+    /// Every checkpoint whole (window, gates and AHN state), `checkpoints_kept` of them:
+    /// the format of Seahorse before schema 5, kept to compare against (benchmarks) and to
+    /// build libraries as earlier versions wrote them (tests).
+    FullStates,
 }
 
 /// Reads documents into memory states with one model and one set of settings.
@@ -176,7 +199,7 @@ impl<'m> Reader<'m> {
 
         // Resume from the newest fresh checkpoint (states are only ever taken at chunk
         // boundaries or at the end, and a changed fingerprint never matches).
-        let resume = store.state_at_or_before(doc, &self.key, total)?;
+        let resume = store.state_at_or_before(doc, &self.key, total, Some(StateKind::Full))?;
         let (mut session, mut position) = match &resume {
             Some(state) if state.is_final && state.position == total => {
                 let progress = CheckpointProgress { job, pages_done: pages_total, tokens_total: total };
@@ -212,7 +235,7 @@ impl<'m> Reader<'m> {
         let pass = Pass { reader: self, store, job, doc, tokens: &doc_tokens, pages_total };
         // The state at the last chunk boundary when it is not persisted yet: a cancel
         // persists it (it is a chunk boundary, so determinism holds), so Ctrl-C loses nothing.
-        let mut pending: Option<(u64, Vec<u8>)> = None;
+        let mut pending: Option<Boundary> = None;
         while position < total {
             if cancel.is_cancelled() {
                 return pass.cancelled(pending, on_event);
@@ -224,12 +247,16 @@ impl<'m> Reader<'m> {
                 return pass.cancelled(pending, on_event);
             }
             position = end;
-            let state = session.save(0)?;
             let is_final = position == total;
+            let boundary = Boundary {
+                position,
+                state: session.save(0)?,
+                memory: if self.saves_memory() && !is_final { Some(session.save_memory(0)?) } else { None },
+            };
             let due = position - last_persisted.0 >= self.options.checkpoint_tokens
                 || last_persisted.1.elapsed() >= self.options.checkpoint_interval;
             if is_final || due {
-                pass.persist(position, is_final, &state, on_event)?;
+                pass.persist(&boundary, is_final, on_event)?;
                 last_persisted = (position, Instant::now());
                 pending = None;
             } else {
@@ -240,14 +267,40 @@ impl<'m> Reader<'m> {
                 // Rule 2: continue in a session restored from the saved bytes, exactly as a
                 // resumed run would.
                 drop(session);
-                session = self.session_from(&state)?;
+                session = self.session_from(&boundary.state)?;
                 if !(is_final || due) {
-                    pending = Some((position, state));
+                    pending = Some(boundary);
                 }
             }
         }
         Ok(ReadOutcome::Finished)
     }
+}
+
+impl Reader<'_> {
+    /// Whether checkpoints get an AHN-state-only twin ("as of page N" in the compact format).
+    fn saves_memory(&self) -> bool {
+        self.options.checkpoint_format == CheckpointFormat::Compact && self.model.has_ahn()
+    }
+
+    fn retention(&self) -> Retention {
+        match self.options.checkpoint_format {
+            CheckpointFormat::Compact => Retention::Compact {
+                max_checkpoints: self.options.checkpoints_kept,
+                budget_bytes: self.options.state_budget_bytes,
+            },
+            CheckpointFormat::FullStates => Retention::FullStates { keep: self.options.checkpoints_kept },
+        }
+    }
+}
+
+/// The states saved at a chunk boundary.
+struct Boundary {
+    position: u64,
+    /// The whole state.
+    state: Vec<u8>,
+    /// The AHN state alone (compact format with a block; not for the final state).
+    memory: Option<Vec<u8>>,
 }
 
 /// One document's memory pass, for writing its checkpoints.
@@ -261,50 +314,83 @@ struct Pass<'a, 'm> {
 }
 
 impl Pass<'_, '_> {
-    /// Persists `state`, taken after `position` tokens, with the job's progress.
-    fn persist(
-        &self,
-        position: u64,
-        is_final: bool,
-        state: &[u8],
-        on_event: &mut dyn FnMut(&IngestEvent),
-    ) -> Result<()> {
-        let encoded = codec::encode(state).map_err(|source| Error::Io {
-            action: "compress a memory state for",
-            path: self.store.path().to_owned(),
-            source,
-        })?;
-        let sha = hex::encode(Sha256::digest(state));
+    /// Persists the states of a boundary with the job's progress.
+    fn persist(&self, boundary: &Boundary, is_final: bool, on_event: &mut dyn FnMut(&IngestEvent)) -> Result<()> {
+        let position = boundary.position;
         let page_index = self.tokens.page_of_last_read(position);
-        let new = NewState {
-            doc: self.doc,
+        let full = Encoded::new(&boundary.state, codec::CODEC, self.store)?;
+        let memory =
+            boundary.memory.as_deref().map(|m| Encoded::new(m, codec::MEMORY_CODEC, self.store)).transpose()?;
+        let mut states = vec![new_state(self, StateKind::Full, position, page_index, is_final, &full)];
+        if let Some(m) = &memory {
+            states.push(new_state(self, StateKind::Memory, position, page_index, is_final, m));
+        }
+        let pages_done = if is_final { self.pages_total } else { self.tokens.pages_done(position) };
+        let progress = CheckpointProgress { job: self.job, pages_done, tokens_total: self.tokens.tokens.len() as u64 };
+        self.store.write_checkpoint(&states, &progress, self.reader.retention())?;
+        tracing::debug!(
             position,
             page_index,
             is_final,
-            fingerprint: &self.reader.key,
-            raw_bytes: state.len() as u64,
-            raw_sha256: &sha,
-            codec: codec::CODEC,
-            compressed: &encoded,
-        };
-        let pages_done = if is_final { self.pages_total } else { self.tokens.pages_done(position) };
-        let progress = CheckpointProgress { job: self.job, pages_done, tokens_total: self.tokens.tokens.len() as u64 };
-        self.store.write_checkpoint(&new, &progress, self.reader.options.checkpoints_kept)?;
-        tracing::debug!(position, page_index, is_final, raw = state.len(), stored = encoded.len(), "checkpoint");
+            stored = full.bytes.len(),
+            memory_stored = memory.as_ref().map(|m| m.bytes.len()),
+            "checkpoint"
+        );
         on_event(&IngestEvent::Checkpoint { job: self.job, doc: self.doc, position, page_index, is_final });
         Ok(())
     }
 
     /// Persists the last boundary's state if it is newer than the last checkpoint, then
     /// reports the cancellation.
-    fn cancelled(
-        &self,
-        pending: Option<(u64, Vec<u8>)>,
-        on_event: &mut dyn FnMut(&IngestEvent),
-    ) -> Result<ReadOutcome> {
-        if let Some((position, state)) = pending {
-            self.persist(position, false, &state, on_event)?;
+    fn cancelled(&self, pending: Option<Boundary>, on_event: &mut dyn FnMut(&IngestEvent)) -> Result<ReadOutcome> {
+        if let Some(boundary) = pending {
+            self.persist(&boundary, false, on_event)?;
         }
         Ok(ReadOutcome::Cancelled)
+    }
+}
+
+fn new_state<'a>(
+    pass: &Pass<'a, '_>,
+    kind: StateKind,
+    position: u64,
+    page_index: u32,
+    is_final: bool,
+    encoded: &'a Encoded,
+) -> NewState<'a> {
+    NewState {
+        doc: pass.doc,
+        kind,
+        position,
+        page_index,
+        is_final,
+        fingerprint: &pass.reader.key,
+        raw_bytes: encoded.raw_bytes,
+        raw_sha256: &encoded.sha256,
+        codec: encoded.codec,
+        compressed: &encoded.bytes,
+    }
+}
+
+/// A state as stored: compressed, with the size and sha256 of its raw bytes.
+struct Encoded {
+    bytes: Vec<u8>,
+    codec: &'static str,
+    raw_bytes: u64,
+    sha256: String,
+}
+
+impl Encoded {
+    fn new(raw: &[u8], codec_name: &'static str, store: &Store) -> Result<Encoded> {
+        let io = |source| Error::Io { action: "compress a memory state for", path: store.path().to_owned(), source };
+        let bytes = codec::encode_with(codec_name, raw).map_err(io)?;
+        // A lossy codec's checksum covers what a restore will get back.
+        let sha256 = if codec::is_lossy(codec_name) {
+            let decoded = codec::decode(codec_name, &bytes).map_err(|e| io(std::io::Error::other(e)))?;
+            hex::encode(Sha256::digest(decoded))
+        } else {
+            hex::encode(Sha256::digest(raw))
+        };
+        Ok(Encoded { bytes, codec: codec_name, raw_bytes: raw.len() as u64, sha256 })
     }
 }

@@ -22,10 +22,10 @@ pub use collections::CollectionInfo;
 pub use documents::{DocumentInfo, NewDocument, StoredPage};
 pub use jobs::{JobInfo, JobState};
 pub use schema::SCHEMA_VERSION;
-pub use states::StateInfo;
+pub use states::{StateInfo, StateKind};
 pub use usage::DocumentStorage;
 
-pub(crate) use states::{CheckpointProgress, NewState};
+pub(crate) use states::{CheckpointProgress, NewState, Retention};
 
 /// Settings of [`Store::open`].
 #[derive(Debug, Clone, Default)]

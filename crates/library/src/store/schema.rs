@@ -8,10 +8,10 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use crate::error::{is_disk_full, Error, Result};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3, V4];
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3, V4, V5];
 
 /// Version 1: documents, pages with the token → page map, the index generation, jobs and
 /// memory states.
@@ -157,6 +157,34 @@ CREATE INDEX collection_documents_by_doc ON collection_documents (doc_id);
 ALTER TABLE chats ADD COLUMN collection_id INTEGER REFERENCES collections(id) ON DELETE CASCADE;
 "#;
 
+/// Version 5: what a state holds (`kind`): `full` (window with sinks, gates and AHN state:
+/// the final state, the resume point of a memory pass, and every state written before), or
+/// `memory` (the AHN state alone, an "as of page N" checkpoint whose window is re-read on
+/// restore). Both kinds may exist at one position, so the unique key gains the kind and the
+/// table is rebuilt, keeping its rows as `full`.
+const V5: &str = r#"
+CREATE TABLE states_v5 (
+    id          INTEGER PRIMARY KEY,
+    doc_id      INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL DEFAULT 'full' CHECK (kind IN ('full', 'memory')),
+    position    INTEGER NOT NULL,
+    page_index  INTEGER NOT NULL,
+    is_final    INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    stale       INTEGER NOT NULL DEFAULT 0,
+    raw_bytes   INTEGER NOT NULL,
+    raw_sha256  TEXT NOT NULL,
+    codec       TEXT NOT NULL,
+    blob        BLOB NOT NULL,
+    UNIQUE (doc_id, fingerprint, position, kind)
+);
+INSERT INTO states_v5 (id, doc_id, kind, position, page_index, is_final, fingerprint, stale, raw_bytes, raw_sha256, codec, blob)
+    SELECT id, doc_id, 'full', position, page_index, is_final, fingerprint, stale, raw_bytes, raw_sha256, codec, blob
+    FROM states;
+DROP TABLE states;
+ALTER TABLE states_v5 RENAME TO states;
+"#;
+
 /// The schema version of `conn` (0 for a new, empty database).
 pub(crate) fn version(conn: &Connection) -> rusqlite::Result<u32> {
     let exists: Option<i64> = conn
@@ -285,6 +313,50 @@ mod tests {
         // Removing the document removes its chats and their messages.
         store.remove_document(crate::ids::DocId(1)).unwrap();
         assert_eq!(store.chats().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn upgrades_states_from_version_4_as_whole_states() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lib.sqlite3");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+        migrate_to(&conn, &path, 4).unwrap();
+        let blob = crate::codec::encode(b"window and memory").unwrap();
+        conn.execute_batch(
+            "INSERT INTO documents (sha256, title, format, size_bytes, page_count, source_path, added_ms, extraction_version, generation)
+             VALUES ('abc', 'Old book', 'text', 10, 1, '/b.txt', 0, 1, 1);",
+        )
+        .unwrap();
+        for (position, is_final) in [(512, false), (900, true)] {
+            conn.execute(
+                "INSERT INTO states (doc_id, position, page_index, is_final, fingerprint, raw_bytes, raw_sha256, codec, blob)
+                 VALUES (1, ?1, 0, ?2, 'fp', 17, 'sha', 'zstd-shuffle2', ?3)",
+                rusqlite::params![position, is_final, blob],
+            )
+            .unwrap();
+        }
+        drop(conn);
+
+        let store = crate::store::Store::open(&path, &Default::default()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let states = store.states(crate::ids::DocId(1)).unwrap();
+        assert_eq!(states.len(), 2);
+        assert!(states.iter().all(|s| s.kind == crate::store::StateKind::Full));
+        assert_eq!((states[0].position, states[1].is_final), (512, true));
+        let (stored, codec, _) = store.state_blob(states[0].id).unwrap();
+        assert_eq!(crate::codec::decode(&codec, &stored).unwrap(), b"window and memory");
+        // Both kinds may now stand at one position, but not two of one kind.
+        let insert = |kind: &str| {
+            store.conn.execute(
+                "INSERT INTO states (doc_id, kind, position, page_index, is_final, fingerprint, raw_bytes, raw_sha256, codec, blob)
+                 VALUES (1, ?1, 512, 0, 0, 'fp', 1, 's', 'zstd-bf16', x'00')",
+                [kind],
+            )
+        };
+        insert("memory").unwrap();
+        assert!(insert("memory").is_err());
+        assert!(insert("window").is_err(), "an unknown kind");
     }
 
     #[test]

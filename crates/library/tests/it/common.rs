@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use seahorse_engine::{MemoryOptions, Model, ModelOptions};
+use seahorse_engine::{write_block, AhnBlockInfo, AhnType, MemoryOptions, Model, ModelOptions};
 use seahorse_library::{Library, LibraryConfig, ReadOptions, Reader};
 
 /// The default model, fetched into the cache if needed.
@@ -71,5 +71,29 @@ pub fn markdown(sections: usize, seed: usize) -> String {
 pub fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A GDN block for the default model with small random weights (a deterministic stream).
+pub fn gdn_block(dir: &Path) -> PathBuf {
+    let path = dir.join("gdn.gguf");
+    let info = AhnBlockInfo::for_base(&model_path(), AhnType::Gdn, &path).unwrap();
+    let mut x = 0x5eed_u64;
+    write_block(&path, &info, |name, ne| {
+        let n = ne.iter().product::<i64>() as usize;
+        if name.contains("ahn_norm") {
+            return vec![1.0; n];
+        }
+        let scale = if name.contains("ahn_a_log") || name.contains("ahn_dt_bias") { 0.5 } else { 0.05 };
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                ((x >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+            })
+            .collect()
+    })
+    .unwrap();
     path
 }

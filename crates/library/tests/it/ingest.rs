@@ -2,7 +2,7 @@
 //! page N", and stale fingerprints.
 
 use seahorse_engine::{CancelToken, Logits};
-use seahorse_library::{Error, IngestEvent, JobState};
+use seahorse_library::{AsOfFrom, Error, IngestEvent, JobState, StateKind};
 
 use crate::common::{load, markdown, memory, open, reader, write};
 
@@ -78,24 +78,18 @@ fn a_document_is_extracted_indexed_and_read_into_memory() {
     let logits = session.evaluate(0, &question, Logits::Last, &CancelToken::new(), |_| {}).unwrap();
     assert!(logits.iter().all(|x| x.is_finite()));
 
-    // "As of page N": the newest checkpoint that read no further than the end of page N.
+    // Sinks + window only: nothing is kept beside the final state (the resume points go
+    // once the pass ends; "as of page N" re-reads the window).
     let states = lib.store().states(doc.id).unwrap();
-    assert!(states.len() >= 2 && states.len() <= 5, "{} states kept", states.len());
+    assert_eq!(states.len(), 1, "{states:#?}");
+    assert!(states[0].is_final && states[0].kind == StateKind::Full);
+    assert!(matches!(lib.load_state(doc.id, fp, Some(0)), Err(Error::NoState { stale: 0, .. })));
+    // "As of page N": a memory that has read to the end of page N.
     for n in 0..4u32 {
         let end = pages[n as usize].token_end.unwrap();
-        match lib.load_state(doc.id, fp, Some(n)) {
-            Ok(s) => {
-                assert!(s.position <= end);
-                let best = states.iter().filter(|x| x.position <= end).map(|x| x.position).max().unwrap();
-                assert_eq!(s.position, best);
-                assert_eq!(reader.restore(&s).unwrap().position(0) as u64, s.position);
-            }
-            Err(Error::NoState { stale, .. }) => {
-                assert_eq!(stale, 0);
-                assert!(states.iter().all(|x| x.position > end));
-            }
-            Err(e) => panic!("{e}"),
-        }
+        let as_of =
+            lib.restore_as_of_page(&reader, doc.id, n, AsOfFrom::Nearest, &CancelToken::new(), |_, _| {}).unwrap();
+        assert_eq!((as_of.position, as_of.session.position(0) as u64), (end, end));
     }
 
     // Storage is measured; the state blobs are compressed.

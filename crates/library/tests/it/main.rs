@@ -1,6 +1,7 @@
 //! Integration tests of seahorse-library: real SQLite, real tantivy, the real patched
 //! llama.cpp with the default model.
 
+mod checkpoints;
 mod common;
 mod faults;
 mod index;

@@ -2,12 +2,12 @@
 //! some between checkpoints) and resumed ends with exactly the state bytes of an
 //! uninterrupted run. The crates/cli tests do the same with SIGKILLed processes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use seahorse_engine::{write_block, AhnBlockInfo, AhnType, CancelToken, MemoryOptions};
+use seahorse_engine::{CancelToken, MemoryOptions};
 use seahorse_library::{IngestEvent, JobState, Library};
 
-use crate::common::{load, markdown, memory, model_path, open, reader, write};
+use crate::common::{gdn_block, load, markdown, memory, open, reader, write};
 
 fn final_state(lib: &Library, reader: &seahorse_library::Reader<'_>) -> Vec<u8> {
     let doc = lib.store().documents().unwrap()[0].id;
@@ -28,30 +28,6 @@ fn with_an_ahn_block_the_resumed_state_is_the_same_too() {
     let mut mem = memory(dir.path());
     mem.block = Some(gdn_block(dir.path()));
     check_resume(dir.path(), mem);
-}
-
-/// A GDN block for the default model with small random weights (a deterministic stream).
-fn gdn_block(dir: &Path) -> PathBuf {
-    let path = dir.join("gdn.gguf");
-    let info = AhnBlockInfo::for_base(&model_path(), AhnType::Gdn, &path).unwrap();
-    let mut x = 0x5eed_u64;
-    write_block(&path, &info, |name, ne| {
-        let n = ne.iter().product::<i64>() as usize;
-        if name.contains("ahn_norm") {
-            return vec![1.0; n];
-        }
-        let scale = if name.contains("ahn_a_log") || name.contains("ahn_dt_bias") { 0.5 } else { 0.05 };
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                ((x >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
-            })
-            .collect()
-    })
-    .unwrap();
-    path
 }
 
 fn check_resume(dir: &Path, mem: MemoryOptions) {

@@ -470,7 +470,7 @@ class Mock {
         });
       }
       const stop = this.stopAnswer ? "cancelled" : "end_of_turn";
-      const sources = { doc: citeDoc.info.id, state_id: 1, state_position: 1000, state_page_index: 2, caught_up_tokens: 0, passages: given, window_pages: [] };
+      const sources = { doc: citeDoc.info.id, state_id: 1, state_position: 1000, state_page_index: 2, caught_up_tokens: 0, window_rebuilt: false, passages: given, window_pages: [] };
       const timings = { restore_ms: 12, prompt_tokens: 480, prefill_ms: 300, first_token_ms: 320, generated_tokens: 40, total_ms: 900 };
       const list = this.messages.get(chat) ?? [];
       const now = Date.now();
