@@ -169,17 +169,7 @@ impl Library {
         let Some(info) = store.state_at_or_before(doc, &key, max_position, Some(StateKind::Full))? else {
             return Err(no_state()?);
         };
-        let bytes = load_raw(store, doc, info.id)?;
-        Ok(LoadedState {
-            id: info.id,
-            doc,
-            position: info.position,
-            page_index: info.page_index,
-            is_final: info.is_final,
-            fingerprint: info.fingerprint,
-            kind: info.kind,
-            bytes,
-        })
+        self.load_state_by_id(doc, &info)
     }
 
     /// The memory of `doc` as of the end of page `page_index` (0-based; past the last page:
