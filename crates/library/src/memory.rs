@@ -232,9 +232,9 @@ impl Library {
                 tokens_read: read,
             });
         }
-        if full.is_none() && (end <= rebuild_cost || from == AsOfFrom::FullStates) {
-            // Near the start (or no whole state to start from): read everything, exactly
-            // as the pass did.
+        if end <= rebuild_cost || from == AsOfFrom::FullStates {
+            // Near the start, or whole states only and none before the page (a near or
+            // any whole state was taken above): read everything, exactly as the pass did.
             let mut session = reader.new_session()?;
             let read = self.read_into(reader, &mut session, doc, 0..end, cancel, &mut on_progress)?;
             return Ok(AsOfPage {
