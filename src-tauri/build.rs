@@ -36,5 +36,6 @@ const COMMANDS: &[&str] = &[
     "settings",
     "update_settings",
     "memory_estimate",
+    "model_recommendation",
     "page_index",
 ];
