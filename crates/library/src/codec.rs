@@ -161,8 +161,8 @@ mod tests {
         let mut raw = header.clone();
         raw.extend(values.iter().flat_map(|v| v.to_le_bytes()));
         raw.extend(b"tail");
-        let ranges = [header.len()..header.len() + 4 * values.len()];
-        let back = from_bf16(&to_bf16(&raw, &ranges)).unwrap();
+        let values_range = header.len()..header.len() + 4 * values.len();
+        let back = from_bf16(&to_bf16(&raw, std::slice::from_ref(&values_range))).unwrap();
         assert_eq!(back.len(), raw.len());
         assert_eq!(&back[..8], b"layout!!");
         assert_eq!(&back[back.len() - 4..], b"tail");
@@ -173,7 +173,7 @@ mod tests {
         }
         // Nearest, not truncated: just under 1 + 2⁻⁸ rounds up to it.
         let x = f32::from_bits(0x3f80_8001);
-        let r = from_bf16(&to_bf16(&x.to_le_bytes(), &[0..4])).unwrap();
+        let r = from_bf16(&to_bf16(&x.to_le_bytes(), std::slice::from_ref(&(0..4)))).unwrap();
         assert_eq!(f32::from_le_bytes(r.try_into().unwrap()).to_bits(), 0x3f81_0000);
         assert!(from_bf16(&[1, 0, 0]).is_err());
         assert!(from_bf16(&[9, 0, 0, 0, 0, 0, 0, 0]).is_err());
