@@ -7,9 +7,10 @@
 //! speed. The baseline is re-reading the book under full attention for the question (the
 //! prefill of the whole book), measured where the book fits the model's context.
 //!
-//! Each book is read twice, once per checkpoint format (the compact one, and today's
-//! before it: every checkpoint a whole state), into two libraries: bytes on disk per book,
-//! and an "as of page N" question (N at 60% of the book) from each, side by side.
+//! Each book is kept in two libraries, one per checkpoint format (the compact one, and
+//! today's before it: every checkpoint a whole state), made from one read (see
+//! [`read_books`]): bytes on disk per book, and an "as of page N" question (N at 60% of the
+//! book) from each, side by side.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -182,45 +183,87 @@ struct ReadBook {
     carried: bool,
 }
 
-/// The book in `dir/name`, read by an earlier run with the same text and this reader's
-/// fingerprint (`reading_s` then comes from `earlier`), or read now.
-fn read_book(
+/// The book in `dir`, in two libraries: `library` with the states `reader` keeps and
+/// `library-full-states` with those `today` keeps. Found read by an earlier run with the
+/// same text and fingerprint (`reading_s` then comes from `earlier`), or read now: once,
+/// by `every` (every checkpoint whole and as an AHN state alone), into a library then
+/// copied, each copy thinned as its format's pass would have thinned it (the formats'
+/// own retention code, replayed over the same checkpoints; a test checks that this keeps
+/// exactly what a read in that format keeps). One read instead of two halves the run.
+fn read_books(
     dir: &Path,
-    name: &str,
     book_text: &str,
-    reader: &Reader<'_>,
+    [every, reader, today]: [&Reader<'_>; 3],
     earlier: Option<(u64, f64)>,
-) -> Result<ReadBook> {
+) -> Result<[ReadBook; 2]> {
     let file = dir.join("book.md");
-    let lib_dir = dir.join(name);
+    let names = ["library", "library-full-states"];
+    let sha = seahorse_models::sha256_hex(book_text.as_bytes());
+    let found = |name: &str, format: &Reader<'_>, tokens: u64| -> Result<Option<(Library, DocId)>> {
+        let lib_dir = dir.join(name);
+        if std::fs::read_to_string(&file).ok().as_deref() != Some(book_text) || !lib_dir.exists() {
+            return Ok(None);
+        }
+        let library = Library::open(&lib_dir, &LibraryConfig::default())?;
+        let doc = library.store().document_by_sha256(&sha)?;
+        Ok(doc
+            .filter(|d| d.token_count == Some(tokens) && library.load_state(d.id, format.fingerprint(), None).is_ok())
+            .map(|d| (library, d.id)))
+    };
     if let Some((tokens, reading_s)) = earlier {
-        if std::fs::read_to_string(&file).ok().as_deref() == Some(book_text) && lib_dir.exists() {
-            let library = Library::open(&lib_dir, &LibraryConfig::default())?;
-            let sha = seahorse_models::sha256_hex(book_text.as_bytes());
-            if let Some(doc) = library.store().document_by_sha256(&sha)? {
-                if doc.token_count == Some(tokens) && library.load_state(doc.id, reader.fingerprint(), None).is_ok() {
-                    eprintln!("ask: {name} read by an earlier run (--reuse-books)");
-                    return Ok(ReadBook { library, doc: doc.id, reading_s, carried: true });
-                }
-            }
+        if let (Some((a, doc_a)), Some((b, doc_b))) = (found(names[0], reader, tokens)?, found(names[1], today, tokens)?)
+        {
+            eprintln!("ask: {} read by an earlier run (--reuse-books)", dir.display());
+            return Ok([
+                ReadBook { library: a, doc: doc_a, reading_s, carried: true },
+                ReadBook { library: b, doc: doc_b, reading_s, carried: true },
+            ]);
         }
     }
-    if lib_dir.exists() {
-        std::fs::remove_dir_all(&lib_dir)?;
+    for name in names {
+        if dir.join(name).exists() {
+            std::fs::remove_dir_all(dir.join(name))?;
+        }
     }
     std::fs::create_dir_all(dir)?;
     std::fs::write(&file, book_text)?;
-    let library = Library::open(&lib_dir, &LibraryConfig::default())?;
-    let jobs = library.enqueue_paths(&[file], 0)?;
-    eprintln!("ask: reading into {}…", lib_dir.display());
-    let started = Instant::now();
-    let summary = library.run_jobs(reader, &CancelToken::new(), |_| {})?;
-    let reading_s = started.elapsed().as_secs_f64();
-    if summary.done != 1 {
-        bail!("reading {} failed: {summary:?}", lib_dir.display());
+    let first = dir.join(names[0]);
+    let (doc, reading_s) = {
+        let library = Library::open(&first, &LibraryConfig::default())?;
+        let jobs = library.enqueue_paths(&[file], 0)?;
+        eprintln!("ask: reading into {}…", first.display());
+        let started = Instant::now();
+        let summary = library.run_jobs(every, &CancelToken::new(), |_| {})?;
+        let reading_s = started.elapsed().as_secs_f64();
+        if summary.done != 1 {
+            bail!("reading {} failed: {summary:?}", first.display());
+        }
+        (library.store().job(jobs[0])?.doc.context("no document")?, reading_s)
+    };
+    copy_dir(&first, &dir.join(names[1]))?;
+    let mut books = Vec::new();
+    for (name, format) in names.into_iter().zip([reader, today]) {
+        let library = Library::open(&dir.join(name), &LibraryConfig::default())?;
+        library.keep_states_as(doc, format)?;
+        books.push(ReadBook { library, doc, reading_s, carried: false });
     }
-    let doc = library.store().job(jobs[0])?.doc.context("no document")?;
-    Ok(ReadBook { library, doc, reading_s, carried: false })
+    let [a, b]: [ReadBook; 2] = books.try_into().map_err(|_| anyhow::anyhow!("two libraries"))?;
+    Ok([a, b])
+}
+
+/// A closed library's folder copied, files and subfolders.
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target).with_context(|| format!("copying to {}", target.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// One format's bytes on disk and "as of page" question.
@@ -278,8 +321,9 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
     let model = Model::load(&model_path, &ModelOptions { memory: Some(memory.clone()), ..Default::default() })?;
     let read = ReadOptions { n_threads: Some(args.threads), ..ReadOptions::default() };
     let reader = Reader::new(&model, &memory, read.clone())?;
-    let today = ReadOptions { checkpoint_format: CheckpointFormat::FullStates, checkpoints_kept: 4, ..read };
+    let today = ReadOptions { checkpoint_format: CheckpointFormat::FullStates, checkpoints_kept: 4, ..read.clone() };
     let today_reader = Reader::new(&model, &memory, today)?;
+    let every_reader = Reader::new(&model, &memory, ReadOptions { checkpoint_format: CheckpointFormat::Every, ..read })?;
     let work = std::env::temp_dir().join("seahorse-bench-ask");
     let mut report = AskReport {
         model: model_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
@@ -303,9 +347,12 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
         let dir = work.join(pages.to_string());
         let book_text = book(&text, pages)?;
         let earlier = previous.as_ref().and_then(|p| p.points.iter().find(|q| q.pages == pages));
-        let compact = read_book(&dir, "library", &book_text, &reader, earlier.map(|e| (e.tokens, e.reading_s)))?;
-        let carried_today = earlier.and_then(|e| Some((e.tokens, e.formats.as_ref()?.full_states.reading_s)));
-        let full_states = read_book(&dir, "library-full-states", &book_text, &today_reader, carried_today)?;
+        let [compact, full_states] = read_books(
+            &dir,
+            &book_text,
+            [&every_reader, &reader, &today_reader],
+            earlier.filter(|e| e.formats.is_some()).map(|e| (e.tokens, e.reading_s)),
+        )?;
         let carried_full = earlier.filter(|_| compact.carried).map(|e| e.full_reread_ms);
         let (library, doc) = (&compact.library, compact.doc);
         let tokens = library.store().document(doc)?.token_count.unwrap_or(0);
@@ -477,8 +524,10 @@ const AS_OF_FIRST_TOKEN_MS: f64 = 10_000.0;
 
 fn formats_markdown(compared: &[(&AskPoint, &FormatComparison)]) -> String {
     let mut md = String::from(
-        "\n### Memory states on disk, and \"as of page N\"\n\nEach book read twice, once per checkpoint \
-         format. *Whole states*: every checkpoint is the whole sequence state (window K/V, gates, AHN \
+        "\n### Memory states on disk, and \"as of page N\"\n\nEach book is read once, keeping every \
+         checkpoint whole and as an AHN state alone; each format's library is a copy thinned by that \
+         format's own retention, replayed over the same checkpoints (what a read in the format keeps: \
+         tested), so the final states are the same pass's. *Whole states*: every checkpoint is the whole sequence state (window K/V, gates, AHN \
          state), 4 kept besides the final state (Seahorse before schema 5); \"as of page N\" restores the \
          nearest one and reads on to the end of the page. *Compact*: the final state whole, checkpoints \
          as the AHN state alone, thinned to fit 25 MB per book; \"as of page N\" re-reads the sinks and \

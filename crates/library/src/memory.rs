@@ -172,6 +172,19 @@ impl Library {
         self.load_state_by_id(doc, &info)
     }
 
+    /// Keeps of `doc`'s states, read by a pass in [`crate::CheckpointFormat::Every`] with
+    /// `reader`'s fingerprint, exactly those a pass in `reader`'s format would have kept
+    /// (its checkpoints replayed in order through that format's thinning): a benchmark
+    /// reads a book once and compares formats on copies of the library.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`].
+    pub fn keep_states_as(&self, doc: DocId, reader: &Reader<'_>) -> Result<()> {
+        let memory = reader.options().checkpoint_format != crate::CheckpointFormat::FullStates;
+        self.store().replay_retention(doc, reader.fingerprint_key(), reader.retention(), memory)
+    }
+
     /// The memory of `doc` as of the end of page `page_index` (0-based; past the last page:
     /// the last), built with `reader`'s fingerprint. From a whole state at or before it
     /// when one is close enough (or with [`AsOfFrom::FullStates`]): restored, then the

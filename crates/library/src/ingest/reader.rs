@@ -91,6 +91,11 @@ pub enum CheckpointFormat {
     /// the format of Seahorse before schema 5, kept to compare against (benchmarks) and to
     /// build libraries as earlier versions wrote them (tests).
     FullStates,
+    /// Every checkpoint kept, whole and (with an AHN block) as the AHN state alone, nothing
+    /// thinned: one pass from which [`crate::Library::keep_states_as`] keeps what a pass in
+    /// another format would have kept, so that a benchmark compares the formats on one
+    /// read of a book. Not for libraries people use (it grows with the book).
+    Every,
 }
 
 /// Reads documents into memory states with one model and one set of settings.
@@ -280,16 +285,18 @@ impl<'m> Reader<'m> {
 impl Reader<'_> {
     /// Whether checkpoints get an AHN-state-only twin ("as of page N" in the compact format).
     fn saves_memory(&self) -> bool {
-        self.options.checkpoint_format == CheckpointFormat::Compact && self.model.has_ahn()
+        matches!(self.options.checkpoint_format, CheckpointFormat::Compact | CheckpointFormat::Every)
+            && self.model.has_ahn()
     }
 
-    fn retention(&self) -> Retention {
+    pub(crate) fn retention(&self) -> Retention {
         match self.options.checkpoint_format {
             CheckpointFormat::Compact => Retention::Compact {
                 max_checkpoints: self.options.checkpoints_kept,
                 budget_bytes: self.options.state_budget_bytes,
             },
             CheckpointFormat::FullStates => Retention::FullStates { keep: self.options.checkpoints_kept },
+            CheckpointFormat::Every => Retention::KeepAll,
         }
     }
 }

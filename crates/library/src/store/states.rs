@@ -97,6 +97,22 @@ pub(crate) enum Retention {
     /// earlier versions) thinned, evenly spread, to at most `max_checkpoints` and until
     /// all of the document's states take at most `budget_bytes`.
     Compact { max_checkpoints: usize, budget_bytes: u64 },
+    /// Every state written is kept ([`crate::CheckpointFormat::Every`]); [`Store::replay_retention`]
+    /// later keeps what a pass with another retention would have kept.
+    KeepAll,
+}
+
+impl Retention {
+    /// Applies the retention to (doc, fingerprint) after a write at `newest`.
+    fn apply(self, tx: &Transaction<'_>, doc: DocId, fingerprint: &str, newest: u64) -> rusqlite::Result<()> {
+        match self {
+            Retention::FullStates { keep } => prune_full(tx, doc, fingerprint, keep),
+            Retention::Compact { max_checkpoints, budget_bytes } => {
+                prune_compact(tx, doc, fingerprint, newest, max_checkpoints, budget_bytes)
+            }
+            Retention::KeepAll => Ok(()),
+        }
+    }
 }
 
 const STATE_COLUMNS: &str =
@@ -161,13 +177,51 @@ impl Store {
                     params![first.doc.0, first.fingerprint],
                 )?;
             }
-            match retention {
-                Retention::FullStates { keep } => prune_full(tx, first.doc, first.fingerprint, keep)?,
-                Retention::Compact { max_checkpoints, budget_bytes } => {
-                    prune_compact(tx, first.doc, first.fingerprint, first.position, max_checkpoints, budget_bytes)?
-                }
-            }
+            retention.apply(tx, first.doc, first.fingerprint, first.position)?;
             Ok(full_id.expect("a full state among those written"))
+        })
+    }
+
+    /// Keeps of the (doc, fingerprint) states that a pass kept with [`Retention::KeepAll`]
+    /// exactly those a pass with `retention` would have kept: the positions are replayed in
+    /// order, each followed by `retention` as its write would have applied it, in one
+    /// transaction. With `memory` false the AHN states alone go first (a pass that saves
+    /// none). Lets a benchmark compare formats on one read of a book.
+    pub(crate) fn replay_retention(
+        &self,
+        doc: DocId,
+        fingerprint: &str,
+        retention: Retention,
+        memory: bool,
+    ) -> Result<()> {
+        self.write("thin memory states", |tx| {
+            if !memory {
+                tx.execute(
+                    "DELETE FROM states WHERE doc_id = ?1 AND fingerprint = ?2 AND kind = 'memory'",
+                    params![doc.0, fingerprint],
+                )?;
+            }
+            // States not yet "written" wait under a fingerprint no pass has.
+            let waiting = format!("{fingerprint}\u{0}waiting");
+            tx.execute(
+                "UPDATE states SET fingerprint = ?3 WHERE doc_id = ?1 AND fingerprint = ?2",
+                params![doc.0, fingerprint, waiting],
+            )?;
+            let positions: Vec<i64> = {
+                let mut stmt = tx.prepare(
+                    "SELECT DISTINCT position FROM states WHERE doc_id = ?1 AND fingerprint = ?2 ORDER BY position",
+                )?;
+                let rows = stmt.query_map(params![doc.0, waiting], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            for position in positions {
+                tx.execute(
+                    "UPDATE states SET fingerprint = ?2 WHERE doc_id = ?1 AND fingerprint = ?3 AND position = ?4",
+                    params![doc.0, fingerprint, waiting, position],
+                )?;
+                retention.apply(tx, doc, fingerprint, position as u64)?;
+            }
+            Ok(())
         })
     }
 

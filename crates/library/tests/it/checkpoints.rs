@@ -133,6 +133,64 @@ fn as_of_page_memories_reach_the_end_of_the_page_from_either_format() {
     assert_eq!(far.checkpoint.map(|c| c.kind), Some(StateKind::Full));
 }
 
+/// A closed library's folder copied (the database and the index).
+fn copy_library(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_library(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// What a reading kept: each state's kind, position, finality and stored size.
+fn kept(lib: &Library, doc: DocId) -> Vec<(StateKind, u64, bool, u64)> {
+    let mut states: Vec<_> =
+        lib.store().states(doc).unwrap().iter().map(|s| (s.kind, s.position, s.is_final, s.stored_bytes)).collect();
+    states.sort_by_key(|s| (s.1, s.0 == StateKind::Memory));
+    states
+}
+
+#[test]
+fn one_reading_of_every_checkpoint_keeps_what_each_format_would_have_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = with_block(dir.path());
+    let model = load(&mem);
+    let every = Reader::new(&model, &mem, ReadOptions { checkpoint_format: CheckpointFormat::Every, ..read_options() })
+        .unwrap();
+    let (lib, doc) = read(dir.path(), "every", &every);
+    let all = kept(&lib, doc);
+    let checkpoints = all.iter().filter(|s| s.0 == StateKind::Full && !s.2).count();
+    assert!(checkpoints > 2 * read_options().checkpoints_kept, "{all:?}");
+    assert_eq!(all.iter().filter(|s| s.0 == StateKind::Memory).count(), checkpoints);
+    drop(lib);
+
+    let final_bytes = all.iter().find(|s| s.2).unwrap().3;
+    let memory_bytes = all.iter().filter(|s| s.0 == StateKind::Memory).map(|s| s.3).max().unwrap();
+    let formats = [
+        ("compact", read_options()),
+        ("tight", ReadOptions { state_budget_bytes: final_bytes + 2 * memory_bytes, ..read_options() }),
+        ("whole", ReadOptions { checkpoint_format: CheckpointFormat::FullStates, ..read_options() }),
+    ];
+    for (name, options) in formats {
+        let format_reader = Reader::new(&model, &mem, options).unwrap();
+        let (real, real_doc) = read(dir.path(), name, &format_reader);
+        let copy = dir.path().join(format!("{name}-from-every"));
+        copy_library(&dir.path().join("every"), &copy);
+        let replayed = open(&copy);
+        replayed.keep_states_as(doc, &format_reader).unwrap();
+        let (want, got) = (kept(&real, real_doc), kept(&replayed, doc));
+        assert_eq!(got, want, "{name}");
+        assert!(want.len() < all.len(), "{name}: {want:?}");
+        let final_of = |l: &Library, d| l.load_state(d, format_reader.fingerprint(), None).unwrap().bytes;
+        assert!(final_of(&real, real_doc) == final_of(&replayed, doc), "{name}: final states differ");
+    }
+}
+
 #[test]
 fn as_of_page_needs_a_reading_with_these_settings() {
     let dir = tempfile::tempdir().unwrap();
