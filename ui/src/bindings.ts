@@ -411,14 +411,16 @@ export type Citation_Serialize = {
 /**  A collection of documents (its SQLite row id). */
 export type CollectionId = number;
 
-/**  A collection and how many documents it holds. */
+/**  A collection and the documents it holds. */
 export type CollectionInfo = {
 	/**  Row id. */
 	id: CollectionId,
 	/**  Its name. */
 	name: string,
-	/**  Documents in it. */
+	/**  How many documents are in it. */
 	documents: number,
+	/**  Those documents, by id. */
+	members: DocId[],
 };
 
 /**  A finished corpus answer. */

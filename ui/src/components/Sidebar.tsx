@@ -24,6 +24,7 @@ export type SidebarActions = {
   onReread: (doc: DocumentSummary) => void;
   onAddToCollection: (doc: DocumentSummary) => void;
   onRemoveFromCollection: (doc: DocumentSummary) => void;
+  onTakeOutOfCollection: (c: CollectionInfo, doc: DocId) => void;
   onRenameCollection: (c: CollectionInfo) => void;
   onDeleteCollection: (c: CollectionInfo) => void;
   onCancelReading: () => void;
@@ -63,7 +64,7 @@ export function Sidebar(props: { overview: LibraryOverview | null; reading: Read
                 summary={d}
                 status={documentStatus(d, latest.get(d.document.id))}
                 selected={props.selectedDoc === d.document.id}
-                hasCollections={(overview.collections.length ?? 0) > 0}
+                inCollection={overview.collections.some((c) => c.members.includes(d.document.id))}
                 {...props}
               />
             ))}
@@ -78,25 +79,7 @@ export function Sidebar(props: { overview: LibraryOverview | null; reading: Read
         {overview && overview.collections.length > 0 ? (
           <ul className="collection-list">
             {overview.collections.map((c) => (
-              <li key={c.id} className="collection-item">
-                <button
-                  type="button"
-                  className="link-button collection-ask"
-                  onClick={() => props.onAsk({ kind: "collection", value: c.name })}
-                  aria-label={`Ask the collection ${c.name} (${c.documents} document${c.documents === 1 ? "" : "s"})`}
-                >
-                  <span className="collection-name">{c.name}</span>
-                  <span className="muted"> · {c.documents}</span>
-                </button>
-                <Menu
-                  label={`Actions for collection ${c.name}`}
-                  items={[
-                    { label: "Ask this collection", onSelect: () => props.onAsk({ kind: "collection", value: c.name }) },
-                    { label: "Rename…", onSelect: () => props.onRenameCollection(c) },
-                    { label: "Delete collection…", danger: true, onSelect: () => props.onDeleteCollection(c) },
-                  ]}
-                />
-              </li>
+              <CollectionItem key={c.id} collection={c} titles={titles} {...props} />
             ))}
           </ul>
         ) : (
@@ -109,12 +92,77 @@ export function Sidebar(props: { overview: LibraryOverview | null; reading: Read
   );
 }
 
+/** A collection: ask it, its actions, and its documents shown on demand (open one, take one out). */
+function CollectionItem(props: { collection: CollectionInfo; titles: Map<number, string> } & SidebarActions) {
+  const c = props.collection;
+  const [open, setOpen] = useState(false);
+  const listId = `collection-members-${c.id}`;
+  const count = `${c.documents} document${c.documents === 1 ? "" : "s"}`;
+  return (
+    <li className="collection-entry">
+      <div className="collection-item">
+        <button
+          type="button"
+          className="icon-button disclosure"
+          aria-expanded={open}
+          aria-controls={listId}
+          aria-label={`Documents of ${c.name}`}
+          onClick={() => setOpen((o) => !o)}
+        >
+          <span aria-hidden="true">{open ? "▾" : "▸"}</span>
+        </button>
+        <button
+          type="button"
+          className="link-button collection-ask"
+          onClick={() => props.onAsk({ kind: "collection", value: c.name })}
+          aria-label={`Ask the collection ${c.name} (${count})`}
+        >
+          <span className="collection-name">{c.name}</span>
+          <span className="muted"> · {c.documents}</span>
+        </button>
+        <Menu
+          label={`Actions for collection ${c.name}`}
+          items={[
+            { label: "Ask this collection", onSelect: () => props.onAsk({ kind: "collection", value: c.name }) },
+            { label: open ? "Hide its documents" : "Show its documents", onSelect: () => setOpen((o) => !o) },
+            { label: "Rename…", onSelect: () => props.onRenameCollection(c) },
+            { label: "Delete collection…", danger: true, onSelect: () => props.onDeleteCollection(c) },
+          ]}
+        />
+      </div>
+      {open ? (
+        <ul id={listId} className="collection-members" aria-label={`Documents of ${c.name}`}>
+          {c.members.length === 0 ? <li className="empty-note">No documents: add one from its menu.</li> : null}
+          {c.members.map((id) => {
+            const title = props.titles.get(id) ?? `document ${id}`;
+            return (
+              <li key={id} className="collection-member">
+                <button type="button" className="link-button member-open" onClick={() => props.onOpen(id)}>
+                  {title}
+                </button>
+                <button
+                  type="button"
+                  className="small secondary"
+                  aria-label={`Take ${title} out of ${c.name}`}
+                  onClick={() => props.onTakeOutOfCollection(c, id)}
+                >
+                  Take out
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      ) : null}
+    </li>
+  );
+}
+
 function statusClass(s: DocStatus): string {
   return `status status-${s.kind.replace("_", "-")}`;
 }
 
 function DocumentItem(
-  props: { summary: DocumentSummary; status: DocStatus; selected: boolean; hasCollections: boolean } & SidebarActions,
+  props: { summary: DocumentSummary; status: DocStatus; selected: boolean; inCollection: boolean } & SidebarActions,
 ) {
   const { summary, status } = props;
   const d = summary.document;
@@ -144,7 +192,7 @@ function DocumentItem(
             { label: "Ask about this document", onSelect: () => props.onAsk({ kind: "document", value: d.id }) },
             { label: "Read again", onSelect: () => props.onReread(summary) },
             { label: "Add to collection…", onSelect: () => props.onAddToCollection(summary) },
-            { label: "Remove from collection…", disabled: !props.hasCollections, onSelect: () => props.onRemoveFromCollection(summary) },
+            { label: "Remove from collection…", disabled: !props.inCollection, onSelect: () => props.onRemoveFromCollection(summary) },
             { label: "Remove from library…", danger: true, onSelect: () => props.onRemove(summary) },
           ]}
         />

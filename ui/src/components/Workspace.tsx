@@ -171,16 +171,22 @@ export function Workspace(props: { settings: Settings; models: ModelEntry[]; onS
         suggestions: names,
         action: (name) => run(() => api.addToCollection(name, [d.document.id]), `Added to “${name}”.`),
       }),
-    onRemoveFromCollection: (d: DocumentSummary) =>
+    onRemoveFromCollection: (d: DocumentSummary) => {
+      const holding = collections.filter((c) => c.members.includes(d.document.id)).map((c) => c.name);
       setDialog({
         kind: "prompt",
         title: `Take “${d.document.title}” out of a collection`,
         label: "Collection",
-        initial: names[0] ?? "",
+        initial: holding[0] ?? "",
         submit: "Take out",
-        suggestions: names,
+        suggestions: holding,
         action: (name) => run(() => api.removeFromCollection(name, [d.document.id]), `Taken out of “${name}”.`),
-      }),
+      });
+    },
+    onTakeOutOfCollection: (c: CollectionInfo, doc: DocId) => {
+      const title = documents.find((d) => d.document.id === doc)?.document.title ?? "The document";
+      void run(() => api.removeFromCollection(c.name, [doc]), `Took “${title}” out of “${c.name}”.`);
+    },
     onRenameCollection: (c: CollectionInfo) =>
       setDialog({
         kind: "prompt",

@@ -148,6 +148,20 @@ describe("library", () => {
     await page.getByRole("button", { name: /Open page 2 of “Persuasion”/ }).waitFor();
     assert.equal(await page.getByRole("button", { name: /Open page 2 of “Persuasion”/ }).innerText(), "1 · p. 2");
     await page.getByText(/Consulted “Persuasion”/).waitFor();
+
+    // The collection's documents, shown on demand: one opens, one is taken out.
+    const notes = page.getByRole("button", { name: "Actions for Reading notes" });
+    await notes.click();
+    assert.equal(await page.getByRole("menuitem", { name: "Remove from collection…" }).getAttribute("aria-disabled"), "true");
+    await page.keyboard.press("Escape");
+    await page.getByRole("button", { name: "Documents of Austen" }).click();
+    const members = page.getByRole("list", { name: "Documents of Austen" });
+    await members.getByRole("button", { name: "Persuasion", exact: true }).click();
+    await page.locator('.doc-item.selected', { hasText: "Persuasion" }).waitFor();
+    await screenshot(page, "05b-collection-members");
+    await members.getByRole("button", { name: "Take Persuasion out of Austen" }).click();
+    await page.getByRole("button", { name: /Ask the collection Austen \(0 documents\)/ }).waitFor();
+    await members.getByText("No documents").waitFor();
   });
 });
 

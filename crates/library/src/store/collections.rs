@@ -7,7 +7,7 @@ use super::Store;
 use crate::error::{Error, Result};
 use crate::ids::{CollectionId, DocId};
 
-/// A collection and how many documents it holds.
+/// A collection and the documents it holds.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CollectionInfo {
@@ -15,15 +15,30 @@ pub struct CollectionInfo {
     pub id: CollectionId,
     /// Its name.
     pub name: String,
-    /// Documents in it.
+    /// How many documents are in it.
     pub documents: u64,
+    /// Those documents, by id.
+    pub members: Vec<DocId>,
 }
 
 const COLUMNS: &str = "c.id, c.name,
-    (SELECT count(*) FROM collection_documents d WHERE d.collection_id = c.id)";
+    (SELECT group_concat(d.doc_id) FROM collection_documents d WHERE d.collection_id = c.id)";
 
 fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CollectionInfo> {
-    Ok(CollectionInfo { id: CollectionId(r.get(0)?), name: r.get(1)?, documents: r.get::<_, i64>(2)? as u64 })
+    let list: Option<String> = r.get(2)?;
+    let mut members = list
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse().map(DocId).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
+            })
+        })
+        .collect::<rusqlite::Result<Vec<DocId>>>()?;
+    members.sort();
+    Ok(CollectionInfo { id: CollectionId(r.get(0)?), name: r.get(1)?, documents: members.len() as u64, members })
 }
 
 impl Store {

@@ -154,6 +154,7 @@ fn collections_group_documents() {
     // Adding again is idempotent, and the collection is found by name.
     assert_eq!(store.add_to_collection("Austen", &[a]).unwrap(), id);
     assert_eq!(store.collection("Austen").unwrap().documents, 2);
+    assert_eq!(store.collection("Austen").unwrap().members, vec![a, b]);
     assert_eq!(store.collection_documents(id).unwrap(), vec![a, b]);
     // A missing document changes nothing.
     let missing = seahorse_library::DocId(99);
@@ -166,6 +167,7 @@ fn collections_group_documents() {
     assert_eq!(store.chat(chat).unwrap().scope, seahorse_library::ChatScope::Corpus { collection: Some(id) });
     lib.remove(b).unwrap();
     assert_eq!(store.collection_documents(id).unwrap(), vec![a]);
+    assert_eq!(store.collection("Austen").unwrap().members, vec![a]);
     assert_eq!(store.remove_from_collection("Austen", &[a]).unwrap(), 1);
     store.delete_collection("Austen").unwrap();
     assert!(store.collections().unwrap().is_empty());

@@ -540,7 +540,12 @@ class Mock {
     this.calls.push({ cmd, args: loggable });
     switch (cmd) {
       case "library_overview": {
-        const collections: CollectionInfo[] = this.collections.map((c) => ({ id: c.id, name: c.name, documents: c.docs.size }));
+        const collections: CollectionInfo[] = this.collections.map((c) => ({
+          id: c.id,
+          name: c.name,
+          documents: c.docs.size,
+          members: [...c.docs].sort((a, b) => a - b),
+        }));
         return {
           documents: [...this.docs.values()].map((d) => this.summary(d)),
           collections,
