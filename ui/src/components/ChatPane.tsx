@@ -1,6 +1,6 @@
 import { forwardRef, useEffect, useId, useMemo, useRef, useState } from "react";
 import type { ChatInfo, CollectionInfo, DocumentSummary, Scope } from "../ipc";
-import { chipLabel, segmentAnswer, streamResolver, type ChipPage } from "../lib/citations";
+import { chipLabel, citedSentence, segmentAnswer, streamResolver, type ChipPage } from "../lib/citations";
 import { consultedSummary, type ChatState, type Turn } from "../lib/chat";
 import { formatDate } from "../lib/format";
 
@@ -60,7 +60,7 @@ export type ChatPaneProps = {
   onOpenChat: (chat: ChatInfo) => void;
   onExportChat: (chat: ChatInfo) => void;
   onRemoveChat: (chat: ChatInfo) => void;
-  onOpenCitation: (page: ChipPage, turn: Turn) => void;
+  onOpenCitation: (page: ChipPage, turn: Turn, sentence: string) => void;
 };
 
 export const ChatPane = forwardRef<HTMLTextAreaElement, ChatPaneProps>(function ChatPane(props, questionRef) {
@@ -315,7 +315,11 @@ function EmptyChat(props: { scope: Scope; hasDocuments: boolean }) {
   );
 }
 
-function AnswerView(props: { turn: Turn; titles: Map<number, string>; onOpenCitation: (p: ChipPage, t: Turn) => void }) {
+function AnswerView(props: {
+  turn: Turn;
+  titles: Map<number, string>;
+  onOpenCitation: (p: ChipPage, t: Turn, sentence: string) => void;
+}) {
   const t = props.turn;
   const segments = useMemo(
     () =>
@@ -346,7 +350,7 @@ function AnswerView(props: { turn: Turn; titles: Map<number, string>; onOpenCita
                       data-citation=""
                       aria-label={name}
                       title={name}
-                      onClick={() => props.onOpenCitation(p, t)}
+                      onClick={() => props.onOpenCitation(p, t, citedSentence(segments, i))}
                     >
                       {chipLabel(p)}
                     </button>

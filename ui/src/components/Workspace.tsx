@@ -15,7 +15,7 @@ import {
 } from "../ipc";
 import { passageFor, type ChipPage } from "../lib/citations";
 import type { Turn } from "../lib/chat";
-import { hitTerms } from "../lib/highlight";
+import { hitTerms, type HighlightSpec } from "../lib/highlight";
 import { isTextEntry, shortcutFor } from "../lib/shortcuts";
 import { useChat } from "../state/useChat";
 import { useLibrary } from "../state/useLibrary";
@@ -236,7 +236,7 @@ export function Workspace(props: { settings: Settings; models: ModelEntry[]; onS
   };
 
   // ----- citations -----
-  const openCitation = async (page: ChipPage, turn: Turn) => {
+  const openCitation = async (page: ChipPage, turn: Turn, sentence: string) => {
     const doc = page.doc ?? turn.doc ?? (scope.kind === "document" ? scope.value : null);
     if (doc === null) {
       notify(`Cannot tell which document page ${page.label} belongs to.`);
@@ -257,7 +257,14 @@ export function Workspace(props: { settings: Settings; models: ModelEntry[]; onS
     }
     const passage = passageFor(turn.given, doc, pageIndex);
     setSelected(doc);
-    setTarget({ doc, pageIndex, highlight: passage ? { kind: "passage", text: passage } : null, nonce: Date.now() });
+    // A page given as a passage shows the passage; a page the memory's window held (no
+    // passage) shows its sentence that supports the cited one.
+    const highlight: HighlightSpec | null = passage
+      ? { kind: "passage", text: passage }
+      : sentence
+        ? { kind: "support", sentence }
+        : null;
+    setTarget({ doc, pageIndex, highlight, nonce: Date.now() });
   };
 
   // ----- keyboard -----
@@ -385,7 +392,7 @@ export function Workspace(props: { settings: Settings; models: ModelEntry[]; onS
               action: () => chat.remove(c),
             })
           }
-          onOpenCitation={(p, t) => void openCitation(p, t)}
+          onOpenCitation={(p, t, sentence) => void openCitation(p, t, sentence)}
         />
       </div>
       <DropOverlay visible={drag.visible} count={drag.count} />

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { Citation } from "../ipc";
-import { chipLabel, parseCitationText, parseStoredCitations, passageFor, passagesFrom, segmentAnswer, streamResolver } from "./citations";
+import { chipLabel, citedSentence, parseCitationText, parseStoredCitations, passageFor, passagesFrom, segmentAnswer, streamResolver } from "./citations";
 
 describe("citation text", () => {
   test("the forms the backend writes", () => {
@@ -68,5 +68,22 @@ describe("citation text", () => {
     expect(found).toHaveLength(1);
     expect(passageFor(found, 2, 0)).toBe("corpus passage");
     expect(passageFor(found, 2, 1)).toBeNull();
+  });
+});
+
+describe("the sentence a citation closes", () => {
+  const at = (text: string, n: number) => {
+    const segments = segmentAnswer(text, null);
+    const chips = segments.flatMap((s, i) => (s.kind === "cite" ? [i] : []));
+    return citedSentence(segments, chips[n] as number);
+  };
+
+  test("is the text since the sentence before it", () => {
+    expect(at("Anne is persuaded. Lady Russell advises her to refuse Wentworth. [p. 2]", 0)).toBe(
+      "Lady Russell advises her to refuse Wentworth.",
+    );
+    expect(at("They meet again in Bath [p. 9]. He writes a letter [p. 12].", 1)).toBe("He writes a letter");
+    expect(at("First [p. 1] and second [p. 2].", 1)).toBe("First and second");
+    expect(at("[p. 3] Opening.", 0)).toBe("");
   });
 });

@@ -118,6 +118,24 @@ export function segmentAnswer(text: string, citations: Citation[] | null, resolv
   return out;
 }
 
+/**
+ * The sentence a citation closes: the answer's text before segment `index` (earlier
+ * citations left out), from the end of the sentence before it.
+ */
+export function citedSentence(segments: Segment[], index: number): string {
+  const before = segments
+    .slice(0, index)
+    .map((s) => (s.kind === "text" ? s.text : " "))
+    .join("")
+    .replace(/\s+/g, " ")
+    .trim();
+  // Its own closing punctuation aside, the sentence starts after the last sentence end.
+  const body = before.replace(/[.!?]["”’)]*$/, "");
+  const ends = [...body.matchAll(/[.!?]["”’)]*\s/g)];
+  const last = ends[ends.length - 1];
+  return (last && last.index !== undefined ? before.slice(last.index + last[0].length) : before).trim();
+}
+
 /** A chip's visible label: "p. 12", or "2 · p. 12" in a corpus answer. */
 export function chipLabel(page: ChipPage): string {
   return page.source > 0 ? `${page.source} · p. ${page.label}` : `p. ${page.label}`;

@@ -1,5 +1,14 @@
 import { describe, expect, test } from "vitest";
-import { applyRanges, byteRangesToIndexRanges, findPassageRanges, findTermRanges, hitTerms, normalize, snippetPieces } from "./highlight";
+import {
+  applyRanges,
+  byteRangesToIndexRanges,
+  findPassageRanges,
+  findSupportRanges,
+  findTermRanges,
+  hitTerms,
+  normalize,
+  snippetPieces,
+} from "./highlight";
 
 const bytes = (s: string) => new TextEncoder().encode(s).length;
 const marked = (text: string, ranges: [number, number][]) =>
@@ -73,5 +82,29 @@ describe("finding passages and terms", () => {
     expect(marked(page, findTermRanges(page, ["wentworth"]))).toEqual(["Wentworth", "WENTWORTH"]);
     expect(marked(page, findTermRanges(page, ["in"]))).toEqual(["in"]);
     expect(marked(page, findTermRanges(page, ["bath"]))).toEqual(["Bath", "bath"]);
+  });
+});
+
+describe("support for a cited sentence", () => {
+  const page =
+    "Chapter II. The Falling Star\nThen came the night of the first falling star. It was seen early in the morning, " +
+    "rushing over Winchester eastward. Ogilvy, the astronomer, found the cylinder on Horsell Common at dawn! " +
+    "Nobody else had seen it fall.";
+  const marked = (claim: string) => findSupportRanges(page, claim).map(([s, e]) => page.slice(s, e));
+
+  test("marks the page's sentence that shares the most content words", () => {
+    expect(marked("The astronomer Ogilvy found the cylinder on the common. [p. 6]")).toEqual([
+      "Ogilvy, the astronomer, found the cylinder on Horsell Common at dawn!",
+    ]);
+    expect(marked("It was seen in the morning over Winchester")).toEqual([
+      "It was seen early in the morning, rushing over Winchester eastward.",
+    ]);
+  });
+
+  test("marks nothing when no sentence supports it", () => {
+    expect(marked("The Martians built fighting machines.")).toEqual([]);
+    // One shared word is not support; common words do not count.
+    expect(marked("The night was cold and the sea was calm.")).toEqual([]);
+    expect(marked("")).toEqual([]);
   });
 });

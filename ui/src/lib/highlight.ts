@@ -212,10 +212,59 @@ export function findTermRanges(haystack: string, terms: string[]): Range[] {
   return mergeRanges(out);
 }
 
-/** What to highlight on a page. */
-export type HighlightSpec = { kind: "passage"; text: string } | { kind: "terms"; terms: string[] };
+/** Words too common to say that a page supports a sentence. */
+const COMMON = new Set(
+  (
+    "the and for are but not you all any can had her was one our out has him his how its may new now see two who did get " +
+    "let say she too use that with have this will your from they been were said each which their there what about would " +
+    "into than them then these some when also only over such more most very just like does what where while being other " +
+    "page pages document"
+  ).split(" "),
+);
+
+/** The content words of a text (normalised; three letters or more, or any number; not common words). */
+function contentWords(text: string): Set<string> {
+  return new Set(words(normalize(text).norm).filter((w) => (w.length >= 3 || /\p{N}/u.test(w)) && !COMMON.has(w)));
+}
+
+/**
+ * Where a page supports a sentence of an answer, when no passage was given for the page
+ * (it was in the memory's window): the page's sentence that shares the most content words
+ * with it, if it shares at least two and at least a third of the sentence's.
+ */
+export function findSupportRanges(haystack: string, claim: string): Range[] {
+  const wanted = contentWords(claim.replace(/\[[^\]]*\]/g, " "));
+  if (wanted.size === 0) return [];
+  let best: { range: Range; score: number } | null = null;
+  const sentence = /[^.!?\n]+(?:[.!?]+|\n|$)/g;
+  for (let m = sentence.exec(haystack); m; m = sentence.exec(haystack)) {
+    const text = m[0];
+    if (!text.trim()) continue;
+    let score = 0;
+    for (const w of contentWords(text)) if (wanted.has(w)) score += 1;
+    if (!best || score > best.score) {
+      const lead = text.length - text.trimStart().length;
+      best = { range: [m.index + lead, m.index + text.trimEnd().length], score };
+    }
+  }
+  if (!best || best.score < 2 || best.score * 3 < wanted.size) return [];
+  return [best.range];
+}
+
+/** What to highlight on a page: a passage given to the model, search terms, or the support for an answer's sentence. */
+export type HighlightSpec =
+  | { kind: "passage"; text: string }
+  | { kind: "terms"; terms: string[] }
+  | { kind: "support"; sentence: string };
 
 export function findRanges(text: string, spec: HighlightSpec | null): Range[] {
   if (!spec) return [];
-  return spec.kind === "passage" ? findPassageRanges(text, spec.text) : findTermRanges(text, spec.terms);
+  switch (spec.kind) {
+    case "passage":
+      return findPassageRanges(text, spec.text);
+    case "terms":
+      return findTermRanges(text, spec.terms);
+    case "support":
+      return findSupportRanges(text, spec.sentence);
+  }
 }
