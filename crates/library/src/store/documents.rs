@@ -273,7 +273,7 @@ impl Store {
     ///
     /// [`Error::Database`] or [`Error::DiskFull`]; then nothing was removed.
     pub fn remove_document(&self, doc: DocId) -> Result<bool> {
-        self.write("remove a document", |tx| {
+        let removed = self.write("remove a document", |tx| {
             let exists: Option<i64> =
                 tx.query_row("SELECT 1 FROM documents WHERE id = ?1", [doc.0], |r| r.get(0)).optional()?;
             if exists.is_none() {
@@ -284,7 +284,9 @@ impl Store {
             tx.execute("DELETE FROM documents WHERE id = ?1", [doc.0])?;
             tx.execute("INSERT INTO index_tombstones (doc_id, generation) VALUES (?1, ?2)", params![doc.0, gen])?;
             Ok(true)
-        })
+        })?;
+        self.release_free_pages();
+        Ok(removed)
     }
 
     /// In one snapshot: the current generation, the documents whose pages changed after

@@ -74,6 +74,11 @@ impl Store {
         let err = self.err("configure");
         // First: every later statement may meet another process's lock.
         self.conn.busy_timeout(Duration::from_secs(10)).map_err(&err)?;
+        // Before any table exists (later it changes nothing): a new library gives the pages
+        // of deleted memory states and documents back to the file system
+        // (`release_free_pages`) instead of keeping them in the file. A library created
+        // before keeps its free pages for SQLite to reuse.
+        self.conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL").map_err(&err)?;
         // WAL: readers never block the writer, and a killed writer loses only its open
         // transaction. NORMAL sync is durable across process crashes (WAL is fsynced at
         // checkpoints), which is what a kill-and-resume needs.
@@ -85,7 +90,11 @@ impl Store {
                 source: rusqlite::Error::InvalidQuery,
             });
         }
-        self.conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").map_err(&err)?;
+        // The WAL file shrinks back after each checkpoint of it rather than keeping the size
+        // of the largest write (a whole memory state is ~20 MB).
+        self.conn
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 4194304;")
+            .map_err(&err)?;
         if let Some(pages) = config.max_page_count {
             self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(())).map_err(&err)?;
         }
@@ -104,6 +113,34 @@ impl Store {
     /// [`Error::Database`] if it cannot be read.
     pub fn schema_version(&self) -> Result<u32> {
         schema::version(&self.conn).map_err(self.err("read the schema version"))
+    }
+
+    /// Bytes of the database file that hold nothing: pages freed by deletions and not given
+    /// back to the file system (a library created before Seahorse released them keeps them
+    /// for reuse).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] if it cannot be read.
+    pub fn free_bytes(&self) -> Result<u64> {
+        let pragma = |name: &str| self.conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0));
+        let (free, size) = (pragma("freelist_count"), pragma("page_size"));
+        free.and_then(|f| size.map(|s| (f * s) as u64)).map_err(self.err("count free pages"))
+    }
+
+    /// Gives free pages back to the file system after a deletion (incremental auto-vacuum;
+    /// nothing in a library created without it). Best effort: the deletion is committed
+    /// already, and pages not released now stay free for SQLite to reuse and for the next
+    /// release.
+    pub(crate) fn release_free_pages(&self) {
+        // The pragma yields a row for each page it releases: step it to the end.
+        let release = || -> rusqlite::Result<()> {
+            let mut stmt = self.conn.prepare("PRAGMA incremental_vacuum")?;
+            let mut rows = stmt.query([])?;
+            while rows.next()?.is_some() {}
+            Ok(())
+        };
+        let _ = release();
     }
 
     /// A mapper from SQLite errors to [`Error`], naming what was being done.

@@ -145,7 +145,7 @@ impl Store {
         retention: Retention,
     ) -> Result<i64> {
         let first = states.first().expect("at least one state to write");
-        self.write("store a memory state", |tx| {
+        let id = self.write("store a memory state", |tx| {
             let mut full_id = None;
             for state in states {
                 let id: i64 = tx.query_row(
@@ -179,7 +179,9 @@ impl Store {
             }
             retention.apply(tx, first.doc, first.fingerprint, first.position)?;
             Ok(full_id.expect("a full state among those written"))
-        })
+        })?;
+        self.release_free_pages();
+        Ok(id)
     }
 
     /// Keeps of the (doc, fingerprint) states that a pass kept with [`Retention::KeepAll`]
@@ -222,7 +224,9 @@ impl Store {
                 retention.apply(tx, doc, fingerprint, position as u64)?;
             }
             Ok(())
-        })
+        })?;
+        self.release_free_pages();
+        Ok(())
     }
 
     /// Marks a job done whose final state already exists (a document read before).
