@@ -11,6 +11,10 @@
 //! today's before it: every checkpoint a whole state), made from one read (see
 //! [`read_books`]): bytes on disk per book, and an "as of page N" question (N at 60% of the
 //! book) from each, side by side.
+//!
+//! A run measures the lengths of `--pages`; the other lengths of an earlier `ask.json` with
+//! the same model, machine and settings stay in the report, so the longest book can be
+//! measured in a run of its own.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -211,7 +215,8 @@ fn read_books(
             .map(|d| (library, d.id)))
     };
     if let Some((tokens, reading_s)) = earlier {
-        if let (Some((a, doc_a)), Some((b, doc_b))) = (found(names[0], reader, tokens)?, found(names[1], today, tokens)?)
+        if let (Some((a, doc_a)), Some((b, doc_b))) =
+            (found(names[0], reader, tokens)?, found(names[1], today, tokens)?)
         {
             eprintln!("ask: {} read by an earlier run (--reuse-books)", dir.display());
             return Ok([
@@ -323,7 +328,8 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
     let reader = Reader::new(&model, &memory, read.clone())?;
     let today = ReadOptions { checkpoint_format: CheckpointFormat::FullStates, checkpoints_kept: 4, ..read.clone() };
     let today_reader = Reader::new(&model, &memory, today)?;
-    let every_reader = Reader::new(&model, &memory, ReadOptions { checkpoint_format: CheckpointFormat::Every, ..read })?;
+    let every_reader =
+        Reader::new(&model, &memory, ReadOptions { checkpoint_format: CheckpointFormat::Every, ..read })?;
     let work = std::env::temp_dir().join("seahorse-bench-ask");
     let mut report = AskReport {
         model: model_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
@@ -338,11 +344,16 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
         points: Vec::new(),
     };
     let json = out.join("bench").join("ask.json");
-    let previous: Option<AskReport> = if args.reuse_books {
-        std::fs::read_to_string(&json).ok().and_then(|t| serde_json::from_str(&t).ok())
-    } else {
-        None
-    };
+    let previous: Option<AskReport> = std::fs::read_to_string(&json)
+        .ok()
+        .and_then(|t| serde_json::from_str::<AskReport>(&t).ok())
+        .filter(|p| p.same_settings(&report));
+    // Lengths this run does not measure stay as an earlier run with these settings left them
+    // (a 1,000-page book can then be measured in a run of its own).
+    if let Some(p) = &previous {
+        report.keep_other_lengths(p, &args.pages);
+    }
+    let previous = previous.filter(|_| args.reuse_books);
     for &pages in &args.pages {
         let dir = work.join(pages.to_string());
         let book_text = book(&text, pages)?;
@@ -414,6 +425,7 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
             reading_carried: compact.carried,
             formats: Some(formats),
         });
+        report.points.sort_by_key(|p| p.pages);
         // Written after every length, so a long run that is stopped keeps what it measured.
         std::fs::create_dir_all(out.join("bench"))?;
         std::fs::write(&json, serde_json::to_string_pretty(&report)? + "\n")?;
@@ -422,6 +434,20 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
 }
 
 impl AskReport {
+    /// Whether `other` was measured with the same model, machine and settings.
+    fn same_settings(&self, other: &AskReport) -> bool {
+        (&self.model, &self.cpu, self.threads, self.window, self.sinks, &self.block, &self.question)
+            == (&other.model, &other.cpu, other.threads, other.window, other.sinks, &other.block, &other.question)
+    }
+
+    /// Takes the points of `earlier` (same settings) whose length is not in `measured`.
+    fn keep_other_lengths(&mut self, earlier: &AskReport, measured: &[usize]) {
+        if self.same_settings(earlier) {
+            self.points.extend(earlier.points.iter().filter(|q| !measured.contains(&q.pages)).cloned());
+            self.points.sort_by_key(|p| p.pages);
+        }
+    }
+
     pub fn markdown(&self) -> String {
         let mut md = format!(
             "## Asking a read book (suite `ask`)\n\nModel `{}`, {}, {} threads, W = {}, S = {}, block: {}. \
@@ -531,8 +557,8 @@ fn formats_markdown(compared: &[(&AskPoint, &FormatComparison)]) -> String {
          state), 4 kept besides the final state (Seahorse before schema 5); \"as of page N\" restores the \
          nearest one and reads on to the end of the page. *Compact*: the final state whole, checkpoints \
          as the AHN state alone, thinned to fit 25 MB per book; \"as of page N\" re-reads the sinks and \
-         the last W + 1,024 tokens before the end of the page around the nearest checkpoint's AHN \
-         state. The question is asked as of the page at 60% of the book, with passages.\n\n\
+         the last 512 tokens before the end of the page around the nearest checkpoint's AHN state \
+         (none before the page: the empty state). The question is asked as of the page at 60% of the book, with passages.\n\n\
          | pages | as of page | whole states: states, on disk | compact: states, on disk | final state identical | \
          whole states: restore, first token (tokens read) | compact: restore, first token (tokens re-read) |\n\
          |---|---|---|---|---|---|---|\n",
@@ -616,6 +642,29 @@ mod tests {
             as_of_tokens_read: 2112,
             as_of_rebuilt: rebuilt,
         }
+    }
+
+    #[test]
+    fn a_run_keeps_the_lengths_an_earlier_run_with_the_same_settings_measured() {
+        let report = |points: Vec<AskPoint>, block: Option<&str>| AskReport {
+            model: "m".into(),
+            cpu: "cpu".into(),
+            threads: 2,
+            window: 1024,
+            sinks: 64,
+            block: block.map(Into::into),
+            question: "q".into(),
+            points,
+        };
+        let earlier = report(vec![point(50, 600.0, false), point(300, 650.0, false)], Some("b"));
+        let mut now = report(vec![point(300, 700.0, false), point(1000, 800.0, false)], Some("b"));
+        now.keep_other_lengths(&earlier, &[300, 1000]);
+        let kept: Vec<(usize, f64)> =
+            now.points.iter().map(|p| (p.pages, p.memory_only.first_token_ms.median)).collect();
+        assert_eq!(kept, [(50, 600.0), (300, 700.0), (1000, 800.0)]);
+        let mut other_block = report(vec![point(1000, 800.0, false)], None);
+        other_block.keep_other_lengths(&earlier, &[1000]);
+        assert_eq!(other_block.points.len(), 1, "another block's numbers are not mixed in");
     }
 
     #[test]

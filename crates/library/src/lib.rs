@@ -54,7 +54,7 @@ pub use ids::{ChatId, CollectionId, DocId, JobId, StateId};
 pub use index::{Hit, Passage, PassageFilter, Ranking};
 pub use ingest::{error_text, CheckpointFormat, IngestEvent, ReadOptions, ReadProgress, Reader, RunSummary};
 pub use library::{IndexSync, Library, LibraryConfig, LibraryStorage, SearchHit};
-pub use memory::{AsOfFrom, AsOfMethod, AsOfPage, LoadedState, StateInfoBrief, AS_OF_EXTRA_TOKENS};
+pub use memory::{AsOfFrom, AsOfMethod, AsOfPage, LoadedState, StateInfoBrief, AS_OF_REREAD_TOKENS};
 pub use scan::{collect_files, SUPPORTED_EXTENSIONS};
 pub use store::{
     ChatInfo, ChatScope, CollectionInfo, DocumentInfo, DocumentStorage, JobInfo, JobState, MessageInfo, MessageRole,

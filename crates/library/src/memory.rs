@@ -11,11 +11,15 @@ use crate::ingest::Reader;
 use crate::library::Library;
 use crate::store::{StateKind, Store};
 
-/// Tokens an "as of page N" restore reads beyond the window when its checkpoint lies far
-/// before page N: they pass through the window into the AHN state, so less of the text
-/// between the checkpoint and the window is missing from the memory. With W + S = 1,088 and
-/// the default model on 2 cores, the whole re-read takes a few seconds.
-pub const AS_OF_EXTRA_TOKENS: u64 = 1024;
+/// Tokens before the end of page N that an "as of page N" restore re-reads around a
+/// checkpoint's AHN state (besides the S sinks), whatever W: the time a question may wait
+/// bounds it. The default model on 2 cores re-reads about 160 tokens/s in this mode
+/// (`docs/benchmarks.md`, suite `ask`: 2,112 tokens took 13.4 s), so S + 512 = 576 tokens
+/// take about 3.6 s, and the question with its passages (about 4 s more) stays under the
+/// 10 s an "as of page N" answer may take to start. A window of more than 512 tokens is
+/// then not full after a rebuild; what it would have held before is in neither the window
+/// nor the AHN state (passages from those pages still reach the question).
+pub const AS_OF_REREAD_TOKENS: u64 = 512;
 
 /// A memory state ready to restore.
 #[derive(Clone)]
@@ -190,9 +194,9 @@ impl Library {
     /// when one is close enough (or with [`AsOfFrom::FullStates`]): restored, then the
     /// tokens up to the end of the page read into it ([`AsOfMethod::Exact`]). Otherwise
     /// rebuilt from the nearest checkpoint's AHN state ([`AsOfMethod::Rebuilt`]): the S
-    /// sink tokens, then the last W + [`AS_OF_EXTRA_TOKENS`] tokens before the end of
-    /// the page (from W before the checkpoint when it is nearer, so nothing is lost); a
-    /// page inside the first S + W + extra tokens is read from the start, exactly.
+    /// sink tokens, then the last [`AS_OF_REREAD_TOKENS`] tokens before the end of the
+    /// page (from W before the checkpoint when that is nearer, so nothing is lost); a page
+    /// inside the first S + [`AS_OF_REREAD_TOKENS`] tokens is read from the start, exactly.
     /// `on_progress(done, total)` reports the tokens read; `cancel` stops between batches
     /// (the session then holds less than asked; [`AsOfPage::position`] says what).
     ///
@@ -221,7 +225,7 @@ impl Library {
         let pages = store.pages(doc)?;
         let end = pages.get(page_index as usize).or(pages.last()).and_then(|p| p.token_end).unwrap_or(0);
         let (window, sinks) = (u64::from(reader.fingerprint().window), u64::from(reader.fingerprint().sinks));
-        let rebuild_cost = sinks + window + AS_OF_EXTRA_TOKENS;
+        let rebuild_cost = sinks + AS_OF_REREAD_TOKENS;
         let full = store.state_at_or_before(doc, key, end, Some(StateKind::Full))?;
         let nearest = match from {
             AsOfFrom::Nearest => store.state_at_or_before(doc, key, end, None)?,
@@ -264,8 +268,7 @@ impl Library {
             _ => None,
         };
         let from_position = nearest.as_ref().map_or(0, |c| c.position);
-        let start =
-            from_position.saturating_sub(window).max(end.saturating_sub(window + AS_OF_EXTRA_TOKENS)).max(sinks);
+        let start = from_position.saturating_sub(window).max(end.saturating_sub(AS_OF_REREAD_TOKENS)).max(sinks);
         let sink_tokens = self.document_tokens(reader.model(), doc, 0..sinks.min(end))?;
         let window_tokens = self.document_tokens(reader.model(), doc, start..end)?;
         let mut session = reader.new_session()?;

@@ -32,9 +32,9 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CollectionInfo> {
         .split(',')
         .filter(|s| !s.is_empty())
         .map(|s| {
-            s.parse().map(DocId).map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
-            })
+            s.parse()
+                .map(DocId)
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e)))
         })
         .collect::<rusqlite::Result<Vec<DocId>>>()?;
     members.sort();

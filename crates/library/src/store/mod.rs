@@ -93,7 +93,9 @@ impl Store {
         // The WAL file shrinks back after each checkpoint of it rather than keeping the size
         // of the largest write (a whole memory state is ~20 MB).
         self.conn
-            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 4194304;")
+            .execute_batch(
+                "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 4194304;",
+            )
             .map_err(&err)?;
         if let Some(pages) = config.max_page_count {
             self.conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(())).map_err(&err)?;

@@ -7,12 +7,12 @@ use std::path::Path;
 use seahorse_engine::{CancelToken, Logits, MemoryOptions, Model};
 use seahorse_library::{
     AsOfFrom, AsOfMethod, CheckpointFormat, DocId, Library, ReadOptions, Reader, StateInfo, StateKind,
-    AS_OF_EXTRA_TOKENS,
+    AS_OF_REREAD_TOKENS,
 };
 
 use crate::common::{gdn_block, load, markdown, memory, open, read_options, write};
 
-/// About 2,000 tokens: long enough that late pages lie beyond S + W + the extra tokens.
+/// About 2,000 tokens: long enough that late pages lie beyond S + [`AS_OF_REREAD_TOKENS`].
 const SECTIONS: usize = 16;
 
 fn with_block(dir: &Path) -> MemoryOptions {
@@ -67,6 +67,18 @@ fn compact_checkpoints_keep_the_ahn_state_alone_spread_and_within_the_budget() {
     let a = lib.load_state(doc, reader.fingerprint(), None).unwrap();
     let b = lib2.load_state(doc2, reader2.fingerprint(), None).unwrap();
     assert_eq!(a.bytes, b.bytes);
+
+    // On disk too: the pages of the states deleted on the way (a whole state at every
+    // checkpoint, the AHN states thinned out) went back to the file system, so the closed
+    // library's file is the states it keeps and little more (the pages' text, the tables).
+    assert!(lib2.store().free_bytes().unwrap() < 64 * 1024, "{} bytes free", lib2.store().free_bytes().unwrap());
+    let path = lib2.store().path().to_owned();
+    let kept: u64 = states2.iter().map(|s| s.stored_bytes).sum();
+    drop(lib2);
+    let on_disk = std::fs::metadata(&path).unwrap().len();
+    let wal = std::fs::metadata(path.with_extension("sqlite3-wal")).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "the WAL is checkpointed and removed when the library closes");
+    assert!(on_disk <= kept + 512 * 1024, "{on_disk} bytes on disk for {kept} bytes of states");
 }
 
 #[test]
@@ -84,7 +96,7 @@ fn as_of_page_memories_reach_the_end_of_the_page_from_either_format() {
     assert_eq!(old_states.len(), read_options().checkpoints_kept + 1);
 
     let pages = lib.store().pages(doc).unwrap();
-    let rebuild_cost = 4 + 64 + AS_OF_EXTRA_TOKENS;
+    let rebuild_cost = 4 + AS_OF_REREAD_TOKENS;
     let question = model.tokenize("\nWhat is this chapter about?");
     let cancel = CancelToken::new();
     let mut rebuilt_pages = 0;
@@ -104,7 +116,7 @@ fn as_of_page_memories_reach_the_end_of_the_page_from_either_format() {
             let c = as_of.checkpoint.expect("a checkpoint before a late page");
             assert_eq!(c.kind, StateKind::Memory);
             assert!(c.position <= end);
-            // The sinks, then the window and the extra tokens (fewer when the checkpoint is near).
+            // The sinks, then the last tokens before the page (fewer when the checkpoint is near).
             assert!(as_of.tokens_read <= rebuild_cost, "{} tokens re-read", as_of.tokens_read);
             assert_eq!(progress.last().map(|p| p.0 as u64), Some(as_of.tokens_read));
         } else {
