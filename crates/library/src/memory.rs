@@ -14,7 +14,7 @@ use crate::store::{StateKind, Store};
 /// Tokens before the end of page N that an "as of page N" restore re-reads around a
 /// checkpoint's AHN state (besides the S sinks), whatever W: the time a question may wait
 /// bounds it. The default model on 2 cores re-reads about 160 tokens/s in this mode
-/// (`docs/benchmarks.md`, suite `ask`: 2,112 tokens took 13.4 s), so S + 512 = 576 tokens
+/// (`docs/memory-states.md`: 2,112 tokens took 13.4 s), so S + 512 = 576 tokens
 /// take about 3.6 s, and the question with its passages (about 4 s more) stays under the
 /// 10 s an "as of page N" answer may take to start. A window of more than 512 tokens is
 /// then not full after a rebuild; what it would have held before is in neither the window
