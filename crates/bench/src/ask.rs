@@ -246,14 +246,12 @@ fn read_books(
         (library.store().job(jobs[0])?.doc.context("no document")?, reading_s)
     };
     copy_dir(&first, &dir.join(names[1]))?;
-    let mut books = Vec::new();
-    for (name, format) in names.into_iter().zip([reader, today]) {
+    let thinned = |name: &str, format: &Reader<'_>| -> Result<ReadBook> {
         let library = Library::open(&dir.join(name), &LibraryConfig::default())?;
         library.keep_states_as(doc, format)?;
-        books.push(ReadBook { library, doc, reading_s, carried: false });
-    }
-    let [a, b]: [ReadBook; 2] = books.try_into().map_err(|_| anyhow::anyhow!("two libraries"))?;
-    Ok([a, b])
+        Ok(ReadBook { library, doc, reading_s, carried: false })
+    };
+    Ok([thinned(names[0], reader)?, thinned(names[1], today)?])
 }
 
 /// A closed library's folder copied, files and subfolders.
