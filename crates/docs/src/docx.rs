@@ -84,7 +84,7 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
         },
     );
     job.progress(1, 1);
-    Ok(Document { format: Format::Docx, title, pages, warnings: Vec::new() })
+    Ok(Document { format: Format::Docx, title, pages, warnings: Vec::new(), outline: Vec::new() })
 }
 
 /// Walks the body XML into pieces; the error, if the XML breaks off, comes with what was read.

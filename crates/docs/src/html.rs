@@ -177,7 +177,7 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
         });
     }
     job.progress(1, 1);
-    Ok(Document { format: Format::Html, title, pages, warnings: Vec::new() })
+    Ok(Document { format: Format::Html, title, pages, warnings: Vec::new(), outline: Vec::new() })
 }
 
 #[cfg(test)]

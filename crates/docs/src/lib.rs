@@ -56,7 +56,7 @@ use std::path::Path;
 
 pub use error::{ArchiveProblem, Error, Result};
 pub use job::ExtractConfig;
-pub use model::{Document, Format, Locator, Page, Progress};
+pub use model::{Document, Format, Heading, Locator, Page, Progress};
 pub use warning::Warning;
 
 use job::{contain, Job};

@@ -36,7 +36,7 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
         },
     );
     job.progress(1, 1);
-    Ok(Document { format: Format::Markdown, title: outline.title, pages, warnings: Vec::new() })
+    Ok(Document { format: Format::Markdown, title: outline.title, pages, warnings: Vec::new(), outline: Vec::new() })
 }
 
 struct Heading {

@@ -62,6 +62,21 @@ pub struct Document {
     pub pages: Vec<Page>,
     /// What was lost or guessed along the way. Empty for a clean extraction.
     pub warnings: Vec<Warning>,
+    /// The chapters and sections the document lists with their pages (a PDF's outline),
+    /// in document order; empty where the format has none or names sections in the
+    /// locators instead (EPUB, HTML, Markdown).
+    pub outline: Vec<Heading>,
+}
+
+/// One entry of a document's outline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heading {
+    /// Nesting depth, 0 for the top level.
+    pub level: u32,
+    /// The title, on one line.
+    pub title: String,
+    /// The 0-based page where the section starts.
+    pub page_index: u32,
 }
 
 /// One page (PDF) or section (every other format) of a [`Document`].

@@ -23,7 +23,7 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
         },
     );
     job.progress(1, 1);
-    Ok(Document { format: Format::Text, title: None, pages, warnings: Vec::new() })
+    Ok(Document { format: Format::Text, title: None, pages, warnings: Vec::new(), outline: Vec::new() })
 }
 
 /// Decodes text bytes: BOMs first, then UTF-16 without a BOM, then UTF-8, and Windows-1252

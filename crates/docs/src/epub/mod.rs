@@ -86,7 +86,7 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
         Cleanup { spacing: Spacing::Collapse, join_hyphens: true, drop_running_lines: false },
         |(locator, label, _)| (label, locator),
     );
-    Ok(Document { format: Format::Epub, title: package.title, pages, warnings: Vec::new() })
+    Ok(Document { format: Format::Epub, title: package.title, pages, warnings: Vec::new(), outline: Vec::new() })
 }
 
 /// Renders one chapter, split at its print-page anchors.

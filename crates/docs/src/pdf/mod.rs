@@ -5,6 +5,7 @@
 mod focus;
 mod inspect;
 mod labels;
+mod outline;
 mod repair;
 
 use std::collections::HashSet;
@@ -32,6 +33,7 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
     let count = page_ids.len();
     let labels = contain(|| labels::page_labels(&doc, count)).ok().flatten();
     let title = info_title(&doc);
+    let outline = contain(|| outline::outline(&doc, &page_ids)).unwrap_or_default();
     let images = inspect::blank_images(&mut doc);
     inspect::patch_media_boxes(&mut doc, &page_ids);
 
@@ -58,7 +60,7 @@ pub(crate) fn extract(job: &mut Job<'_>, bytes: &[u8]) -> Result<Document> {
             text,
         })
         .collect();
-    Ok(Document { format: Format::Pdf, title, pages, warnings: Vec::new() })
+    Ok(Document { format: Format::Pdf, title, pages, warnings: Vec::new(), outline })
 }
 
 /// Each page's text, and the indices of the pages that are images without text.

@@ -290,6 +290,7 @@ impl Library {
             added_ms,
             extraction_version: seahorse_docs::EXTRACTION_VERSION,
             warnings: document.warnings.iter().map(|w| w.to_string()).collect(),
+            outline: &document.outline,
         };
         self.store().store_document(&new, &document.pages)
     }

@@ -1,7 +1,7 @@
 //! Documents, their pages and the token-offset → page map.
 
 use rusqlite::{params, OptionalExtension, Row};
-use seahorse_docs::{Locator, Page};
+use seahorse_docs::{Heading, Locator, Page};
 
 use super::{bump_generation, generation, Store};
 use crate::error::{Error, Result};
@@ -55,6 +55,8 @@ pub struct NewDocument<'a> {
     pub extraction_version: u32,
     /// The extraction's warnings, as sentences.
     pub warnings: Vec<String>,
+    /// The document's outline (`seahorse_docs::Document::outline`).
+    pub outline: &'a [Heading],
 }
 
 /// A stored page (or section).
@@ -138,6 +140,7 @@ impl Store {
     /// [`Error::Database`] or [`Error::DiskFull`]; then nothing was written.
     pub fn store_document(&self, new: &NewDocument<'_>, pages: &[Page]) -> Result<DocId> {
         let warnings = serde_json::to_string(&new.warnings).expect("strings serialise");
+        let outline = (!new.outline.is_empty()).then(|| outline_json(new.outline));
         let rows: Vec<(u32, Option<&str>, String, &str)> = pages
             .iter()
             .map(|p| (p.index, p.label.as_deref(), locator::to_json(&p.locator), p.text.as_str()))
@@ -146,12 +149,12 @@ impl Store {
             let gen = bump_generation(tx)? as i64;
             let id: i64 = tx.query_row(
                 "INSERT INTO documents (sha256, title, format, size_bytes, page_count, source_path, added_ms,
-                                        extraction_version, warnings, generation)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                                        extraction_version, warnings, generation, outline)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (sha256) DO UPDATE SET title = excluded.title, format = excluded.format,
                      page_count = excluded.page_count, source_path = excluded.source_path,
                      extraction_version = excluded.extraction_version, warnings = excluded.warnings,
-                     token_count = NULL, generation = excluded.generation
+                     token_count = NULL, generation = excluded.generation, outline = excluded.outline
                  RETURNING id",
                 params![
                     new.sha256,
@@ -163,7 +166,8 @@ impl Store {
                     new.added_ms,
                     new.extraction_version,
                     warnings,
-                    gen
+                    gen,
+                    outline
                 ],
                 |r| r.get(0),
             )?;
@@ -226,6 +230,21 @@ impl Store {
             let rows = stmt.query_map([doc.0], page_from_row)?;
             rows.collect()
         })
+    }
+
+    /// The document's outline (chapters and sections with their pages), in document order;
+    /// empty if it has none or was stored before outlines were kept.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`].
+    pub fn outline(&self, doc: DocId) -> Result<Vec<Heading>> {
+        let json: Option<String> = self.read("read the outline", |tx| {
+            tx.query_row("SELECT outline FROM documents WHERE id = ?1", [doc.0], |r| r.get(0))
+                .optional()
+                .map(Option::flatten)
+        })?;
+        Ok(json.as_deref().map(outline_from_json).unwrap_or_default())
     }
 
     /// Stores each page's token range (`ranges[i]` for page `i`: start, end) and the
@@ -312,4 +331,30 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// An outline as stored: `[{"level", "title", "page_index"}, …]`.
+fn outline_json(outline: &[Heading]) -> String {
+    let items: Vec<serde_json::Value> = outline
+        .iter()
+        .map(|h| serde_json::json!({ "level": h.level, "title": h.title, "page_index": h.page_index }))
+        .collect();
+    serde_json::Value::Array(items).to_string()
+}
+
+/// Parses [`outline_json`]'s form; entries it cannot read are skipped.
+fn outline_from_json(text: &str) -> Vec<Heading> {
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|v| {
+            Some(Heading {
+                level: u32::try_from(v.get("level")?.as_u64()?).ok()?,
+                title: v.get("title")?.as_str()?.to_owned(),
+                page_index: u32::try_from(v.get("page_index")?.as_u64()?).ok()?,
+            })
+        })
+        .collect()
 }

@@ -8,10 +8,10 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use crate::error::{is_disk_full, Error, Result};
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3, V4, V5];
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [V1, V2, V3, V4, V5, V6];
 
 /// Version 1: documents, pages with the token → page map, the index generation, jobs and
 /// memory states.
@@ -183,6 +183,13 @@ INSERT INTO states_v5 (id, doc_id, kind, position, page_index, is_final, fingerp
     FROM states;
 DROP TABLE states;
 ALTER TABLE states_v5 RENAME TO states;
+"#;
+
+/// Version 6: a document's outline (the chapters and sections a PDF lists with their
+/// pages), JSON `[{"level", "title", "page_index"}, …]`; NULL for documents stored before
+/// (their passages name no section until they are added again).
+const V6: &str = r#"
+ALTER TABLE documents ADD COLUMN outline TEXT;
 "#;
 
 /// The schema version of `conn` (0 for a new, empty database).

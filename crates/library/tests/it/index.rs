@@ -29,6 +29,7 @@ fn new_doc(sha: &str) -> NewDocument<'_> {
         added_ms: 0,
         extraction_version: seahorse_docs::EXTRACTION_VERSION,
         warnings: Vec::new(),
+        outline: &[],
     }
 }
 

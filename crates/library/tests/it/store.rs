@@ -22,6 +22,7 @@ fn new_doc<'a>(sha: &'a str, title: &'a str) -> NewDocument<'a> {
         added_ms: 42,
         extraction_version: seahorse_docs::EXTRACTION_VERSION,
         warnings: vec!["page 3 was read with a simpler extractor".into()],
+        outline: &[],
     }
 }
 
@@ -86,4 +87,19 @@ fn jobs_move_through_their_states_and_removal_cascades() {
     let orphan = store.enqueue(&["/x/c.pdf"], 9).unwrap();
     assert_eq!(store.job(orphan[0]).unwrap().doc, None);
     assert_eq!(store.clear_finished_jobs().unwrap(), 0);
+}
+
+#[test]
+fn an_outline_is_stored_with_its_document_and_replaced_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("db.sqlite3"), &StoreConfig::default()).unwrap();
+    let heading = |level, title: &str, page_index| seahorse_docs::Heading { level, title: title.into(), page_index };
+    let outline = [heading(0, "1 Introduction", 0), heading(1, "1.1 Why \"this\"", 1), heading(0, "Appendix", 2)];
+    let doc = NewDocument { outline: &outline, ..new_doc("bb22", "B") };
+    let id = store.store_document(&doc, &[page(0, "one"), page(1, "two"), page(2, "three")]).unwrap();
+    assert_eq!(store.outline(id).unwrap(), outline);
+    // Stored again (another extraction): the outline is the new one, here none.
+    let again = store.store_document(&new_doc("bb22", "B"), &[page(0, "one")]).unwrap();
+    assert_eq!(again, id);
+    assert!(store.outline(id).unwrap().is_empty());
 }
