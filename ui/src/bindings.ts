@@ -191,6 +191,11 @@ export type Answer_Deserialize = {
 	dropped: string[],
 	/**  Citations of given pages that do not support their sentence (removed from `text`). */
 	unsupported?: string[],
+	/**
+	 *  The model's answer when it said nothing the model was given ([`grounding`]): `text`
+	 *  then says that the passages do not say, and has no citations.
+	 */
+	withheld?: Withheld_Deserialize | null,
 	/**  What it was built from. */
 	sources: Sources_Deserialize,
 	/**  Where the time went. */
@@ -209,6 +214,11 @@ export type Answer_Serialize = {
 	dropped: string[],
 	/**  Citations of given pages that do not support their sentence (removed from `text`). */
 	unsupported: string[],
+	/**
+	 *  The model's answer when it said nothing the model was given ([`grounding`]): `text`
+	 *  then says that the passages do not say, and has no citations.
+	 */
+	withheld: Withheld_Serialize | null,
 	/**  What it was built from. */
 	sources: Sources_Serialize,
 	/**  Where the time went. */
@@ -737,13 +747,44 @@ export type Fingerprint_Serialize = {
 };
 
 /**  One passage as placed in the prompt. */
-export type GivenPassage = {
+export type GivenPassage = GivenPassage_Serialize | GivenPassage_Deserialize;
+
+/**  One passage as placed in the prompt. */
+export type GivenPassage_Deserialize = {
 	/**  The document. */
 	doc: number,
 	/**  0-based page index. */
 	page_index: number,
 	/**  The page label in its marker. */
 	page_label: string,
+	/**
+	 *  The chapter or section the passage belongs to, where the document names it (a
+	 *  PDF's outline, the EPUB table of contents, HTML and Markdown headings), shown after
+	 *  the marker: questions ask "which chapter".
+	 */
+	section?: string | null,
+	/**  BM25 score. */
+	score: number | null,
+	/**  Its tokens in the prompt (marker included). */
+	tokens: number,
+	/**  The text. */
+	text: string,
+};
+
+/**  One passage as placed in the prompt. */
+export type GivenPassage_Serialize = {
+	/**  The document. */
+	doc: number,
+	/**  0-based page index. */
+	page_index: number,
+	/**  The page label in its marker. */
+	page_label: string,
+	/**
+	 *  The chapter or section the passage belongs to, where the document names it (a
+	 *  PDF's outline, the EPUB table of contents, HTML and Markdown headings), shown after
+	 *  the marker: questions ask "which chapter".
+	 */
+	section: string | null,
 	/**  BM25 score. */
 	score: number | null,
 	/**  Its tokens in the prompt (marker included). */
@@ -1527,7 +1568,7 @@ export type Sources_Deserialize = {
 	 */
 	window_rebuilt?: boolean,
 	/**  The passages given. */
-	passages: GivenPassage[],
+	passages: GivenPassage_Deserialize[],
 	/**  0-based pages still (partly) inside the restored window. */
 	window_pages: number[],
 };
@@ -1553,7 +1594,7 @@ export type Sources_Serialize = {
 	 */
 	window_rebuilt: boolean,
 	/**  The passages given. */
-	passages: GivenPassage[],
+	passages: GivenPassage_Serialize[],
 	/**  0-based pages still (partly) inside the restored window. */
 	window_pages: number[],
 };
@@ -1600,7 +1641,39 @@ export type Timings = {
 	total_ms: number | null,
 };
 
+/**  Why an answer was withheld. */
+export type Ungrounded = 
+/**  Numbers that are in neither the question nor anything the model was given. */
+{ kind: "invented_figures"; 
+/**  The numbers, as the answer wrote them (normalised: no thousands separators). */
+figures: string[] } | 
+/**  The answer only repeats words of the question. */
+{ kind: "restates_question" };
+
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
+
+/**  The model's answer when it was withheld, and why. */
+export type Withheld = Withheld_Serialize | Withheld_Deserialize;
+
+/**  The model's answer when it was withheld, and why. */
+export type Withheld_Deserialize = {
+	/**  What the model answered (citations validated as usual). */
+	text: string,
+	/**  Its citations. */
+	citations: Citation_Deserialize[],
+	/**  Why it was not shown. */
+	reason: Ungrounded,
+};
+
+/**  The model's answer when it was withheld, and why. */
+export type Withheld_Serialize = {
+	/**  What the model answered (citations validated as usual). */
+	text: string,
+	/**  Its citations. */
+	citations: Citation_Serialize[],
+	/**  Why it was not shown. */
+	reason: Ungrounded,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

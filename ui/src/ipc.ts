@@ -50,7 +50,7 @@ export type {
   DocumentSummary_Serialize as DocumentSummary,
   Duration,
   FetchProgress,
-  GivenPassage,
+  GivenPassage_Serialize as GivenPassage,
   IngestEvent_Serialize as IngestEvent,
   JobId,
   JobInfo_Serialize as JobInfo,

@@ -3,12 +3,14 @@
 
 use std::time::{Duration, Instant};
 
+use seahorse_docs::{Heading, Locator};
 use seahorse_engine::{CancelToken, Event, GenerateOptions, StopReason};
 use seahorse_library::{AsOfFrom, AsOfMethod, DocId, StoredPage};
 
 use crate::attribute::Attributor;
 use crate::citations::{tidy, CitablePage, CitablePages, Citation, CitationFilter};
 use crate::error::{Error, Result};
+use crate::grounding::{self, Given, Withheld};
 use crate::prompt::{self, GivenPassage};
 use crate::retrieve::{candidates, PASSAGE_CHARS};
 use crate::Asker;
@@ -143,6 +145,10 @@ pub struct Answer {
     /// Citations of given pages that do not support their sentence (removed from `text`).
     #[serde(default)]
     pub unsupported: Vec<String>,
+    /// The model's answer when it said nothing the model was given ([`grounding`]): `text`
+    /// then says that the passages do not say, and has no citations.
+    #[serde(default)]
+    pub withheld: Option<Withheld>,
     /// What it was built from.
     pub sources: Sources,
     /// Where the time went.
@@ -251,12 +257,26 @@ impl Asker<'_> {
         };
         let spoken = answer_in_session(&mut session, &turn, started, |piece| on_event(AskEvent::Text(piece)))?;
         let generation = &spoken.generation;
+        // 5. An answer that says nothing the model was given is withheld (streamed already:
+        //    the finished answer replaces it).
+        let labelled: Vec<(&str, &str)> = texts.iter().map(|(p, t)| (p.label.as_str(), t.as_str())).collect();
+        let given = Given { question, texts: &labelled, passages: !passages.is_empty() };
+        let ungrounded = (generation.stop != StopReason::Cancelled).then(|| grounding::check(&spoken.text, &given));
+        let (text, citations, withheld) = match ungrounded.flatten() {
+            Some(reason) => {
+                tracing::info!(?reason, answer = %spoken.text, "answer withheld");
+                let text = reason.replacement();
+                (text, Vec::new(), Some(Withheld { text: spoken.text, citations: spoken.citations, reason }))
+            }
+            None => (spoken.text, spoken.citations, None),
+        };
         let total_ms = ms(started.elapsed());
         Ok(Answer {
-            text: spoken.text,
-            citations: spoken.citations,
+            text,
+            citations,
             dropped: spoken.dropped,
             unsupported: spoken.unsupported,
+            withheld,
             sources: Sources {
                 doc: doc.0,
                 state_id: memory.as_ref().and_then(|m| m.state_id),
@@ -292,6 +312,7 @@ impl Asker<'_> {
     ) -> Result<Vec<GivenPassage>> {
         let max_chars = PASSAGE_CHARS.min(budget * 3);
         let found = candidates(self.library, doc, question, options.as_of_page, options.max_passages * 3, max_chars)?;
+        let outline = self.library.store().outline(doc)?;
         let model = self.reader.model();
         let mut picked = Vec::new();
         let mut used = 0;
@@ -302,8 +323,10 @@ impl Asker<'_> {
             if verbatim.contains(&c.page_index) {
                 continue;
             }
-            let label = pages.get(c.page_index as usize).map_or(c.page_label, |pg| pg.display_label.clone());
-            let tokens = model.tokenize(&prompt::passage_block(&label, &c.text)).len();
+            let page = pages.get(c.page_index as usize);
+            let label = page.map_or(c.page_label, |pg| pg.display_label.clone());
+            let section = page.and_then(|pg| section_of(pg, &outline, &c.text));
+            let tokens = model.tokenize(&prompt::passage_block(&label, section.as_deref(), &c.text)).len();
             if used + tokens > budget {
                 continue;
             }
@@ -312,6 +335,7 @@ impl Asker<'_> {
                 doc: doc.0,
                 page_index: c.page_index,
                 page_label: label,
+                section,
                 score: c.score,
                 tokens,
                 text: c.text,
@@ -387,6 +411,19 @@ pub(crate) fn citable_page(source: u32, doc: DocId, page: &StoredPage) -> Citabl
         page_index: page.index,
         label: page.display_label.clone(),
         locator: page.locator_json.clone(),
+    }
+}
+
+/// The chapter or section a passage of `page` belongs to: from the document's outline
+/// (PDF), else where the page's locator names it (EPUB, HTML, Markdown).
+fn section_of(page: &StoredPage, outline: &[Heading], passage: &str) -> Option<String> {
+    if !outline.is_empty() {
+        return crate::sections::section_path(outline, page.index, &page.text, passage);
+    }
+    match page.locator()? {
+        Locator::Epub { chapter_title, .. } => chapter_title,
+        Locator::Section { heading, .. } | Locator::Html { heading, .. } => heading,
+        _ => None,
     }
 }
 

@@ -10,6 +10,8 @@
 //!
 //! Citations (`[p. 12]`) are validated while the answer streams against the pages the model
 //! was actually given; invented ones never reach the person ([`citations`]). Corpus
+//! An answer that says nothing the model was given (an invented figure, the question
+//! repeated) is withheld in favour of "the passages do not say" ([`grounding`]). Corpus
 //! questions consult the documents that full-text search ranks highest, then combine their
 //! answers ([`corpus`]). Chats persist every question and answer with what the answer was
 //! built from ([`chat`]).
@@ -27,8 +29,10 @@ pub mod corpus;
 mod document;
 mod error;
 mod excerpt;
+pub mod grounding;
 pub mod prompt;
 pub mod retrieve;
+mod sections;
 
 pub use document::{answer_in_session, Answer, AskEvent, AskOptions, Sources, Spoken, Timings, Turn};
 pub use error::{Error, Result};

@@ -141,6 +141,13 @@ fn answer_turn(seahorse: &Seahorse, question: &Question, json: bool) -> Result<A
         out!();
     }
     if let Reply::Library(answer) = &answered.answer {
+        // The streamed words were the model's; what Seahorse shows instead follows them.
+        if let ChatAnswer::Document(a) = answer.as_ref() {
+            if a.withheld.is_some() {
+                eprintln!("(the answer above names nothing the passages support; Seahorse shows instead:)");
+                out!("{}", a.text);
+            }
+        }
         print_sources(seahorse, answer)?;
     }
     Ok(answered)

@@ -373,6 +373,12 @@ function AnswerView(props: {
           {t.error}
         </p>
       ) : null}
+      {t.withheld && t.status !== "streaming" ? (
+        <details className="withheld small-text">
+          <summary>Show the model’s withheld answer</summary>
+          <p className="muted">{t.withheld}</p>
+        </details>
+      ) : null}
       {summary && t.status !== "error" ? <p className="consulted muted small-text">{summary}</p> : null}
       {t.text && t.status !== "streaming" ? <CopyAnswer text={t.text} /> : null}
     </article>

@@ -15,7 +15,8 @@ const answered = (text: string, stop = "end_of_turn"): Answered => ({
     citations: [{ text: "[p. 2]", attributed: false, pages: [{ source: 0, doc: 1, page_index: 1, label: "2", locator: "{}" }] }],
     dropped: [],
     unsupported: [],
-    sources: { doc: 1, state_id: 1, state_position: 10, state_page_index: 2, caught_up_tokens: 0, window_rebuilt: false, passages: [{ doc: 1, page_index: 1, page_label: "2", score: 1, tokens: 5, text: "the passage" }], window_pages: [] },
+    withheld: null,
+    sources: { doc: 1, state_id: 1, state_position: 10, state_page_index: 2, caught_up_tokens: 0, window_rebuilt: false, passages: [{ doc: 1, page_index: 1, page_label: "2", section: null, score: 1, tokens: 5, text: "the passage" }], window_pages: [] },
     timings: { restore_ms: 1, prompt_tokens: 1, prefill_ms: 1, first_token_ms: 1, generated_tokens: 1, total_ms: 1 },
     stop,
   },
@@ -49,6 +50,20 @@ describe("chat state", () => {
     expect(done?.citations?.[0]?.text).toBe("[p. 2]");
     expect(done?.given.map((p) => p.text)).toEqual(["the passage"]);
     expect(consultedSummary(done!, () => "Persuasion")).toBe("The memory of “Persuasion” + 1 passage");
+  });
+
+  test("a withheld answer shows what Seahorse says instead and keeps the model's words apart", () => {
+    const reply = answered("The passages found for this question do not say. (The model's answer was withheld: it named 32, which the passages do not contain.)");
+    if (reply.answer.from !== "library" || reply.answer.scope !== "document") throw new Error("a document answer");
+    reply.answer.citations = [];
+    reply.answer.withheld = { text: "The limit is 32 characters. [p. 2]", citations: [], reason: { kind: "invented_figures", figures: ["32"] } };
+    let s = run([{ type: "ask", text: "How long may it be?", doc: 1 }, { type: "event", event: { kind: "text", text: "The limit is 32 characters. [p. 2]" } }]);
+    expect(s.turns[1]?.withheld).toBeNull();
+    s = run([{ type: "answered", answered: reply }], s);
+    expect(s.turns[1]).toMatchObject({ status: "done", withheld: "The limit is 32 characters. [p. 2]", citations: [] });
+    expect(s.turns[1]?.text).toMatch(/do not say/);
+    s = run([{ type: "ask", text: "Again?", doc: 1 }, { type: "answered", answered: answered("Lady Russell [p. 2].") }], s);
+    expect(s.turns[3]?.withheld).toBeNull();
   });
 
   test("a stopped answer keeps its text; an error keeps the message", () => {

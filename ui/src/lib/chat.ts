@@ -31,6 +31,9 @@ export type Turn = {
   /** The document a one-document answer is about (resolves streamed citations). */
   doc: number | null;
   stop: string | null;
+  /** The model's own answer when Seahorse withheld it (it named figures the passages do
+   *  not contain, or only repeated the question); `text` then says the passages do not say. */
+  withheld: string | null;
 };
 
 export type ChatState = {
@@ -70,6 +73,7 @@ function blankTurn(role: Turn["role"], text: string, status: TurnStatus, doc: nu
     usingMemoryOf: null,
     doc,
     stop: null,
+    withheld: null,
   };
 }
 
@@ -121,6 +125,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
           text: reply.text,
           citations: reply.citations,
           given: passagesFrom(reply),
+          withheld: reply.scope === "document" ? (reply.withheld?.text ?? null) : null,
           stop: reply.stop,
           status: reply.stop === "cancelled" ? "stopped" : "done",
         };

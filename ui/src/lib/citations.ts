@@ -185,6 +185,7 @@ export function passagesFrom(sources: unknown): GivenPassage[] {
         doc: o.doc,
         page_index: o.page_index,
         page_label: typeof o.page_label === "string" ? o.page_label : String(o.page_index + 1),
+        section: typeof o.section === "string" ? o.section : null,
         score: typeof o.score === "number" ? o.score : 0,
         tokens: typeof o.tokens === "number" ? o.tokens : 0,
         text: o.text,

@@ -107,6 +107,38 @@ pub struct Scored {
     pub prompt_tokens: usize,
     pub first_token_ms: f64,
     pub total_ms: f64,
+    /// The model's own answer when Seahorse withheld it (`seahorse_ask::grounding`), scored
+    /// the same way; `answer` is then the "do not say" shown instead.
+    #[serde(default)]
+    pub withheld: Option<WithheldScore>,
+}
+
+/// A withheld answer, scored as if it had been shown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WithheldScore {
+    /// Why: "invented_figures" or "restates_question".
+    pub reason: String,
+    pub answer: String,
+    pub correct: bool,
+    pub abstained: bool,
+    pub cited: usize,
+    pub cited_supporting: usize,
+}
+
+impl Scored {
+    /// This answer as the model made it, with nothing withheld.
+    pub fn as_answered(&self) -> Scored {
+        let Some(w) = &self.withheld else { return self.clone() };
+        Scored {
+            answer: w.answer.clone(),
+            correct: w.correct,
+            abstained: w.abstained,
+            cited: w.cited,
+            cited_supporting: w.cited_supporting,
+            withheld: None,
+            ..self.clone()
+        }
+    }
 }
 
 /// Reading one document into memory.
@@ -276,6 +308,12 @@ pub fn rescore(report: &mut Report, questions: &Path) -> Result<usize> {
         a.correct = correct;
         a.abstained = score::abstains(&a.answer);
         a.reference = q.reference.clone();
+        if let Some(w) = &mut a.withheld {
+            let correct = score::correct(&located, &w.answer);
+            changed += (correct != w.correct) as usize;
+            w.correct = correct;
+            w.abstained = score::abstains(&w.answer);
+        }
     }
     Ok(changed)
 }
@@ -284,17 +322,22 @@ fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_
     let options =
         AskOptions { memory: mode.needs_memory(), passages: mode != Mode::Memory, max_tokens, ..AskOptions::default() };
     let a = asker.ask_document(s.doc, &q.question.question, &[], &options, |_| {})?;
-    let mut cited = 0;
-    let mut cited_supporting = 0;
-    for c in &a.citations {
-        for p in &c.pages {
-            cited += 1;
-            let text = s.page_texts.get(p.page_index as usize).map_or("", String::as_str);
-            if score::page_supports(q, p.page_index, text) {
-                cited_supporting += 1;
-            }
+    let unanswerable = q.question.kind == Kind::Unanswerable;
+    let (cited, cited_supporting) = citation_support(s, q, &a.citations);
+    let withheld = a.withheld.as_ref().map(|w| {
+        let (cited, supporting) = citation_support(s, q, &w.citations);
+        WithheldScore {
+            reason: match w.reason {
+                seahorse_ask::grounding::Ungrounded::InventedFigures { .. } => "invented_figures".into(),
+                seahorse_ask::grounding::Ungrounded::RestatesQuestion => "restates_question".into(),
+            },
+            answer: w.text.clone(),
+            correct: score::correct(q, &w.text),
+            abstained: score::abstains(&w.text),
+            cited: if unanswerable { 0 } else { cited },
+            cited_supporting: if unanswerable { 0 } else { supporting },
         }
-    }
+    });
     Ok(Scored {
         model: model.to_owned(),
         mode,
@@ -305,8 +348,8 @@ fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_
         abstained: score::abstains(&a.text),
         answer: a.text.clone(),
         reference: q.question.reference.clone(),
-        cited: if q.question.kind == Kind::Unanswerable { 0 } else { cited },
-        cited_supporting: if q.question.kind == Kind::Unanswerable { 0 } else { cited_supporting },
+        cited: if unanswerable { 0 } else { cited },
+        cited_supporting: if unanswerable { 0 } else { cited_supporting },
         dropped: a.dropped.len(),
         unsupported: a.unsupported.len(),
         passage_pages: a.sources.passages.iter().map(|p| p.page_index).collect(),
@@ -314,7 +357,20 @@ fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_
         prompt_tokens: a.timings.prompt_tokens,
         first_token_ms: a.timings.first_token_ms,
         total_ms: a.timings.total_ms,
+        withheld,
     })
+}
+
+/// Pages cited, and how many of them support the answer to `q`.
+fn citation_support(s: &Stored, q: &Located, citations: &[seahorse_ask::citations::Citation]) -> (usize, usize) {
+    let mut cited = 0;
+    let mut supporting = 0;
+    for p in citations.iter().flat_map(|c| &c.pages) {
+        cited += 1;
+        let text = s.page_texts.get(p.page_index as usize).map_or("", String::as_str);
+        supporting += score::page_supports(q, p.page_index, text) as usize;
+    }
+    (cited, supporting)
 }
 
 fn one_line(text: &str) -> String {
@@ -353,6 +409,12 @@ mod tests {
         for file in &files {
             let doc = library.add_unread(&books.join(&file.document.file), 0, &CancelToken::new()).unwrap();
             let pages: Vec<String> = library.store().pages(doc).unwrap().into_iter().map(|p| p.text).collect();
+            // Every benchmark PDF has an outline (its passages name their sections).
+            if file.document.file.ends_with(".pdf") {
+                let outline = library.store().outline(doc).unwrap();
+                assert!(outline.len() >= 20, "{}: {} outline entries", file.document.file, outline.len());
+                assert!(outline.iter().all(|h| (h.page_index as usize) < pages.len()), "{}", file.document.file);
+            }
             for q in dataset::locate(file, &pages).unwrap() {
                 located.push((file.document.file.clone(), doc, q));
             }

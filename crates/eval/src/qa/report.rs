@@ -117,26 +117,14 @@ fn answers_tables(md: &mut String, report: &Report) {
     );
     let _ = writeln!(md, "|---|---|---|---|---|---|---|---|");
     for (model, mode) in &runs {
-        let t = Tally::of(report.answers.iter().filter(|a| &a.model == model && a.mode == *mode));
-        let _ = writeln!(
-            md,
-            "| {model} | {} | {} ({}/{}) | {} ({}/{}) | {} | {} ({}/{}) | {} / {} | {} |",
-            mode.name(),
-            pct(t.correct, t.answerable),
-            t.correct,
-            t.answerable,
-            pct(t.abstained_right, t.unanswerable),
-            t.abstained_right,
-            t.unanswerable,
-            t.abstained_wrong,
-            pct(t.supporting, t.cited),
-            t.supporting,
-            t.cited,
-            t.dropped,
-            t.unsupported,
-            median(t.first_token_ms).map_or("–".into(), |ms| format!("{:.2} s", ms / 1e3)),
-        );
+        let of = || report.answers.iter().filter(|a| &a.model == model && a.mode == *mode);
+        tally_row(md, model, mode.name(), &Tally::of(of()));
+        if of().any(|a| a.withheld.is_some()) {
+            let raw: Vec<Scored> = of().map(Scored::as_answered).collect();
+            tally_row(md, model, &format!("{}, nothing withheld", mode.name()), &Tally::of(raw.iter()));
+        }
     }
+    withheld_summary(md, report, &runs);
     let _ = writeln!(md, "\nCorrect answers by kind of question (unanswerable: right abstentions):\n");
     let _ = writeln!(md, "| model | mode | {} |", Kind::ALL.map(|k| k.name()).join(" | "));
     let _ = writeln!(md, "|---|---|{}", "---|".repeat(Kind::ALL.len()));
@@ -174,6 +162,65 @@ fn answers_tables(md: &mut String, report: &Report) {
         let _ = writeln!(md, "| {model} | {} | {} |", mode.name(), cells.join(" | "));
     }
     let _ = writeln!(md);
+}
+
+fn tally_row(md: &mut String, model: &str, mode: &str, t: &Tally) {
+    let _ = writeln!(
+        md,
+        "| {model} | {mode} | {} ({}/{}) | {} ({}/{}) | {} | {} ({}/{}) | {} / {} | {} |",
+        pct(t.correct, t.answerable),
+        t.correct,
+        t.answerable,
+        pct(t.abstained_right, t.unanswerable),
+        t.abstained_right,
+        t.unanswerable,
+        t.abstained_wrong,
+        pct(t.supporting, t.cited),
+        t.supporting,
+        t.cited,
+        t.dropped,
+        t.unsupported,
+        median(t.first_token_ms.clone()).map_or("–".into(), |ms| format!("{:.2} s", ms / 1e3)),
+    );
+}
+
+/// What withholding ungrounded answers did: how many, why, and what it cost and gained.
+fn withheld_summary(md: &mut String, report: &Report, runs: &[(String, Mode)]) {
+    let mut lines = Vec::new();
+    for (model, mode) in runs {
+        let withheld: Vec<&Scored> =
+            report.answers.iter().filter(|a| &a.model == model && a.mode == *mode && a.withheld.is_some()).collect();
+        if withheld.is_empty() {
+            continue;
+        }
+        let reason = |r: &str| withheld.iter().filter(|a| a.withheld.as_ref().is_some_and(|w| w.reason == r)).count();
+        let unanswerable = withheld.iter().filter(|a| a.kind == Kind::Unanswerable).count();
+        let lost = withheld
+            .iter()
+            .filter(|a| a.kind != Kind::Unanswerable && a.withheld.as_ref().is_some_and(|w| w.correct))
+            .count();
+        lines.push(format!(
+            "- {model}, {}: {} answers withheld ({} naming figures the passages do not contain, {} repeating the \
+             question): {} of them to unanswerable questions, {} to answerable ones, of which {} had been correct.",
+            mode.name(),
+            withheld.len(),
+            reason("invented_figures"),
+            reason("restates_question"),
+            unanswerable,
+            withheld.len() - unanswerable,
+            lost,
+        ));
+    }
+    if !lines.is_empty() {
+        let _ = writeln!(
+            md,
+            "\nAn answer is withheld (\"the passages found for this question do not say\" is shown instead) when it \
+             names a number that neither the question nor anything the model was given contains, or says nothing \
+             but words of the question (`seahorse_ask::grounding`). The \"nothing withheld\" rows score the model's \
+             own answers of the same run.\n\n{}",
+            lines.join("\n")
+        );
+    }
 }
 
 /// The targets of the issue that built the benchmark, measured in this run.

@@ -430,6 +430,7 @@ class Mock {
         doc: citeDoc.info.id,
         page_index: i,
         page_label: this.label(citeDoc, i),
+        section: null,
         score: 4.2 - i,
         tokens: 60,
         text: (citeDoc.fixture.pages[i] ?? "").split("\n").slice(1, 4).join(" "),
@@ -492,14 +493,14 @@ class Mock {
             citations,
             dropped: [],
             unsupported: [],
-            documents: [{ document: { number: 1, doc: citeDoc.info.id, title: citeDoc.info.title, score: 9 }, answer: { text, citations, dropped: [], unsupported: [], sources, timings, stop } }],
+            documents: [{ document: { number: 1, doc: citeDoc.info.id, title: citeDoc.info.title, score: 9 }, answer: { text, citations, dropped: [], unsupported: [], withheld: null, sources, timings, stop } }],
             first_token_ms: 300,
             total_ms: 900,
             stop,
           },
         };
       }
-      return { chat, choice, answer: { from: "library", scope: "document", text, citations, dropped: [], unsupported: [], sources, timings, stop } };
+      return { chat, choice, answer: { from: "library", scope: "document", text, citations, dropped: [], unsupported: [], withheld: null, sources, timings, stop } };
     } finally {
       this.answering = false;
     }

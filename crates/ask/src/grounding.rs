@@ -1,0 +1,314 @@
+//! Whether an answer says anything the model was given. Small models rarely say "the
+//! document does not say": asked what the passages do not contain, they invent a figure
+//! ("the limit is 32 characters") or repeat the question as if it were the answer ("The
+//! narrator's name is."). Two checks catch these after the answer is made, and the answer
+//! is then withheld in favour of saying that the passages do not say (the model's words stay
+//! on the [`crate::Answer`], marked as withheld, for a person who wants to see them):
+//!
+//! - **invented figures**: a number in the answer (`32`, `5.2`, `10,000`, `640x480`) that
+//!   is neither in the question nor in any text the model was given (passages, pages in
+//!   the window, their page labels). Only checked when passages were given: an answer made
+//!   from the memory alone may hold figures of pages no longer in the window.
+//! - **nothing beyond the question**: once citations, function words and the phrases
+//!   models wrap answers in ("based on the information provided in the passages") are
+//!   set aside, every word of the answer is a word of the question. Not checked for a
+//!   question that offers alternatives ("… A or B?"): "B." answers it with its own words.
+
+use std::collections::HashSet;
+
+/// Words that carry no answer: function words, and what models wrap answers in.
+#[rustfmt::skip]
+const FILLER: &[&str] = &[
+    "a", "about", "above", "according", "after", "all", "also", "an", "and", "answer", "any", "are", "as", "at", "based",
+    "be", "been", "being", "both", "but", "by", "can", "context", "could", "described", "describes", "did", "do",
+    "document", "does", "each", "following", "for", "from", "given", "had", "has", "have", "he", "her", "here", "him",
+    "his", "how", "i", "in", "information", "into", "is", "it", "its", "may", "mentioned", "might", "more", "most",
+    "must", "of", "on", "or", "p", "page", "pages", "passage", "passages", "pp", "provided", "question", "said", "say",
+    "says", "she", "should", "so", "specifically", "stated", "states", "such", "text", "than", "that", "the", "their",
+    "them", "then", "there", "these", "they", "this", "those", "to", "was", "we", "were", "what", "when", "where",
+    "which", "while", "who", "whom", "whose", "why", "will", "with", "would", "you", "your",
+];
+
+/// Why an answer was withheld.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Ungrounded {
+    /// Numbers that are in neither the question nor anything the model was given.
+    InventedFigures {
+        /// The numbers, as the answer wrote them (normalised: no thousands separators).
+        figures: Vec<String>,
+    },
+    /// The answer only repeats words of the question.
+    RestatesQuestion,
+}
+
+impl Ungrounded {
+    /// The answer shown instead: that the passages do not say, and why the model's answer
+    /// was not shown.
+    pub fn replacement(&self) -> String {
+        match self {
+            Ungrounded::InventedFigures { figures } => format!(
+                "The passages found for this question do not say. (The model's answer was withheld: it named {}, \
+                 which the passages do not contain.)",
+                figures.join(", ")
+            ),
+            Ungrounded::RestatesQuestion => "The passages found for this question do not say. (The model's answer \
+                                             was withheld: it only repeated the question.)"
+                .to_owned(),
+        }
+    }
+}
+
+/// The model's answer when it was withheld, and why.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Withheld {
+    /// What the model answered (citations validated as usual).
+    pub text: String,
+    /// Its citations.
+    pub citations: Vec<crate::citations::Citation>,
+    /// Why it was not shown.
+    pub reason: Ungrounded,
+}
+
+/// What the model was given to answer from.
+#[derive(Debug, Clone, Copy)]
+pub struct Given<'a> {
+    /// The question.
+    pub question: &'a str,
+    /// Texts the model was given (passages, pages in the window) with their page labels.
+    pub texts: &'a [(&'a str, &'a str)],
+    /// Whether passages were among them (the figure check needs them).
+    pub passages: bool,
+}
+
+/// Checks `answer` (as shown: validated citations only) against what the model was given.
+/// `None`: the answer may be shown. An answer that already says the document does not say
+/// is always shown.
+pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
+    let body = without_brackets(answer);
+    if says_not_found(&body) {
+        return None;
+    }
+    if given.passages {
+        let mut known: HashSet<String> = figures(given.question).into_iter().collect();
+        for (label, text) in given.texts {
+            known.extend(figures(label));
+            known.extend(figures(text));
+        }
+        let mut invented: Vec<String> = Vec::new();
+        for f in figures(&without_enumerators(&body)) {
+            if !known.contains(&f) && !invented.contains(&f) {
+                invented.push(f);
+            }
+        }
+        if !invented.is_empty() {
+            return Some(Ungrounded::InventedFigures { figures: invented });
+        }
+    }
+    if offers_alternatives(given.question) {
+        return None;
+    }
+    let asked: HashSet<String> = words(given.question).map(|w| stem(&w)).collect();
+    let new = words(&body).filter(|w| !FILLER.contains(&w.as_str())).any(|w| !asked.contains(&stem(&w)));
+    (!new).then_some(Ungrounded::RestatesQuestion)
+}
+
+/// `text` without bracketed spans (citations such as `[p. 12]`, `[2, p. 3]`).
+fn without_brackets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `text` without the numbers of list items ("1. ", "2) " at the start of a line, "(3)"):
+/// a numbered list is not a figure.
+fn without_enumerators(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let digits = trimmed.len() - trimmed.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let rest = &trimmed[digits..];
+        let item = digits > 0 && digits <= 2 && (rest.starts_with(". ") || rest.starts_with(") "));
+        out.push_str(if item { &rest[2..] } else { line });
+        out.push('\n');
+    }
+    let mut cleaned = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(open) = rest.find('(') {
+        let after = &rest[open + 1..];
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0 && digits <= 2 && after[digits..].starts_with(')') {
+            cleaned.push_str(&rest[..open]);
+            rest = &after[digits + 1..];
+        } else {
+            cleaned.push_str(&rest[..open + 1]);
+            rest = after;
+        }
+    }
+    cleaned.push_str(rest);
+    cleaned
+}
+
+/// Whether the answer itself says the document does not answer the question.
+fn says_not_found(text: &str) -> bool {
+    let lower = format!(" {} ", text.to_lowercase().replace(['’', '\''], " "));
+    [
+        " not say",
+        " not mention",
+        " not specif",
+        " not state",
+        " not provide",
+        " not contain",
+        " no information",
+        " cannot find",
+        " could not find",
+        " not found",
+        " do not know",
+        " don t know",
+        " doesn t say",
+    ]
+    .iter()
+    .any(|p| lower.contains(p))
+}
+
+/// Whether the question asks to choose between alternatives it names.
+fn offers_alternatives(question: &str) -> bool {
+    words(question).any(|w| w == "or")
+}
+
+/// Lower-cased words (letters and digits); single letters (the `s` of a possessive, the
+/// `t` of "don't") are left out, single digits kept.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() > 1 || w.chars().all(|c| c.is_ascii_digit()))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// A crude stem, so that "neighbours"/"neighbour" and "named"/"name" count as the same
+/// word: a possessive and one common ending removed.
+fn stem(word: &str) -> String {
+    let w = word.strip_suffix("s").filter(|w| w.len() >= 3).unwrap_or(word);
+    for end in ["ing", "ed", "e"] {
+        if let Some(s) = w.strip_suffix(end).filter(|s| s.len() >= 3) {
+            return s.to_owned();
+        }
+    }
+    w.to_owned()
+}
+
+/// The numbers in `text`: runs of digits, with a `.` between digits kept (`5.2`, `2.6.32`)
+/// and a `,` between digits dropped (`10,000` → `10000`).
+fn figures(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let joins = |next: Option<&char>| !current.is_empty() && next.is_some_and(char::is_ascii_digit);
+        if c.is_ascii_digit() || (c == '.' && joins(chars.get(i + 1))) {
+            current.push(c);
+        } else if c == ',' && joins(chars.get(i + 1)) {
+            // A thousands separator.
+        } else if !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn given<'a>(question: &'a str, texts: &'a [(&'a str, &'a str)]) -> Given<'a> {
+        Given { question, texts, passages: true }
+    }
+
+    #[test]
+    fn figures_are_read_as_written() {
+        assert_eq!(figures("Bash 5.2, 10,000 packages, 640x480 px; ends in 3."), ["5.2", "10000", "640", "480", "3"]);
+        assert_eq!(figures("kernel 2.6.32 and 0.99r8"), ["2.6.32", "0.99", "8"]);
+        assert!(figures("no numbers here.").is_empty());
+    }
+
+    #[test]
+    fn an_invented_figure_withholds_the_answer() {
+        let texts = [("12", "The wxt terminal keeps its windows open until closed. See page 13.")];
+        let q = "What is the maximum number of plot windows the wxt terminal can keep open?";
+        let verdict = check("The wxt terminal can keep up to 10 plot windows open. [p. 12]", &given(q, &texts));
+        assert_eq!(verdict, Some(Ungrounded::InventedFigures { figures: vec!["10".into()] }));
+        // The citation's page number and a figure on a given page are not invented.
+        assert_eq!(check("It keeps them open until closed, see page 13. [p. 12]", &given(q, &texts)), None);
+        // A figure from the question is not invented either.
+        let q2 = "What did the 1994 edition cost?";
+        assert_eq!(
+            check("The 1994 edition cost nothing extra.", &given(q2, &texts)),
+            None,
+            "figures of the question are known"
+        );
+    }
+
+    #[test]
+    fn the_numbers_of_a_list_are_not_figures() {
+        let texts = [("4", "Use optional arguments, explicit marks, or truncation.")];
+        let q = "Which ways keep long titles from overflowing the header?";
+        let a = "Three ways:\n1. optional arguments\n2) explicit marks\n (3) truncation [p. 4]";
+        assert_eq!(check(a, &given(q, &texts)), None);
+        assert_eq!(without_enumerators("1. a (2) b 3.5 (x)"), "a  b 3.5 (x)\n");
+        // A number inside a sentence is still a figure.
+        assert!(check("It has 12 members.", &given("How many members?", &texts)).is_some());
+    }
+
+    #[test]
+    fn figures_are_not_checked_without_passages() {
+        let texts = [("3", "Nothing with numbers.")];
+        let g = Given { question: "How many?", texts: &texts, passages: false };
+        assert_eq!(check("There were 42 of them.", &g), None);
+    }
+
+    #[test]
+    fn an_answer_that_repeats_the_question_is_withheld() {
+        let q = "What is the narrator's name?";
+        assert_eq!(check("The narrator's name is. [p. 4]", &given(q, &[])), Some(Ungrounded::RestatesQuestion));
+        let q = "What became of George, who stayed behind at Stanmore to warn the neighbours?";
+        let a = "George became of George, who stayed behind at Stanmore to warn the neighbour.";
+        assert_eq!(check(a, &given(q, &[])), Some(Ungrounded::RestatesQuestion));
+        let a = "Based on the information provided in the passages, George stayed behind at Stanmore.";
+        assert_eq!(check(a, &given(q, &[])), Some(Ungrounded::RestatesQuestion));
+        // One word of its own is an answer.
+        assert_eq!(check("George drowned at Stanmore.", &given(q, &[])), None);
+        assert_eq!(check("No.", &given("Does it need special settings?", &[])), None);
+    }
+
+    #[test]
+    fn a_choice_between_named_alternatives_may_use_the_questions_words() {
+        assert_eq!(check("Blue. [p. 2]", &given("Is the default red or blue?", &[])), None);
+    }
+
+    #[test]
+    fn an_answer_that_says_it_does_not_know_is_kept() {
+        let q = "How many coprocesses can be active?";
+        assert_eq!(check("The document does not say how many coprocesses can be active.", &given(q, &[])), None);
+        assert_eq!(check("The passages do not specify 2 limits.", &given(q, &[])), None);
+    }
+
+    #[test]
+    fn the_replacement_says_the_passages_do_not_say() {
+        let r = Ungrounded::InventedFigures { figures: vec!["32".into()] }.replacement();
+        assert!(r.contains("do not say") && r.contains("32"), "{r}");
+        assert!(Ungrounded::RestatesQuestion.replacement().contains("do not say"));
+    }
+}
