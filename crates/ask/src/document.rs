@@ -259,7 +259,7 @@ impl Asker<'_> {
         let generation = &spoken.generation;
         // 5. An answer that says nothing the model was given is withheld (streamed already:
         //    the finished answer replaces it).
-        let labelled: Vec<(&str, &str)> = texts.iter().map(|(p, t)| (p.label.as_str(), t.as_str())).collect();
+        let labelled = grounding_texts(&texts, &passages);
         let given = Given { question, texts: &labelled, passages: !passages.is_empty() };
         let ungrounded = (generation.stop != StopReason::Cancelled).then(|| grounding::check(&spoken.text, &given));
         let (text, citations, withheld) = match ungrounded.flatten() {
@@ -427,6 +427,14 @@ fn section_of(page: &StoredPage, outline: &[Heading], passage: &str) -> Option<S
     }
 }
 
+/// Everything the model was given, as (page label, text) for [`grounding::check`]: the
+/// text of each citable page, and the passages' section names (a "which chapter" answer
+/// copies them from the markers).
+fn grounding_texts<'a>(texts: &'a [(CitablePage, String)], passages: &'a [GivenPassage]) -> Vec<(&'a str, &'a str)> {
+    let sections = passages.iter().filter_map(|p| Some((p.page_label.as_str(), p.section.as_deref()?)));
+    texts.iter().map(|(p, t)| (p.label.as_str(), t.as_str())).chain(sections).collect()
+}
+
 /// Pages with a token in the window of a memory at `position`: `[position − W, position)`.
 fn pages_in_window(pages: &[StoredPage], position: u64, window: u64) -> Vec<u32> {
     let start = position.saturating_sub(window);
@@ -531,4 +539,30 @@ pub fn answer_in_session(
         unsupported: filter.unsupported,
         first_token_ms,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_figure_of_a_passages_section_name_was_given() {
+        let page = CitablePage { source: 0, doc: 1, page_index: 21, label: "22".into(), locator: "{}".into() };
+        let texts = vec![(page, "It was the torpedo ram, Thunder Child.".to_owned())];
+        let passage = GivenPassage {
+            doc: 1,
+            page_index: 21,
+            page_label: "22".into(),
+            section: Some("Chapter 17 - The Thunder Child".into()),
+            score: 1.0,
+            tokens: 20,
+            text: "It was the torpedo ram, Thunder Child.".into(),
+        };
+        let labelled = grounding_texts(&texts, std::slice::from_ref(&passage));
+        let given = Given { question: "Which chapter tells of the ram?", texts: &labelled, passages: true };
+        assert_eq!(grounding::check("Chapter 17 - The Thunder Child [p. 22]", &given), None);
+        let without = grounding_texts(&texts, &[]);
+        let given = Given { texts: &without, ..given };
+        assert!(grounding::check("Chapter 17 - The Thunder Child [p. 22]", &given).is_some());
+    }
 }

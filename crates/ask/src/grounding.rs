@@ -77,7 +77,8 @@ pub struct Withheld {
 pub struct Given<'a> {
     /// The question.
     pub question: &'a str,
-    /// Texts the model was given (passages, pages in the window) with their page labels.
+    /// Texts the model was given (passages, pages in the window, the passages' section
+    /// names) with their page labels.
     pub texts: &'a [(&'a str, &'a str)],
     /// Whether passages were among them (the figure check needs them).
     pub passages: bool,
