@@ -108,7 +108,9 @@ pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
             return Some(Ungrounded::InventedFigures { figures: invented });
         }
     }
-    if offers_alternatives(given.question) {
+    // A choice between named alternatives, or a name in code quotes ("`jobs`" for "Which
+    // command lists jobs?"), may answer with the question's own words.
+    if offers_alternatives(given.question) || quotes_code(&body) {
         return None;
     }
     let asked: HashSet<String> = words(given.question).map(|w| stem(&w)).collect();
@@ -185,6 +187,11 @@ fn says_not_found(text: &str) -> bool {
 /// Whether the question asks to choose between alternatives it names.
 fn offers_alternatives(question: &str) -> bool {
     words(question).any(|w| w == "or")
+}
+
+/// Whether `text` holds a non-empty code span (`` `jobs` ``).
+fn quotes_code(text: &str) -> bool {
+    text.split('`').skip(1).step_by(2).any(|span| !span.trim().is_empty()) && text.matches('`').count() >= 2
 }
 
 /// Lower-cased words (letters and digits); single letters (the `s` of a possessive, the
@@ -297,6 +304,14 @@ mod tests {
     #[test]
     fn a_choice_between_named_alternatives_may_use_the_questions_words() {
         assert_eq!(check("Blue. [p. 2]", &given("Is the default red or blue?", &[])), None);
+    }
+
+    #[test]
+    fn a_name_in_code_quotes_may_be_a_word_of_the_question() {
+        let q = "Which builtin command lists the jobs?";
+        assert_eq!(check("The `jobs` builtin. [p. 9]", &given(q, &[])), None);
+        assert_eq!(check("The builtin lists the jobs. [p. 9]", &given(q, &[])), Some(Ungrounded::RestatesQuestion));
+        assert!(!quotes_code("a ` lone backtick"));
     }
 
     #[test]
