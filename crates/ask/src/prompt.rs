@@ -98,7 +98,11 @@ pub fn render(
     }
     let mut user = String::new();
     if !passages.is_empty() {
-        user.push_str("Passages found in the document:\n\n");
+        user.push_str(if passages.iter().any(|p| p.section.is_some()) {
+            "Passages found in the document (each after its page marker and, where known, its chapter or section in parentheses):\n\n"
+        } else {
+            "Passages found in the document:\n\n"
+        });
         for p in passages {
             user.push_str(&passage_block(&p.page_label, p.section.as_deref(), &p.text));
         }
