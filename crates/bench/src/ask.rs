@@ -81,7 +81,8 @@ pub struct AskTimes {
 pub struct AskPoint {
     pub pages: usize,
     pub tokens: u64,
-    pub reading_s: f64,
+    /// `None`: the book was read by an earlier run whose reading time is not on record.
+    pub reading_s: Option<f64>,
     pub state_raw_bytes: u64,
     pub state_stored_bytes: u64,
     pub memory_only: AskTimes,
@@ -104,8 +105,8 @@ pub struct FormatPoint {
     pub states: usize,
     /// Their bytes on disk (compressed blobs).
     pub stored_bytes: u64,
-    /// Reading the book with this format.
-    pub reading_s: f64,
+    /// Reading the book with this format (`None`: not on record, see [`AskPoint::reading_s`]).
+    pub reading_s: Option<f64>,
     /// Making the memory as of the page (restore, and the tokens read or re-read).
     pub as_of_restore_ms: Summary,
     /// First answer token of the "as of page" question (with passages).
@@ -183,7 +184,7 @@ fn times(samples: &[seahorse_ask::Answer]) -> AskTimes {
 struct ReadBook {
     library: Library,
     doc: DocId,
-    reading_s: f64,
+    reading_s: Option<f64>,
     carried: bool,
 }
 
@@ -198,12 +199,13 @@ fn read_books(
     dir: &Path,
     book_text: &str,
     [every, reader, today]: [&Reader<'_>; 3],
-    earlier: Option<(u64, f64)>,
+    earlier: Option<(u64, Option<f64>)>,
+    reuse_any: bool,
 ) -> Result<[ReadBook; 2]> {
     let file = dir.join("book.md");
     let names = ["library", "library-full-states"];
     let sha = seahorse_models::sha256_hex(book_text.as_bytes());
-    let found = |name: &str, format: &Reader<'_>, tokens: u64| -> Result<Option<(Library, DocId)>> {
+    let found = |name: &str, format: &Reader<'_>, tokens: Option<u64>| -> Result<Option<(Library, DocId)>> {
         let lib_dir = dir.join(name);
         if std::fs::read_to_string(&file).ok().as_deref() != Some(book_text) || !lib_dir.exists() {
             return Ok(None);
@@ -211,10 +213,17 @@ fn read_books(
         let library = Library::open(&lib_dir, &LibraryConfig::default())?;
         let doc = library.store().document_by_sha256(&sha)?;
         Ok(doc
-            .filter(|d| d.token_count == Some(tokens) && library.load_state(d.id, format.fingerprint(), None).is_ok())
+            .filter(|d| {
+                d.token_count.is_some()
+                    && tokens.is_none_or(|t| d.token_count == Some(t))
+                    && library.load_state(d.id, format.fingerprint(), None).is_ok()
+            })
             .map(|d| (library, d.id)))
     };
-    if let Some((tokens, reading_s)) = earlier {
+    // With `--reuse-books` and no earlier report of this length (it was lost), the books
+    // are still reused; their reading time is then not on record.
+    let reuse = earlier.map(|(tokens, s)| (Some(tokens), s)).or(reuse_any.then_some((None, None)));
+    if let Some((tokens, reading_s)) = reuse {
         if let (Some((a, doc_a)), Some((b, doc_b))) =
             (found(names[0], reader, tokens)?, found(names[1], today, tokens)?)
         {
@@ -243,7 +252,7 @@ fn read_books(
         if summary.done != 1 {
             bail!("reading {} failed: {summary:?}", first.display());
         }
-        (library.store().job(jobs[0])?.doc.context("no document")?, reading_s)
+        (library.store().job(jobs[0])?.doc.context("no document")?, Some(reading_s))
     };
     copy_dir(&first, &dir.join(names[1]))?;
     let thinned = |name: &str, format: &Reader<'_>| -> Result<ReadBook> {
@@ -361,6 +370,7 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
             &book_text,
             [&every_reader, &reader, &today_reader],
             earlier.filter(|e| e.formats.is_some()).map(|e| (e.tokens, e.reading_s)),
+            args.reuse_books,
         )?;
         let carried_full = earlier.filter(|_| compact.carried).map(|e| e.full_reread_ms);
         let (library, doc) = (&compact.library, compact.doc);
@@ -470,10 +480,10 @@ impl AskReport {
         let s = |x: &Summary| format!("{:.2} s ({:.2}–{:.2})", x.median / 1e3, x.min / 1e3, x.max / 1e3);
         for p in &self.points {
             md.push_str(&format!(
-                "| {} | {} | {:.0} s{} | {:.1} / {:.1} MiB | {} | {} | {} | {} | {} | {:.1} | {}{} |\n",
+                "| {} | {} | {}{} | {:.1} / {:.1} MiB | {} | {} | {} | {} | {} | {:.1} | {}{} |\n",
                 p.pages,
                 p.tokens,
-                p.reading_s,
+                p.reading_s.map_or("not on record".to_owned(), |s| format!("{s:.0} s")),
                 if p.reading_carried { "\\*" } else { "" },
                 p.state_raw_bytes as f64 / 1048576.0,
                 p.state_stored_bytes as f64 / 1048576.0,
@@ -619,7 +629,7 @@ mod tests {
         AskPoint {
             pages,
             tokens: pages as u64 * 470,
-            reading_s: 100.0,
+            reading_s: Some(100.0),
             state_raw_bytes: 1 << 20,
             state_stored_bytes: 1 << 20,
             memory_only: times(first_token_ms),
@@ -634,7 +644,7 @@ mod tests {
         FormatPoint {
             states: 2,
             stored_bytes,
-            reading_s: 60.0,
+            reading_s: Some(60.0),
             as_of_restore_ms: Summary::of(&[first_token_ms / 2.0]),
             as_of_first_token_ms: Summary::of(&[first_token_ms]),
             as_of_tokens_read: 2112,

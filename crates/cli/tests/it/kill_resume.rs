@@ -60,7 +60,9 @@ fn args<'a>(first: &[&'a str]) -> Vec<&'a str> {
 #[test]
 fn sigkilled_ingestion_resumes_to_the_same_state_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let file = book(dir.path(), "book.md", 4);
+    // Long enough (~1,900 tokens) that several kills land before the pass ends: with a
+    // 4-page book a resume could finish inside one random delay (seen in CI).
+    let file = book(dir.path(), "book.md", 12);
     let file = file.to_str().unwrap();
 
     let whole = dir.path().join("whole");
@@ -74,13 +76,13 @@ fn sigkilled_ingestion_resumes_to_the_same_state_bytes() {
     let killed = dir.path().join("killed");
     let mut kills = 0;
     let mut seen = 0;
-    for round in 0..3 {
+    for round in 0..4 {
         let mut child =
             if round == 0 { spawn(&killed, &args(&["add", file])) } else { spawn(&killed, &args(&["jobs", "resume"])) };
         // Kill at a random moment after the pass has visibly moved on since the last kill:
         // sometimes right after a checkpoint, sometimes between two.
         let moved = wait_for_progress(&killed, seen, Duration::from_secs(120));
-        std::thread::sleep(Duration::from_millis(rng.below(1500)));
+        std::thread::sleep(Duration::from_millis(rng.below(600)));
         let finished = child.try_wait().unwrap().is_some();
         child.kill().unwrap();
         child.wait().unwrap();
