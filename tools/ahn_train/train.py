@@ -46,6 +46,7 @@ import numpy as np
 from ahn_ref import gguf_io
 from ahn_ref.init import init_ahn
 
+from . import accel
 from . import data as data_mod
 from . import fastmodel as fm
 
@@ -85,6 +86,14 @@ class Config:
     adam_eps: float = 1e-8
     export_window: int = 1024
     export_sinks: int = 64
+    init_block: str = ""
+    """Start from this AHN block (a warm start) instead of the zero init; "" = zero init."""
+    accel: bool = False
+    """Stage 2 on the accelerator path (``accel``): bfloat16 base, banded attention, batches."""
+    batch: int = 1
+    """Sequences per stage-2 step on the accelerator path."""
+    attention_block: int = 256
+    """Row block of the accelerator path's banded attention."""
     stage1: StageConfig = field(default_factory=StageConfig)
     stage2: StageConfig = field(default_factory=StageConfig)
     eval: dict = field(default_factory=dict)
@@ -98,7 +107,9 @@ class Config:
             if k in d:
                 d[k] = tuple(d[k])
         cfg = cls(**d, stage1=s1, stage2=s2)
-        for k in ("model", "data", "out_dir"):
+        for k in ("model", "data", "out_dir", "init_block"):
+            if not getattr(cfg, k):
+                continue
             p = Path(getattr(cfg, k)).expanduser()
             setattr(cfg, k, str(p if p.is_absolute() else (base_dir / p).resolve()))
         return cfg
@@ -387,20 +398,47 @@ class Trainer:
             )
         return self._jit["teacher_h"](self.base.weights, jnp.asarray(tokens))
 
+    def accel_weights(self):
+        """The frozen weights in bfloat16 for the accelerator path (made once)."""
+        if "accel_w" not in self._jit:
+            self._jit["accel_w"] = accel.mixed_weights(self.base)
+        return self._jit["accel_w"]
+
+    def accel_band(self):
+        return accel.band_for(self.cfg.window_choices, self.cfg.sink_choices, self.cfg.attention_block)
+
+    def accel_teacher(self):
+        if "accel_teacher" not in self._jit:
+            cfg = self.base.cfg
+            self._jit["accel_teacher"] = jax.jit(lambda w, t, i: accel.teacher_log_probs(cfg, w, t, i))
+        return self._jit["accel_teacher"]
+
+    def _accel_grad(self):
+        key = ("accel_grad", self.cfg.variant, self.cfg.scan_chunk, self.accel_band())
+        if key not in self._jit:
+            loss_fn = accel.kl_loss_fn(self.base.cfg, self.acfg, self.accel_band(), self.cfg.scan_chunk)
+            self._jit[key] = jax.jit(jax.value_and_grad(loss_fn))
+        return self._jit[key]
+
     def run_stage(self, stage, init, stop_at=None):
         """Run (or resume) one stage up to its step count, limits or ``stop_at`` (a step)."""
         sc = self.cfg.stage1 if stage == 1 else self.cfg.stage2
         params, m, v, meta = self._start(stage, init)
         if meta["done"] or sc.steps == 0:
             return params, meta
-        if stage == 1:
-            loss_fn = stage1_loss_fn(self.base, self.acfg, sc.loss, self.cfg.scan_chunk)
+        on_accel = stage == 2 and self.cfg.accel
+        batch = self.cfg.batch if on_accel else 1
+        if on_accel:
+            grad_fn = self._accel_grad()
         else:
-            loss_fn = stage2_loss_fn(self.base, self.acfg, self.cfg.scan_chunk)
-        key = ("grad", stage, sc.loss if stage == 1 else "kl", self.cfg.variant, self.cfg.scan_chunk)
-        if key not in self._jit:
-            self._jit[key] = jax.jit(jax.value_and_grad(loss_fn, has_aux=stage == 1))
-        grad_fn = self._jit[key]
+            if stage == 1:
+                loss_fn = stage1_loss_fn(self.base, self.acfg, sc.loss, self.cfg.scan_chunk)
+            else:
+                loss_fn = stage2_loss_fn(self.base, self.acfg, self.cfg.scan_chunk)
+            key = ("grad", stage, sc.loss if stage == 1 else "kl", self.cfg.variant, self.cfg.scan_chunk)
+            if key not in self._jit:
+                self._jit[key] = jax.jit(jax.value_and_grad(loss_fn, has_aux=stage == 1))
+            grad_fn = self._jit[key]
         started = time.time()
         wall0 = meta["wall_s"]
         cache, cache_seq = None, None
@@ -410,12 +448,27 @@ class Trainer:
                 self.log(f"stage {stage}: time limit {sc.max_minutes} min reached at step {step}")
                 break
             t0, c0 = time.time(), time.process_time()
-            seq = step // sc.steps_per_sequence if stage == 1 else step
+            seq = step // sc.steps_per_sequence if stage == 1 else step * batch
             tokens = self.sampler.sequence(stage, seq)
             w_tr, sinks = draw_window(self.cfg, rng_for(self.cfg.seed, stage, step, 1), len(tokens))
             window = w_tr - sinks
             aux = None
-            if stage == 1:
+            flops = None
+            if on_accel:
+                # Sequences seq .. seq+batch-1, each with the KL rows of its own index (with
+                # batch 1 exactly the sequence and rows of the float32 path's step).
+                toks = np.stack([tokens] + [self.sampler.sequence(stage, seq + j) for j in range(1, batch)])
+                rows = [
+                    kl_rows_for(sc.kl_positions, len(tokens), w_tr, rng_for(self.cfg.seed, stage, seq + j, 2))
+                    for j in range(batch)
+                ]
+                idx = jnp.asarray(np.stack([r[0] for r in rows]))
+                w = jnp.asarray(np.stack([r[1] for r in rows]))
+                toks = jnp.asarray(toks)
+                t_logp = self.accel_teacher()(self.accel_weights(), toks, idx)
+                loss, grads = grad_fn(params, self.accel_weights(), toks, t_logp, idx, w, sinks, window)
+                flops = batch * accel.training_flops(self.base.cfg, len(tokens), idx.shape[1], w_tr)
+            elif stage == 1:
                 if cache_seq != seq:
                     _, cache = self.teacher_cache(tokens)
                     cache_seq = seq
@@ -433,7 +486,12 @@ class Trainer:
             dt = time.time() - t0
             row = {"stage": stage, "step": step, "loss": loss, "lr": lr, "W": window, "S": sinks, "seq": seq}
             row.update({"step_s": round(dt, 3), "cpu_s": round(time.process_time() - c0, 3)})
-            row["tokens_per_s"] = round(len(tokens) / dt, 1)
+            row["tokens_per_s"] = round(batch * len(tokens) / dt, 1)
+            if flops is not None:
+                row["tflops"] = float(f"{flops / dt / 1e12:.4g}")
+                peak = accel.peak_tflops()
+                if peak:
+                    row["mfu"] = round(flops / dt / 1e12 / peak, 4)
             row["wall_s"] = round(wall0 + time.time() - started, 1)
             if aux is not None:
                 row["layer_loss"] = [round(float(x), 4) for x in aux]
@@ -441,7 +499,7 @@ class Trainer:
             self.log(f"stage {stage} step {step}/{sc.steps}: loss {loss:.5f} W={window} S={sinks} {dt:.1f}s")
             if step % self.cfg.checkpoint_every == 0 or step == sc.steps:
                 wall = wall0 + time.time() - started
-                meta.update(step=step, cursor=seq + 1, wall_s=wall, done=step >= sc.steps)
+                meta.update(step=step, cursor=seq + batch, wall_s=wall, done=step >= sc.steps)
                 save_checkpoint(self.ckpt_path(stage), params, m, v, meta)
         meta.update(step=step, wall_s=wall0 + time.time() - started, done=step >= sc.steps)
         save_checkpoint(self.ckpt_path(stage), params, m, v, meta)
@@ -453,7 +511,11 @@ class Trainer:
         ``stop_at = (stage, step)`` stops (after a checkpoint) when that stage reaches that step, as
         a kill would; returns ``(params, done)``.
         """
-        init = init_params(self.base, self.cfg.variant, self.cfg.seed)
+        if self.cfg.init_block:
+            init = fm.stack(gguf_io.read_block(self.cfg.init_block).layers)
+            self.log(f"warm start from {self.cfg.init_block}")
+        else:
+            init = init_params(self.base, self.cfg.variant, self.cfg.seed)
         stop1 = stop_at[1] if stop_at and stop_at[0] == 1 else None
         params, meta1 = self.run_stage(1, init, stop1)
         if not meta1["done"] and self.cfg.stage1.steps:
