@@ -61,6 +61,10 @@ class StageConfig:
     lr: float = 1e-4
     max_minutes: float = 0.0
     """Stop (after a checkpoint) when the stage has run this long in total; 0 = no limit."""
+    schedule: str = "steps"
+    """``steps``: warmup and cosine over ``steps``. ``minutes``: over ``max_minutes`` of wall time
+    (for a GPU session with a fixed budget; the stage is done when the time is up, and a resumed
+    run is no longer bit-identical to an uninterrupted one)."""
     steps_per_sequence: int = 1
     loss: str = "o_proj"
     kl_positions: int = 0
@@ -78,6 +82,8 @@ class Config:
     window_choices: tuple = WINDOW_CHOICES
     sink_choices: tuple = SINK_CHOICES
     synthetic_fraction: float = 0.25
+    min_window_share: float = 0.125
+    """W_tr must exceed this share of the sequence (the paper's L/8, ahn.md §3.1)."""
     checkpoint_every: int = 10
     scan_chunk: int = 64
     warmup: float = 0.1
@@ -126,7 +132,8 @@ class Config:
         keep = {k: v for k, v in self.__dict__.items() if k not in ("stage1", "stage2", "eval")}
         for s in ("stage1", "stage2")[:stage]:
             st = dict(getattr(self, s).__dict__)
-            st.pop("max_minutes")
+            if st["schedule"] == "steps":
+                st.pop("max_minutes")
             keep[s] = st
         return hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -142,9 +149,10 @@ def rng_for(seed, stage, index, purpose):
 
 def draw_window(cfg: Config, rng, seq_len):
     """``(W_tr, S)`` as ahn.md §3.1: ``L/8 < W_tr < L`` and ``S <= W_tr/2`` (inference W = W_tr − S)."""
-    windows = [w for w in cfg.window_choices if seq_len / 8 < w < seq_len]
+    windows = [w for w in cfg.window_choices if seq_len * cfg.min_window_share < w < seq_len]
     if not windows:
-        raise ValueError(f"no window in {cfg.window_choices} satisfies L/8 < W_tr < L for L={seq_len}")
+        rule = f"{cfg.min_window_share:g}·L < W_tr < L"
+        raise ValueError(f"no window in {cfg.window_choices} satisfies {rule} for L={seq_len}")
     w_tr = int(rng.choice(windows))
     sinks = [s for s in cfg.sink_choices if s <= 0.5 * w_tr and s < w_tr]
     return w_tr, int(rng.choice(sinks))
@@ -363,6 +371,9 @@ class Trainer:
         self.acfg = self.base.ahn_config(cfg.variant)
         self.update = make_update(cfg)
         self._jit = _compiled(self.base)
+        self.deadline = None
+        """Wall-clock time (``time.time()``) after which a stage stops after its step, as a kill
+        would: for runs split over several calls of limited length."""
 
     def _log_row(self, row):
         with open(self.out / "log.jsonl", "a") as f:
@@ -441,11 +452,19 @@ class Trainer:
             grad_fn = self._jit[key]
         started = time.time()
         wall0 = meta["wall_s"]
+
+        def finished(step, wall):
+            timed_out = sc.schedule == "minutes" and wall >= 60 * sc.max_minutes
+            return step >= sc.steps or timed_out
+
         cache, cache_seq = None, None
         step = meta["step"]
         while step < sc.steps and (stop_at is None or step < stop_at):
             if sc.max_minutes and wall0 + time.time() - started >= 60 * sc.max_minutes:
                 self.log(f"stage {stage}: time limit {sc.max_minutes} min reached at step {step}")
+                break
+            if self.deadline is not None and time.time() >= self.deadline:
+                self.log(f"stage {stage}: this call's time is up at step {step}; run again to go on")
                 break
             t0, c0 = time.time(), time.process_time()
             seq = step // sc.steps_per_sequence if stage == 1 else step * batch
@@ -479,7 +498,11 @@ class Trainer:
                 idx, w = (jnp.asarray(x) for x in kl_rows_for(sc.kl_positions, len(tokens), w_tr, rng))
                 toks = jnp.asarray(tokens)
                 loss, grads = grad_fn(params, self.base.weights, toks, teacher_h, idx, w, sinks, window)
-            lr = lr_at(step, sc.steps, sc.lr, self.cfg.warmup)
+            if sc.schedule == "minutes":
+                # The schedule's time is the step's start: its own length is not known yet.
+                lr = lr_at(wall0 + t0 - started, 60 * sc.max_minutes, sc.lr, self.cfg.warmup)
+            else:
+                lr = lr_at(step, sc.steps, sc.lr, self.cfg.warmup)
             params, m, v = self.update(params, grads, m, v, step, lr)
             loss = float(loss)
             step += 1
@@ -499,9 +522,10 @@ class Trainer:
             self.log(f"stage {stage} step {step}/{sc.steps}: loss {loss:.5f} W={window} S={sinks} {dt:.1f}s")
             if step % self.cfg.checkpoint_every == 0 or step == sc.steps:
                 wall = wall0 + time.time() - started
-                meta.update(step=step, cursor=seq + batch, wall_s=wall, done=step >= sc.steps)
+                meta.update(step=step, cursor=seq + batch, wall_s=wall, done=finished(step, wall))
                 save_checkpoint(self.ckpt_path(stage), params, m, v, meta)
-        meta.update(step=step, wall_s=wall0 + time.time() - started, done=step >= sc.steps)
+        wall = wall0 + time.time() - started
+        meta.update(step=step, wall_s=wall, done=finished(step, wall))
         save_checkpoint(self.ckpt_path(stage), params, m, v, meta)
         return params, meta
 
