@@ -96,6 +96,11 @@ pub struct AskPoint {
     /// The two checkpoint formats side by side (absent in reports from before).
     #[serde(default)]
     pub formats: Option<FormatComparison>,
+    /// The CPU this length was measured on (`None`: the report's, in reports from before).
+    /// Each length compares its formats within one run, on one machine; lengths measured on
+    /// other machines are kept and say so.
+    #[serde(default)]
+    pub cpu: Option<String>,
 }
 
 /// One checkpoint format on one book.
@@ -356,11 +361,12 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
         .and_then(|t| serde_json::from_str::<AskReport>(&t).ok())
         .filter(|p| p.same_settings(&report));
     // Lengths this run does not measure stay as an earlier run with these settings left them
-    // (a 1,000-page book can then be measured in a run of its own).
+    // (a 1,000-page book can then be measured in a run of its own), with their machine.
     if let Some(p) = &previous {
         report.keep_other_lengths(p, &args.pages);
     }
-    let previous = previous.filter(|_| args.reuse_books);
+    // Books on disk are reused only on the machine that read them.
+    let previous = previous.filter(|p| args.reuse_books && p.cpu == report.cpu);
     for &pages in &args.pages {
         let dir = work.join(pages.to_string());
         let book_text = book(&text, pages)?;
@@ -432,6 +438,7 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
             full_reread_ms,
             reading_carried: compact.carried,
             formats: Some(formats),
+            cpu: Some(report.cpu.clone()),
         });
         report.points.sort_by_key(|p| p.pages);
         // Written after every length, so a long run that is stopped keeps what it measured.
@@ -442,18 +449,49 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
 }
 
 impl AskReport {
-    /// Whether `other` was measured with the same model, machine and settings.
+    /// Whether `other` was measured with the same model, threads and settings (on any machine:
+    /// each length records its own).
     fn same_settings(&self, other: &AskReport) -> bool {
-        (&self.model, &self.cpu, self.threads, self.window, self.sinks, &self.block, &self.question)
-            == (&other.model, &other.cpu, other.threads, other.window, other.sinks, &other.block, &other.question)
+        (&self.model, self.threads, self.window, self.sinks, &self.block, &self.question)
+            == (&other.model, other.threads, other.window, other.sinks, &other.block, &other.question)
     }
 
-    /// Takes the points of `earlier` (same settings) whose length is not in `measured`.
+    /// Takes the points of `earlier` (same settings) whose length is not in `measured`, each
+    /// with the machine it was measured on.
     fn keep_other_lengths(&mut self, earlier: &AskReport, measured: &[usize]) {
         if self.same_settings(earlier) {
-            self.points.extend(earlier.points.iter().filter(|q| !measured.contains(&q.pages)).cloned());
+            self.points.extend(
+                earlier
+                    .points
+                    .iter()
+                    .filter(|q| !measured.contains(&q.pages))
+                    .map(|q| AskPoint { cpu: Some(q.cpu.clone().unwrap_or_else(|| earlier.cpu.clone())), ..q.clone() }),
+            );
             self.points.sort_by_key(|p| p.pages);
         }
+    }
+
+    /// "Measured on X", or which lengths were measured on which machine.
+    fn machines(&self) -> String {
+        let mut by_cpu: Vec<(String, Vec<usize>)> = Vec::new();
+        for p in &self.points {
+            let cpu = p.cpu.clone().unwrap_or_else(|| self.cpu.clone());
+            match by_cpu.iter_mut().find(|(c, _)| *c == cpu) {
+                Some((_, pages)) => pages.push(p.pages),
+                None => by_cpu.push((cpu, vec![p.pages])),
+            }
+        }
+        if by_cpu.len() <= 1 {
+            return by_cpu.pop().map_or_else(|| self.cpu.clone(), |(cpu, _)| cpu);
+        }
+        let parts: Vec<String> = by_cpu
+            .iter()
+            .map(|(cpu, pages)| {
+                let pages: Vec<String> = pages.iter().map(ToString::to_string).collect();
+                format!("{} pages on {cpu}", pages.join(" and "))
+            })
+            .collect();
+        format!("{} (each length's formats side by side in one run, on one machine)", parts.join(", "))
     }
 
     pub fn markdown(&self) -> String {
@@ -465,7 +503,7 @@ impl AskReport {
              the prefill of the whole book under full attention, which a reader without a saved \
              memory pays for every new question (only where the book fits the model's 32K context).\n\n",
             self.model,
-            self.cpu,
+            self.machines(),
             self.threads,
             self.window,
             self.sinks,
@@ -637,6 +675,7 @@ mod tests {
             full_reread_ms: Some(5000.0),
             reading_carried,
             formats: None,
+            cpu: None,
         }
     }
 
@@ -673,6 +712,20 @@ mod tests {
         let mut other_block = report(vec![point(1000, 800.0, false)], None);
         other_block.keep_other_lengths(&earlier, &[1000]);
         assert_eq!(other_block.points.len(), 1, "another block's numbers are not mixed in");
+        assert!(now.markdown().contains("Model `m`, cpu, 2 threads"), "one machine: named once");
+
+        // Lengths measured on another machine are kept, and the report says which is which.
+        let mut elsewhere = report(vec![point(1000, 800.0, false)], Some("b"));
+        elsewhere.cpu = "other cpu".into();
+        elsewhere.points[0].cpu = Some("other cpu".into());
+        elsewhere.keep_other_lengths(&earlier, &[1000]);
+        let cpus: Vec<(usize, Option<&str>)> = elsewhere.points.iter().map(|p| (p.pages, p.cpu.as_deref())).collect();
+        assert_eq!(cpus, [(50, Some("cpu")), (300, Some("cpu")), (1000, Some("other cpu"))]);
+        assert!(
+            elsewhere.markdown().contains("50 and 300 pages on cpu, 1000 pages on other cpu"),
+            "{}",
+            elsewhere.markdown()
+        );
     }
 
     #[test]
