@@ -1,10 +1,12 @@
 // The desktop app end to end, in a real WebKitGTK window (tauri-driver + WebKitWebDriver under
-// Xvfb, started by e2e/run), with the real engine and the default model: a PDF is added the
-// way a drop adds it, read to "read" with visible progress, a question is answered with a
-// streamed answer and a citation chip, and the chip opens the cited page in the PDF viewer.
+// Xvfb, started by e2e/run), with the real engine and the default model: a PDF is dragged from
+// another X client (e2e/drag-source.py, playing the file manager) and dropped on the window
+// with the mouse (xdotool), read to "read" with visible progress, a question is answered with
+// a streamed answer and a citation chip, and the chip opens the cited page in the PDF viewer.
 // A screenshot of each step goes to e2e/screenshots/.
 
 import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -40,16 +42,25 @@ test("add a PDF, watch it being read, ask, and open the cited page", { timeout: 
     await wd.until("the empty library", async () => (await body()).includes("Your library is empty"));
     await shot("01-empty-library");
 
-    // 2. Add the PDF through the command the window's drop handler calls (a native drag and
-    //    drop cannot be synthesised through WebDriver; the handler itself is covered by the UI
-    //    tests in ui/tests/e2e).
-    const added = await wd.executeAsync(
-      `const done = arguments[arguments.length - 1];
-       window.__TAURI_INTERNALS__.invoke("add_paths", { paths: [arguments[0]], collection: null })
-         .then((jobs) => done({ jobs }), (e) => done({ error: String(e) }));`,
-      [pdf],
-    );
-    assert.ok(Array.isArray(added.jobs) && added.jobs.length === 1, JSON.stringify(added));
+    // 2. Drop the PDF on the window: a drag source window beside the app (bottom right of the
+    //    1440×900 screen; the app's 1280×820 window is at the top left) offers it as
+    //    text/uri-list, and the mouse carries it onto the library.
+    const source = spawn("/usr/bin/python3", [new URL("./drag-source.py", import.meta.url).pathname, "1300", "830", pdf]);
+    let said = "";
+    source.stdout.on("data", (d) => (said += d));
+    source.stderr.on("data", (d) => (said += d));
+    try {
+      await wd.until("the drag source window", async () => said.includes("ready"), 20_000, 100);
+      const mouse = (...args) => execFileSync("xdotool", args);
+      mouse("mousemove", "1360", "860", "mousedown", "1", "sleep", "0.2", "mousemove", "1340", "850");
+      mouse("sleep", "0.2", "mousemove", "1100", "700", "sleep", "0.2", "mousemove", "700", "450", "sleep", "0.3", "mousemove", "640", "420");
+      await shot("02-dragging-over-the-window");
+      mouse("sleep", "0.3", "mouseup", "1");
+      await wd.until("the drop to be taken", async () => said.includes("drag-end"), 20_000, 100);
+      assert.match(said, /sent 1/, `the app took the dragged file: ${said}`);
+    } finally {
+      source.kill();
+    }
 
     // 3. Progress until the document says "read".
     const status = () =>
@@ -64,13 +75,13 @@ test("add a PDF, watch it being read, ask, and open the cited page", { timeout: 
       "the document to be read",
       async () => {
         const text = await status();
-        if (/reading \d+ %|extracting|indexing|queued/.test(text)) await shot("02-reading-progress");
+        if (/reading \d+ %|extracting|indexing|queued/.test(text)) await shot("03-reading-progress");
         return text === "read";
       },
       300_000,
       200,
     );
-    await shot("03-read");
+    await shot("04-read");
 
     // 4. Open the document (the chat then asks about it) and ask.
     await wd.click(await wd.find(".doc-list .doc-open"));
@@ -85,11 +96,11 @@ test("add a PDF, watch it being read, ask, and open the cited page", { timeout: 
       const last = answers[answers.length - 1];
       if (!last) return null;
       const status = await wd.attribute(last, "data-status");
-      if (status === "streaming" && (await wd.text(last)).trim().length > 0) await shot("04-answer-streaming");
+      if (status === "streaming" && (await wd.text(last)).trim().length > 0) await shot("05-answer-streaming");
       return status === "done" ? last : status === "error" ? Promise.reject(new Error(await wd.text(last))) : null;
     }, 300_000, 200);
     const answerText = await wd.text(answer);
-    await shot("05-answer-with-citation");
+    await shot("06-answer-with-citation");
     const chips = await wd.findAll('article[aria-label="Answer"] button[data-citation]');
     assert.ok(chips.length > 0, `the answer cites a page: ${answerText}`);
     // Prefer the page that holds the fact; any cited page must open.
@@ -110,7 +121,7 @@ test("add a PDF, watch it being read, ask, and open the cited page", { timeout: 
       );
       return field === label && visible;
     });
-    await shot("06-cited-page-open");
+    await shot("07-cited-page-open");
     assert.match(answerText.toLowerCase(), /arch|reef|coral|oilcloth|keeper|key/, answerText);
   } catch (e) {
     await shot("99-failure").catch(() => {});
