@@ -252,8 +252,12 @@ def evaluate_kl(cfg, w, acfg, blocks, sequences, n_sink, n_window, band, chunk=6
     )
 
     @jax.jit
-    def kl_sum(w, ht, hs, valid):
-        return jnp.sum(jnp.where(valid, fm.kl_rows(log_probs(cfg, w, ht), log_probs(cfg, w, hs)), 0.0))
+    def kl_sums(w, ht, hs, valid):
+        """Summed KL of each student ``hs [M, R, D]`` against the teacher rows ``ht [R, D]``
+        (the teacher's log-probabilities computed once for all of them)."""
+        t_logp = log_probs(cfg, w, ht)
+        kl = jax.vmap(lambda h: fm.kl_rows(t_logp, log_probs(cfg, w, h)))(hs)
+        return jnp.sum(jnp.where(valid[None], kl, 0.0), axis=-1)
 
     per_sequence = []
     for seq in sequences:
@@ -265,11 +269,9 @@ def evaluate_kl(cfg, w, acfg, blocks, sequences, n_sink, n_window, band, chunk=6
         valid = (jnp.arange(rows_p.size) < rows.shape[0]).reshape(rows_p.shape)
         ht = teacher(w, t)
         hidden = {"swa": swa(w, t)} | {name: mem(w, a, t) for name, a in blocks.items()}
-        kls = {}
-        for name, hs in hidden.items():
-            total = sum(float(kl_sum(w, ht[r], hs[r], v)) for r, v in zip(rows_p, valid, strict=True))
-            kls[name] = total / rows.shape[0]
-        per_sequence.append(kls)
+        students = jnp.stack(list(hidden.values()))  # [M, N, D]
+        totals = sum(kl_sums(w, ht[r], students[:, r], v) for r, v in zip(rows_p, valid, strict=True))
+        per_sequence.append({name: float(x) / rows.shape[0] for name, x in zip(hidden, totals, strict=True)})
     mean = {name: sum(k[name] for k in per_sequence) / len(per_sequence) for name in per_sequence[0]}
     recovered = {name: (mean["swa"] - v) / mean["swa"] for name, v in mean.items() if name != "swa"}
     return {"kl": mean, "recovered": recovered, "per_sequence": per_sequence}

@@ -294,8 +294,7 @@ def train(
     log(f"devices: {jax.devices()}")
     run_dir = stage / "run"
     cfg = session_config(config, cargo, run_dir, minutes)
-    lines = []
-    trainer = tr.Trainer(cfg, log=lambda s: (lines.append(s), log(s)))
+    trainer = tr.Trainer(cfg, log=log)
     # Leave the evaluation its time inside this call.
     trainer.deadline = started + call_seconds - reserve_seconds
     params, done = trainer.run()

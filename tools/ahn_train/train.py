@@ -458,6 +458,7 @@ class Trainer:
             return step >= sc.steps or timed_out
 
         cache, cache_seq = None, None
+        peak = accel.peak_tflops() if on_accel else None
         step = meta["step"]
         while step < sc.steps and (stop_at is None or step < stop_at):
             if sc.max_minutes and wall0 + time.time() - started >= 60 * sc.max_minutes:
@@ -512,7 +513,6 @@ class Trainer:
             row["tokens_per_s"] = round(batch * len(tokens) / dt, 1)
             if flops is not None:
                 row["tflops"] = float(f"{flops / dt / 1e12:.4g}")
-                peak = accel.peak_tflops()
                 if peak:
                     row["mfu"] = round(flops / dt / 1e12 / peak, 4)
             row["wall_s"] = round(wall0 + time.time() - started, 1)

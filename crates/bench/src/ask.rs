@@ -365,12 +365,14 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
     if let Some(p) = &previous {
         report.keep_other_lengths(p, &args.pages);
     }
-    // Books on disk are reused only on the machine that read them.
-    let previous = previous.filter(|p| args.reuse_books && p.cpu == report.cpu);
+    let previous = previous.filter(|_| args.reuse_books);
     for &pages in &args.pages {
         let dir = work.join(pages.to_string());
         let book_text = book(&text, pages)?;
-        let earlier = previous.as_ref().and_then(|p| p.points.iter().find(|q| q.pages == pages));
+        // A book on disk is reused only with a length measured on this machine.
+        let earlier = previous.as_ref().and_then(|p| {
+            p.points.iter().find(|q| q.pages == pages && q.cpu.as_deref().unwrap_or(&p.cpu) == report.cpu)
+        });
         let [compact, full_states] = read_books(
             &dir,
             &book_text,
