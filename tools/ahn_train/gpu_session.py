@@ -67,22 +67,38 @@ def sha256_file(path):
 # pack (here)
 
 
-def data_files(data_dir):
-    """``(manifest, files)``: the data a trainer reads (``tokens/``, ``synthetic/``), each checked,
-    and the data manifest cut down to them (the raw archives and texts stay here)."""
+def data_files(data_dir, keep=("tokens", "synthetic"), splits=None, command="ahn_train.data fetch"):
+    """``(manifest, files)``: the data a trainer reads (``tokens/``, ``synthetic/``; of ``splits``,
+    default all), each checked, and the data manifest cut down to them (the raw archives and
+    texts stay here)."""
     data_dir = Path(data_dir)
+    if not (data_dir / "manifest.json").exists():
+        raise SessionError(f"{data_dir / 'manifest.json'} missing: run {command}")
     manifest = json.loads((data_dir / "manifest.json").read_text())
-    kept = [e for e in manifest["files"] if e["path"].split("/")[0] in ("tokens", "synthetic")]
+    kept = [
+        e
+        for e in manifest["files"]
+        if e["path"].split("/")[0] in keep and (splits is None or e["path"].split("/")[1] in splits)
+    ]
     for entry in kept:
         if sha256_file(data_dir / entry["path"]) != entry["sha256"]:
-            raise SessionError(
-                f"{data_dir / entry['path']} does not match the data manifest: run ahn_train.data fetch"
-            )
+            raise SessionError(f"{data_dir / entry['path']} does not match its manifest: run {command}")
     return {**manifest, "files": kept}, [e["path"] for e in kept]
 
 
-def pack(model, data_dir, block, wheel_dir, out=CARGO, part_bytes=PART_BYTES, log=print):
-    """Write the parts, ``manifest.json`` and ``calls.txt`` into ``out``; returns the manifest."""
+def wants_corpus(config=CONFIG):
+    """Whether the session's training config reads the large corpus (``corpus = true``)."""
+    import tomllib
+
+    with open(config, "rb") as f:
+        return bool(tomllib.load(f).get("corpus", False))
+
+
+def pack(model, data_dir, block, wheel_dir, out=CARGO, part_bytes=PART_BYTES, log=print, corpus=None):
+    """Write the parts, ``manifest.json`` and ``calls.txt`` into ``out``; returns the manifest.
+
+    ``corpus`` (default: what the session's config says): ship the training split of the large
+    corpus (``ahn_train.corpus``) too."""
     out = Path(out)
     if out.exists():
         shutil.rmtree(out)
@@ -91,17 +107,25 @@ def pack(model, data_dir, block, wheel_dir, out=CARGO, part_bytes=PART_BYTES, lo
     if not wheels:
         raise SessionError(f"no wheel in {wheel_dir}")
     data_manifest, files = data_files(data_dir)
+    manifests = {"data/manifest.json": data_manifest}
     members = [(Path(model), "model.gguf"), (Path(block), "block.gguf")]
     members += [(Path(data_dir) / f, f"data/{f}") for f in files]
+    if wants_corpus() if corpus is None else corpus:
+        corpus_manifest, corpus_files = data_files(
+            Path(data_dir) / "corpus", keep=("tokens",), splits=("train",), command="ahn_train.corpus fetch"
+        )
+        manifests["data/corpus/manifest.json"] = corpus_manifest
+        members += [(Path(data_dir) / "corpus" / f, f"data/corpus/{f}") for f in corpus_files]
     members += [(w, f"wheels/{w.name}") for w in wheels]
     tar_path = out / "cargo.tar"
     with tarfile.open(tar_path, "w") as tar:
         for src, name in members:
             tar.add(src, arcname=name)
-        text = json.dumps(data_manifest, indent=1).encode()
-        info = tarfile.TarInfo("data/manifest.json")
-        info.size = len(text)
-        tar.addfile(info, io.BytesIO(text))
+        for name, m in manifests.items():
+            text = json.dumps(m, indent=1).encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(text)
+            tar.addfile(info, io.BytesIO(text))
     whole = sha256_file(tar_path)
     parts = []
     with open(tar_path, "rb") as f:
@@ -323,6 +347,9 @@ def train(
     rows = [json.loads(x) for x in (run_dir / "log.jsonl").read_text().splitlines()]
     summary = summarize(rows, results, jax.devices()[0].device_kind, minutes)
     summary["eval"] = {"window": eval_window, "sinks": eval_sinks, "sequences": eval_sequences}
+    summary["streams"] = {
+        n: len(s) for n, s in zip(trainer.sampler.names, trainer.sampler.streams, strict=True)
+    }
     (out / "eval.json").write_text(json.dumps({"eval": results, "train": summary}, indent=1))
     (out / "summary.md").write_text(summary_markdown(summary, results))
     log((out / "summary.md").read_text())

@@ -100,6 +100,8 @@ class Config:
     """Sequences per stage-2 step on the accelerator path."""
     attention_block: int = 256
     """Row block of the accelerator path's banded attention."""
+    corpus: bool = False
+    """Train on the large corpus (``ahn_train.corpus``) as well as the books and tasks."""
     stage1: StageConfig = field(default_factory=StageConfig)
     stage2: StageConfig = field(default_factory=StageConfig)
     eval: dict = field(default_factory=dict)
@@ -366,7 +368,7 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         self.base = base or fm.Base.load(cfg.model)
         if streams is None:
-            streams, synthetic = data_mod.load_split(cfg.data, "train")
+            streams, synthetic = data_mod.load_split(cfg.data, "train", corpus=cfg.corpus)
         self.sampler = Sampler(streams, synthetic or {}, cfg.seq_len, cfg.synthetic_fraction, cfg.seed)
         self.acfg = self.base.ahn_config(cfg.variant)
         self.update = make_update(cfg)

@@ -30,6 +30,7 @@ export_window = 16
 export_sinks = 4
 warmup = 0.0
 accel = true
+corpus = true
 batch = 2
 attention_block = 8
 [stage1]
@@ -61,12 +62,11 @@ def probe_wheel(dest):
     return dest
 
 
-def data_dir(root):
-    """Token streams for both splits with their manifest, as ahn_train.data writes them."""
-    rng = np.random.default_rng(4)
+def token_files(root, name, sizes, rng):
+    """Token streams of each split under ``root/tokens``; their manifest entries."""
     entries = []
-    for split, n in (("train", 400), ("heldout", 300)):
-        path = root / "tokens" / split / f"s_{split}.npy"
+    for split, n in sizes:
+        path = root / "tokens" / split / f"{name}_{split}.npy"
         path.parent.mkdir(parents=True)
         np.save(path, rng.integers(0, N_VOCAB, n).astype(np.uint32))
         data = path.read_bytes()
@@ -77,6 +77,16 @@ def data_dir(root):
                 "sha256": hashlib.sha256(data).hexdigest(),
             }
         )
+    return entries
+
+
+def data_dir(root):
+    """Token streams for both splits with their manifest, as ahn_train.data writes them, and a
+    corpus beside them as ahn_train.corpus writes it."""
+    rng = np.random.default_rng(4)
+    entries = token_files(root, "s", (("train", 400), ("heldout", 300)), rng)
+    corpus = token_files(root / "corpus", "c", (("train", 500), ("heldout", 200)), rng)
+    (root / "corpus" / "manifest.json").write_text(json.dumps({"settings": {}, "files": corpus}))
     raw = root / "raw" / "archive.tar.gz"  # listed, but stays here
     raw.parent.mkdir()
     raw.write_bytes(b"archive")
@@ -108,6 +118,7 @@ def cargo(tmp_path):
         out,
         20_000,
         log=lambda *_: None,
+        corpus=True,
     )
     return out, manifest
 
@@ -147,6 +158,10 @@ def test_receive_checks_each_part_and_assemble_needs_them_all(cargo, tmp_path):
     ).exists()
     kept = json.loads((target / "data" / "manifest.json").read_text())["files"]
     assert [e["path"] for e in kept] == ["tokens/train/s_train.npy", "tokens/heldout/s_heldout.npy"]
+    # Of the corpus only the training split travels, with its manifest cut down to it.
+    corpus = json.loads((target / "data" / "corpus" / "manifest.json").read_text())["files"]
+    assert [e["path"] for e in corpus] == ["tokens/train/c_train.npy"]
+    assert not (target / "data" / "corpus" / "tokens" / "heldout").exists()
     # A part damaged after it was received is caught when the whole is joined.
     (target / ".complete").unlink()
     last = stage / "parts" / manifest["parts"][-1]["name"]
@@ -173,6 +188,7 @@ def test_training_goes_on_over_calls_and_ends_with_the_side_by_side_evaluation(c
     assert kl["swa"] > 0 and kl["old"] != kl["new"]
     assert set(ev["eval"]["40"]["recovered"]) == {"old", "new"}
     assert ev["train"]["steps"] >= 1 and ev["train"]["tokens"] > 0
+    assert ev["train"]["streams"] == {"s_train": 400, "corpus_c_train": 500}
     new = gguf_io.read_block(results / "new.ahn.gguf")
     old = gguf_io.read_block(stage / "cargo" / "block.gguf")
     assert any(not np.array_equal(a, old.layers[0][n]) for n, a in new.layers[0].items())
