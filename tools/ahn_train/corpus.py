@@ -45,15 +45,13 @@ from pathlib import Path
 import numpy as np
 
 from . import data, textformats
+from .corpus_sources import SOURCES
 
 CORPUS_VERSION = 1
 MIN_ENGLISH = 0.12
 MIN_PARAGRAPH_CHARS = 80
 MIN_DOC_CHARS = 2000
 HELDOUT_PER_MILLE = 20
-
-SOURCES = {}
-"""Pinned archives and the documents each holds (filled from the survey of the registries)."""
 
 EXCLUDED = (
     "r-doc-*",

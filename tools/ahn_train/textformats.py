@@ -167,11 +167,49 @@ def info_to_text(text):
     return tidy("\n\n".join(out))
 
 
+ROFF_KEEP = {".SH", ".SS", ".B", ".I", ".BR", ".IR", ".RB", ".RI", ".BI", ".IB", ".TP", ".IP", ".SM", ".SB"}
+ROFF_BREAK = {".PP", ".P", ".LP", ".sp", ".br", ".TP", ".IP", ".SH", ".SS", ".RS", ".RE", ".nf", ".fi"}
+ROFF_NAMED = {
+    "em": "\u2014", "en": "\u2013", "aq": "'", "dq": '"', "lq": "\u201c", "rq": "\u201d", "bu": "\u2022",
+}  # fmt: skip
+ROFF_ESCAPE = re.compile(r"\\f(?:\(..|\[[^]]*\]|.)|\\\((..)|\\\[([^]]*)\]|\\\*(?:\(..|\[[^]]*\]|.)|\\(.)")
+
+
+def _roff_escape(m):
+    named = m.group(1) or m.group(2)
+    if named is not None:
+        return ROFF_NAMED.get(named, "")
+    ch = m.group(3)
+    if ch is None:  # a font change or a string
+        return ""
+    return {"-": "-", "e": "\\", "&": "", "|": "", "^": "", " ": " ", "~": " ", "c": "", '"': ""}.get(ch, ch)
+
+
+def man_to_text(text):
+    """A man page (roff with the man macros): the words of its text and headings."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith(('.\\"', "'\\\"", '.\\"', "'\\\"")) or line in (".", "'"):
+            continue
+        if line.startswith((".", "'")):
+            request, _, args = line.partition(" ")
+            if request in ROFF_BREAK:
+                out.append("")
+            if request not in ROFF_KEEP or not args.strip():
+                continue
+            line = args.replace('"', "")
+            if request == ".IP":  # ".IP tag indent": the indent is layout
+                line = re.sub(r"\s+\d+(\.\d+)?[nmi]?\s*$", "", line)
+        out.append(ROFF_ESCAPE.sub(_roff_escape, line))
+    return tidy("\n".join(out))
+
+
 def plain_to_text(text):
     return tidy(text)
 
 
 CONVERTERS = {
+    "man": man_to_text,
     "html": html_to_text,
     "rst": rst_to_text,
     "pod": pod_to_text,

