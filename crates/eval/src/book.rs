@@ -23,6 +23,12 @@ pub struct Question {
     pub gold: Vec<String>,
     /// Where the fact sits, as a fraction of the book (exact questions).
     pub depth: Option<f64>,
+    /// Whole-book questions: the gold parts must come in this order.
+    #[serde(default)]
+    pub ordered: bool,
+    /// Whole-book questions: quotes of the book that support the answer (whitespace-normalised).
+    #[serde(default)]
+    pub evidence: Vec<String>,
 }
 
 /// The book and its questions.
@@ -77,6 +83,8 @@ pub fn build(model: &Model, novel: &str, tokens: usize, needles: usize, seed: u6
             text: format!("What is the combination of the {colour} strongbox at Kellynch Hall?"),
             gold: vec![code.clone()],
             depth: Some(depth),
+            ordered: false,
+            evidence: Vec::new(),
         });
     }
     questions.push(Question {
@@ -86,6 +94,8 @@ pub fn build(model: &Model, novel: &str, tokens: usize, needles: usize, seed: u6
             .into(),
         gold: facts.iter().map(|(c, _)| c.clone()).collect(),
         depth: None,
+        ordered: false,
+        evidence: Vec::new(),
     });
     Book { text, questions, source_chars: chars.min(novel.chars().count()) }
 }

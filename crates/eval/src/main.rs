@@ -14,6 +14,7 @@ mod qa;
 mod report;
 mod run;
 mod tasks;
+mod whole_book;
 
 use std::path::PathBuf;
 
@@ -68,6 +69,10 @@ enum Command {
         /// books, which only books longer than the novel, about 110K tokens, reach).
         #[arg(long, value_delimiter = ',')]
         text: Vec<PathBuf>,
+        /// Hand-written questions whose answers need a long stretch of the novel; each is asked
+        /// of the books that hold its evidence.
+        #[arg(long, default_value = "crates/eval/ask/whole-book.json")]
+        whole_book: PathBuf,
         /// Scratch directory.
         #[arg(long)]
         work: Option<PathBuf>,
@@ -333,6 +338,7 @@ fn main() -> Result<()> {
         full_attention_max,
         keep_full,
         text,
+        whole_book: whole_book_file,
         work,
     } = cli.command
     {
@@ -358,6 +364,16 @@ fn main() -> Result<()> {
             novel.push_str(&part);
             sources.push((memory::file_name(path), part.chars().count()));
         }
+        let whole_book_questions = whole_book::WholeBookQuestions::load(&whole_book_file)?;
+        // The whole-book questions are about one text; a book made of others gets none.
+        let whole_book =
+            sources.iter().any(|(name, _)| *name == whole_book_questions.source).then_some(&whole_book_questions);
+        if whole_book.is_none() {
+            eprintln!(
+                "no whole-book questions: they are about {}, which this book does not hold",
+                whole_book_questions.source
+            );
+        }
         let work = work.unwrap_or_else(|| std::env::temp_dir().join("seahorse-eval"));
         let model = seahorse_models::default_model(&seahorse_models::cache_dir_in(|k| std::env::var_os(k)))?;
         for n in tokens {
@@ -372,7 +388,7 @@ fn main() -> Result<()> {
                 keep_full,
                 text_source: String::new(), // set by run::run to the files the book reaches
             };
-            let mut report = run::run(&model, &novel, &sources, &settings, &work.join(n.to_string()))?;
+            let mut report = run::run(&model, &novel, &sources, whole_book, &settings, &work.join(n.to_string()))?;
             let path = cli.out.join("eval").join(format!("ask-{n}.json"));
             if keep_full {
                 let previous: Option<run::LengthReport> =

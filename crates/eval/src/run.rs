@@ -13,6 +13,7 @@ use seahorse_library::{DocId, Library, LibraryConfig, ReadOptions, Reader};
 use serde::{Deserialize, Serialize};
 
 use crate::book::{self, Book, Question};
+use crate::whole_book::{self, WholeBookQuestions};
 
 /// Settings of one run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,7 +77,10 @@ impl LengthReport {
             && previous.settings.text_source == self.settings.text_source;
         let have = self.answers.iter().any(|a| a.mode == "full");
         let prev: Vec<Scored> = previous.answers.iter().filter(|a| a.mode == "full").cloned().collect();
-        if !same_book || have || prev.is_empty() {
+        // Every question of this run must have its full-attention answer (questions may have
+        // been added since).
+        let covered = self.answers.iter().all(|a| prev.iter().any(|p| p.question == a.question));
+        if !same_book || have || prev.is_empty() || !covered {
             return false;
         }
         self.answers.extend(prev);
@@ -148,7 +152,12 @@ fn scored(
         for p in &c.pages {
             cited += 1;
             let page = page_texts.get(p.page_index as usize).map_or("", String::as_str);
-            if q.gold.iter().any(|g| page.contains(g.as_str())) {
+            let supports = if q.kind == whole_book::KIND {
+                whole_book::page_supports(page, &q.evidence)
+            } else {
+                q.gold.iter().any(|g| page.contains(g.as_str()))
+            };
+            if supports {
                 with_answer += 1;
             }
         }
@@ -158,7 +167,11 @@ fn scored(
         question: q.id.clone(),
         kind: q.kind.clone(),
         beyond_window,
-        score: book::score(text, &q.gold),
+        score: if q.kind == whole_book::KIND {
+            whole_book::score(text, &q.gold, q.ordered)
+        } else {
+            book::score(text, &q.gold)
+        },
         answer: text.to_owned(),
         cited_pages: cited,
         cited_pages_with_answer: with_answer,
@@ -172,11 +185,13 @@ fn scored(
 /// Runs every mode on one book length.
 ///
 /// `sources`: the files `novel` was joined from (name, characters, in order); the report names
-/// those the book reaches.
+/// those the book reaches. `whole_book`: hand-written questions, asked when the book holds
+/// their evidence.
 pub fn run(
     model_path: &Path,
     novel: &str,
     sources: &[(String, usize)],
+    whole_book: Option<&WholeBookQuestions>,
     settings: &Settings,
     work: &Path,
 ) -> Result<LengthReport> {
@@ -184,7 +199,10 @@ pub fn run(
     let window_memory =
         MemoryOptions { window: settings.window, sinks: settings.sinks, block: None, merged_dir: merged_dir.clone() };
     let window_model = load(model_path, Some(window_memory.clone()))?;
-    let book: Book = book::build(&window_model, novel, settings.tokens, settings.needles, settings.seed);
+    let mut book: Book = book::build(&window_model, novel, settings.tokens, settings.needles, settings.seed);
+    if let Some(questions) = whole_book {
+        book.questions.extend(questions.answerable_in(&book.text));
+    }
     let mut report = LengthReport {
         settings: Settings { text_source: sources_reached(sources, book.source_chars), ..settings.clone() },
         model: model_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
@@ -436,5 +454,11 @@ pub(crate) mod tests {
         assert_eq!(same.reading_seconds, vec![("full".to_owned(), 5.0)]);
         // Never twice, never over answers of its own.
         assert!(!same.carry_full_attention_from(&previous));
+        // Not when this run asks a question the earlier one did not.
+        let mut more = report(100, &["window"]);
+        let mut added = more.answers[0].clone();
+        added.question = "wb-new".into();
+        more.answers.push(added);
+        assert!(!more.carry_full_attention_from(&previous));
     }
 }
