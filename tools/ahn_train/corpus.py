@@ -50,7 +50,7 @@ from .corpus_sources import SOURCES
 CORPUS_VERSION = 1
 MIN_ENGLISH = 0.12
 MIN_PARAGRAPH_CHARS = 80
-MIN_DOC_CHARS = 2000
+MIN_DOC_CHARS = 500
 HELDOUT_PER_MILLE = 20
 
 EXCLUDED = (
@@ -92,18 +92,7 @@ def archive_members(path):
     path = Path(path)
     name = path.name
     if name.endswith(".deb"):
-        blob = path.read_bytes()
-        if blob[:8] != b"!<arch>\n":
-            raise CorpusError(f"{path}: not an ar archive")
-        pos = 8
-        while pos + 60 <= len(blob):
-            header = blob[pos : pos + 60]
-            member = header[:16].decode().strip().rstrip("/")
-            size = int(header[48:58].decode().strip())
-            body = blob[pos + 60 : pos + 60 + size]
-            pos += 60 + size + (size & 1)
-            if member.startswith("data.tar"):
-                yield from _tar_members(io.BytesIO(body))
+        yield from sorted(data.deb_files(path))
         return
     if name.endswith((".whl", ".zip")):
         with zipfile.ZipFile(path) as z:

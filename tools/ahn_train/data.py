@@ -169,12 +169,13 @@ def fetch_source(name, raw_dir, log=print, downloader=_download, sources=None):
 # Extraction
 
 
-def _deb_member(deb_path, prefix):
-    """``{path: bytes}`` of the files under ``prefix`` in a .deb's data archive (no dpkg needed)."""
+def deb_files(deb_path):
+    """``(path, bytes)`` of every file in a .deb's data archive, in archive order (no dpkg
+    needed: a .deb is an ar archive whose ``data.tar.*`` member holds the files)."""
     data = Path(deb_path).read_bytes()
     if data[:8] != b"!<arch>\n":
         raise DataError(f"{deb_path}: not an ar archive")
-    pos, out = 8, {}
+    pos = 8
     while pos + 60 <= len(data):
         header = data[pos : pos + 60]
         name = header[:16].decode().strip().rstrip("/")
@@ -184,10 +185,13 @@ def _deb_member(deb_path, prefix):
         if name.startswith("data.tar"):
             with tarfile.open(fileobj=io.BytesIO(body)) as tar:
                 for m in tar.getmembers():
-                    path = m.name.lstrip("./")
-                    if m.isfile() and path.startswith(prefix):
-                        out[path[len(prefix) :]] = tar.extractfile(m).read()
-    return out
+                    if m.isfile():
+                        yield m.name.removeprefix("./"), tar.extractfile(m).read()
+
+
+def _deb_member(deb_path, prefix):
+    """``{path: bytes}`` of the files under ``prefix`` in a .deb's data archive."""
+    return {path[len(prefix) :]: body for path, body in deb_files(deb_path) if path.startswith(prefix)}
 
 
 def austen_texts(deb_path):

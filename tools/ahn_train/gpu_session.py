@@ -4,8 +4,9 @@ Here, once (this machine has the model, the data and the shipped block)::
 
     cd tools && python -m ahn_train.gpu_session pack
 
-packs the default model, the training and held-out data (``ahn_train.data``), the shipped block
-and the ``gguf`` wheel into one tar, cut into parts of at most 50 MB under ``.gpu-train/`` at
+packs the default model, the training and held-out data (``ahn_train.data``), the training split
+of the large corpus (``ahn_train.corpus``, when the config reads it), the shipped block and the
+``gguf`` wheel into one gzipped tar, cut into parts of at most 50 MB under ``.gpu-train/`` at
 the repository root (git-ignored), with ``manifest.json`` (every part's sha256, the whole tar's)
 and ``calls.txt``: the device calls to make, in order. Each call carries one part plus the
 manifest (the device tool carries at most 64 MiB a call):
@@ -117,8 +118,10 @@ def pack(model, data_dir, block, wheel_dir, out=CARGO, part_bytes=PART_BYTES, lo
         manifests["data/corpus/manifest.json"] = corpus_manifest
         members += [(Path(data_dir) / "corpus" / f, f"data/corpus/{f}") for f in corpus_files]
     members += [(w, f"wheels/{w.name}") for w in wheels]
-    tar_path = out / "cargo.tar"
-    with tarfile.open(tar_path, "w") as tar:
+    tar_path = out / "cargo.tar.gz"
+    # gzip level 1: token streams shrink to about half (fewer parts, fewer device calls); the
+    # quantized model barely does, so a higher level would only cost time here.
+    with tarfile.open(tar_path, "w:gz", compresslevel=1) as tar:
         for src, name in members:
             tar.add(src, arcname=name)
         for name, m in manifests.items():
