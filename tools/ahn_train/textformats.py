@@ -40,8 +40,11 @@ class _HtmlText(html.parser.HTMLParser):
             if tag == self.skip[-1]:
                 self.skip.append(tag)
             return
-        classes = " ".join(v or "" for k, v in attrs if k in ("class", "id", "role"))
-        if tag in SKIP_TAGS or any(c in classes for c in SKIP_CLASSES):
+        # Whole class/id/role words only ("toc", not the "toc" of "protocol"), and never the
+        # page itself (a <body class="toc2"> still holds the text).
+        names = {w for k, v in attrs if k in ("class", "id", "role") for w in (v or "").split()}
+        skip_named = tag not in ("html", "body", "main") and not names.isdisjoint(SKIP_CLASSES)
+        if tag in SKIP_TAGS or skip_named:
             if tag not in ("br", "hr", "img", "input", "meta", "link"):
                 self.skip.append(tag)
             return
@@ -219,8 +222,8 @@ CONVERTERS = {
 
 
 def decode(data: bytes, name: str) -> str:
-    """Bytes of a file (gunzipped when ``name`` ends in .gz) as text (UTF-8, else Latin-1)."""
-    if name.endswith(".gz"):
+    """Bytes of a file (gunzipped when ``name`` ends in .gz or .dz) as text (UTF-8, else Latin-1)."""
+    if name.endswith((".gz", ".dz")):  # .dz: dictzip, gzip with an index
         data = gzip.decompress(data)
     try:
         return data.decode("utf-8")

@@ -36,6 +36,18 @@ def test_html_keeps_the_visible_paragraphs_only():
     assert "code  keeps\n  spaces" in text
 
 
+def test_html_skips_navigation_by_whole_class_words_only():
+    page = (
+        '<body class="book toc2"><div id="toc" class="toc2"><a>Contents</a></div>'
+        '<section id="network-protocols"><p>Protocols are kept.</p></section>'
+        '<div class="footer-note unrelated"><p>So is this.</p></div>'
+        '<div role="navigation"><p>Previous | Next</p></div></body>'
+    )
+    text = textformats.html_to_text(page)
+    assert "Protocols are kept." in text and "So is this." in text
+    assert "Contents" not in text and "Previous" not in text
+
+
 def test_rst_loses_directives_roles_and_underlines():
     rst = (
         "Title\n=====\n\n.. index:: single: thing\n.. note::\n   :class: x\n\n"
