@@ -185,12 +185,14 @@ def _encode(text):
 
 def tokenize_streams(texts, factory, eos, workers=2):
     """One uint32 stream of ``texts`` (each document followed by ``eos``), encoded by the
-    tokenizer ``factory()`` makes, in ``workers`` processes."""
+    tokenizer ``factory()`` makes (``factory`` must pickle), in ``workers`` processes."""
     if workers <= 1:
         _init_worker(factory)
         encoded = [_encode(t) for t in texts]
     else:
-        ctx = multiprocessing.get_context("fork")
+        # spawn, not fork: a forked child of a process with threads (JAX's, in a test run) can
+        # deadlock; ``factory`` travels pickled.
+        ctx = multiprocessing.get_context("spawn")
         with ctx.Pool(workers, initializer=_init_worker, initargs=(factory,)) as pool:
             encoded = pool.map(_encode, texts, chunksize=4)
     sep = np.asarray([eos], np.uint32)

@@ -165,6 +165,16 @@ def _doc(seed, n=14):
     return "\n\n".join(_para(seed * 100 + i) for i in range(n))
 
 
+class Tok:
+    """The tiny tokenizer as ``corpus.fetch`` takes one (at module level: workers unpickle it)."""
+
+    identity = {"model_file": "tiny", "vocab_sha256": "0"}
+    eos = 262
+
+    def __call__(self):
+        return tiny_tokenizer()
+
+
 def test_fetch_builds_checked_token_streams_from_every_archive_kind(tmp_path):
     shared = "Shared licence paragraph that every package repeats word for word, more than eighty characters."
     payloads = {
@@ -210,13 +220,6 @@ def test_fetch_builds_checked_token_streams_from_every_archive_kind(tmp_path):
         tmp.mkdir(exist_ok=True)
         (tmp / src["file"]).write_bytes(by_file[src["file"]])
         return tmp / src["file"], tmp
-
-    class Tok:
-        identity = {"model_file": "tiny", "vocab_sha256": "0"}
-        eos = 262
-
-        def __call__(self):
-            return tiny_tokenizer()
 
     logs = []
     manifest = corpus.fetch(tmp_path, Tok(), sources, log=logs.append, downloader=download, workers=2)
