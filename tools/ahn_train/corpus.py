@@ -285,11 +285,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     try:
         if args.cmd == "check":
-            _, problems = data.check_manifest(Path(args.dir).expanduser() / "corpus")
-            for p in problems:
-                print(p)
-            print("ok" if not problems else f"{len(problems)} problems")
-            return 0 if not problems else 1
+            return data.print_check(Path(args.dir).expanduser() / "corpus")
         sources = SOURCES
         if args.only:
             names = args.only.split(",")

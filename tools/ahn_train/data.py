@@ -396,6 +396,15 @@ def load_split(root, split, corpus=False):
     return streams, synth
 
 
+def print_check(root):
+    """The ``check`` command: print every output of ``root`` that fails its manifest; 0 if none."""
+    _, problems = check_manifest(root)
+    for p in problems:
+        print(p)
+    print("ok" if not problems else f"{len(problems)} problems")
+    return 0 if not problems else 1
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m ahn_train.data", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -413,11 +422,7 @@ def main(argv=None):
     root = Path(args.dir).expanduser()
     try:
         if args.cmd == "check":
-            _, problems = check_manifest(root)
-            for p in problems:
-                print(p)
-            print("ok" if not problems else f"{len(problems)} problems")
-            return 0 if not problems else 1
+            return print_check(root)
         lengths = {
             "train": tuple(int(x) for x in args.train_lengths.split(",")),
             "heldout": tuple(int(x) for x in args.heldout_lengths.split(",")),
