@@ -183,24 +183,36 @@ def _encode(text):
     return np.asarray(_TOKENIZER.encode(text), np.uint32)
 
 
-def tokenize_streams(texts, factory, eos, workers=2):
-    """One uint32 stream of ``texts`` (each document followed by ``eos``), encoded by the
-    tokenizer ``factory()`` makes (``factory`` must pickle), in ``workers`` processes."""
-    if workers <= 1:
-        _init_worker(factory)
-        encoded = [_encode(t) for t in texts]
-    else:
-        # spawn, not fork: a forked child of a process with threads (JAX's, in a test run) can
-        # deadlock; ``factory`` travels pickled.
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(factory,)) as pool:
-            encoded = pool.map(_encode, texts, chunksize=4)
-    sep = np.asarray([eos], np.uint32)
-    return (
-        np.concatenate([part for ids in encoded for part in (ids, sep)])
-        if encoded
-        else np.zeros(0, np.uint32)
-    )
+class Encoder:
+    """Encodes documents with the tokenizer ``factory()`` makes, in ``workers`` processes started
+    once for the whole build (each loads the tokenizer and warms its BPE cache once); a context
+    manager."""
+
+    def __init__(self, factory, workers=2):
+        self.factory, self.workers, self.pool = factory, workers, None
+
+    def __enter__(self):
+        if self.workers <= 1:
+            _init_worker(self.factory)
+        else:
+            # spawn, not fork: a forked child of a process with threads (JAX's, in a test run)
+            # can deadlock; ``factory`` travels pickled.
+            ctx = multiprocessing.get_context("spawn")
+            self.pool = ctx.Pool(self.workers, initializer=_init_worker, initargs=(self.factory,))
+        return self
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool = None
+
+    def stream(self, texts, eos):
+        """One uint32 stream of ``texts``, each document followed by ``eos``."""
+        encoded = self.pool.map(_encode, texts, chunksize=4) if self.pool else [_encode(t) for t in texts]
+        sep = np.asarray([eos], np.uint32)
+        if not encoded:
+            return np.zeros(0, np.uint32)
+        return np.concatenate([part for ids in encoded for part in (ids, sep)])
 
 
 class ModelTokenizer:
@@ -256,15 +268,16 @@ def fetch(root, tokenizer, sources=None, log=print, downloader=data._download, w
         log(f"rebuilding the corpus ({why})")
     chosen, stats = select(sources, archives, log)
     files = []
-    for split in data.SPLITS:
-        for name, texts in sorted(chosen[split].items()):
-            ids = tokenize_streams(texts, tokenizer, tokenizer.eos, workers)
-            out = root / "tokens" / split / f"{name}.npy"
-            buf = io.BytesIO()
-            np.save(buf, ids)
-            data.atomic_write(out, buf.getvalue())
-            files.append(data._file_entry(out, root, tokens=int(ids.size), documents=len(texts)))
-            log(f"{split}/{name}: {len(texts)} documents, {ids.size:,} tokens")
+    with Encoder(tokenizer, workers) as encoder:
+        for split in data.SPLITS:
+            for name, texts in sorted(chosen[split].items()):
+                ids = encoder.stream(texts, tokenizer.eos)
+                out = root / "tokens" / split / f"{name}.npy"
+                buf = io.BytesIO()
+                np.save(buf, ids)
+                data.atomic_write(out, buf.getvalue())
+                files.append(data._file_entry(out, root, tokens=int(ids.size), documents=len(texts)))
+                log(f"{split}/{name}: {len(texts)} documents, {ids.size:,} tokens")
     manifest = {"settings": settings, "stats": stats, "files": files}
     data.atomic_write(root / "manifest.json", (json.dumps(manifest, indent=1) + "\n").encode("utf-8"))
     total = {s: sum(f["tokens"] for f in files if f["path"].split("/")[1] == s) for s in data.SPLITS}

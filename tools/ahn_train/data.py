@@ -363,6 +363,15 @@ def fetch(root, model_path, seed=0, lengths=None, counts=None, log=print, downlo
     return manifest
 
 
+def checked_manifest(root, what, module):
+    """The manifest of ``root`` when every output matches it; else ``DataError`` naming the
+    first problems and the command that rebuilds them."""
+    manifest, problems = check_manifest(root)
+    if problems:
+        raise DataError(f"{root}: {what} not ready: {'; '.join(problems[:3])} (run python -m {module} fetch)")
+    return manifest
+
+
 def load_split(root, split, corpus=False):
     """``(streams, synthetic)`` of one split: ``{source: uint32 tokens}`` and ``{name: [records]}``.
 
@@ -371,10 +380,7 @@ def load_split(root, split, corpus=False):
     checksums.
     """
     root = Path(root).expanduser()
-    manifest, problems = check_manifest(root)
-    if problems:
-        what = "; ".join(problems[:3])
-        raise DataError(f"{root}: data not ready: {what} (run python -m ahn_train.data fetch)")
+    manifest = checked_manifest(root, "data", "ahn_train.data")
     streams, synth = {}, {}
     for entry in manifest["files"]:
         parts = Path(entry["path"]).parts
@@ -385,11 +391,7 @@ def load_split(root, split, corpus=False):
             synth[Path(parts[2]).stem] = [json.loads(x) for x in lines]
     if corpus:
         croot = root / "corpus"
-        cmanifest, problems = check_manifest(croot)
-        if problems:
-            what = "; ".join(problems[:3])
-            raise DataError(f"{croot}: corpus not ready: {what} (run python -m ahn_train.corpus fetch)")
-        for entry in cmanifest["files"]:
+        for entry in checked_manifest(croot, "corpus", "ahn_train.corpus")["files"]:
             parts = Path(entry["path"]).parts
             if len(parts) == 3 and parts[0] == "tokens" and parts[1] == split:
                 streams[f"corpus_{Path(parts[2]).stem}"] = np.load(croot / entry["path"])

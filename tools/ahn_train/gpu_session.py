@@ -25,9 +25,9 @@ held-out sequences (KL to the full-attention teacher at 8K and 16K tokens, W = 1
 float32 weights, matrix products at full precision) and writes into ``$OUT``: the new block,
 the training log, ``eval.json`` and ``summary.md``.
 
-Budget of one 15-minute session: a start (a few minutes), one call per part (12 parts with the corpus, seconds
-each), compilation (a minute), training, and the evaluation (about a minute): ``--minutes 9``
-fits; the default is 10 for a machine that starts quickly.
+Budget of one 15-minute session: a start (a few minutes), one call per part (12 parts with the
+corpus, seconds each), compilation (a minute), training, and the evaluation (about a minute):
+``--minutes 9`` fits; the default is 10 for a machine that starts quickly.
 
 Nothing here needs JAX until ``train``; ``receive`` runs on a bare Python.
 """

@@ -192,7 +192,7 @@ def man_to_text(text):
     """A man page (roff with the man macros): the words of its text and headings."""
     out = []
     for line in text.splitlines():
-        if line.startswith(('.\\"', "'\\\"", '.\\"', "'\\\"")) or line in (".", "'"):
+        if line.startswith(('.\\"', "'\\\"")) or line in (".", "'"):  # comments, empty requests
             continue
         if line.startswith((".", "'")):
             request, _, args = line.partition(" ")

@@ -103,6 +103,14 @@ pub struct AskPoint {
     pub cpu: Option<String>,
 }
 
+impl AskPoint {
+    /// The CPU this length was measured on (`report_cpu`, the report's, for points from before
+    /// lengths recorded their own).
+    fn machine<'a>(&'a self, report_cpu: &'a str) -> &'a str {
+        self.cpu.as_deref().unwrap_or(report_cpu)
+    }
+}
+
 /// One checkpoint format on one book.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FormatPoint {
@@ -370,9 +378,9 @@ pub fn run(args: &AskArgs, out: &Path) -> Result<()> {
         let dir = work.join(pages.to_string());
         let book_text = book(&text, pages)?;
         // A book on disk is reused only with a length measured on this machine.
-        let earlier = previous.as_ref().and_then(|p| {
-            p.points.iter().find(|q| q.pages == pages && q.cpu.as_deref().unwrap_or(&p.cpu) == report.cpu)
-        });
+        let earlier = previous
+            .as_ref()
+            .and_then(|p| p.points.iter().find(|q| q.pages == pages && q.machine(&p.cpu) == report.cpu));
         let [compact, full_states] = read_books(
             &dir,
             &book_text,
@@ -467,7 +475,7 @@ impl AskReport {
                     .points
                     .iter()
                     .filter(|q| !measured.contains(&q.pages))
-                    .map(|q| AskPoint { cpu: Some(q.cpu.clone().unwrap_or_else(|| earlier.cpu.clone())), ..q.clone() }),
+                    .map(|q| AskPoint { cpu: Some(q.machine(&earlier.cpu).to_owned()), ..q.clone() }),
             );
             self.points.sort_by_key(|p| p.pages);
         }
@@ -477,10 +485,10 @@ impl AskReport {
     fn machines(&self) -> String {
         let mut by_cpu: Vec<(String, Vec<usize>)> = Vec::new();
         for p in &self.points {
-            let cpu = p.cpu.clone().unwrap_or_else(|| self.cpu.clone());
-            match by_cpu.iter_mut().find(|(c, _)| *c == cpu) {
+            let cpu = p.machine(&self.cpu);
+            match by_cpu.iter_mut().find(|(c, _)| c == cpu) {
                 Some((_, pages)) => pages.push(p.pages),
-                None => by_cpu.push((cpu, vec![p.pages])),
+                None => by_cpu.push((cpu.to_owned(), vec![p.pages])),
             }
         }
         if by_cpu.len() <= 1 {

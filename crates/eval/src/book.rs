@@ -31,6 +31,28 @@ pub struct Question {
     pub evidence: Vec<String>,
 }
 
+impl Question {
+    /// The score of `answer`: the share of gold strings it names (whole-book questions: of
+    /// answer parts, see [`crate::whole_book::score`]).
+    pub fn score(&self, answer: &str) -> f64 {
+        if self.kind == crate::whole_book::KIND {
+            crate::whole_book::score(answer, &self.gold, self.ordered)
+        } else {
+            score(answer, &self.gold)
+        }
+    }
+
+    /// Whether a cited page supports the answer: it holds a gold string (whole-book questions:
+    /// an evidence quote).
+    pub fn supported_by(&self, page: &str) -> bool {
+        if self.kind == crate::whole_book::KIND {
+            crate::whole_book::page_supports(page, &self.evidence)
+        } else {
+            self.gold.iter().any(|g| page.contains(g.as_str()))
+        }
+    }
+}
+
 /// The book and its questions.
 pub struct Book {
     /// The text (the novel's start with the needles).

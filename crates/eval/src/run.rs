@@ -13,7 +13,7 @@ use seahorse_library::{DocId, Library, LibraryConfig, ReadOptions, Reader};
 use serde::{Deserialize, Serialize};
 
 use crate::book::{self, Book, Question};
-use crate::whole_book::{self, WholeBookQuestions};
+use crate::whole_book::WholeBookQuestions;
 
 /// Settings of one run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -152,12 +152,7 @@ fn scored(
         for p in &c.pages {
             cited += 1;
             let page = page_texts.get(p.page_index as usize).map_or("", String::as_str);
-            let supports = if q.kind == whole_book::KIND {
-                whole_book::page_supports(page, &q.evidence)
-            } else {
-                q.gold.iter().any(|g| page.contains(g.as_str()))
-            };
-            if supports {
+            if q.supported_by(page) {
                 with_answer += 1;
             }
         }
@@ -167,11 +162,7 @@ fn scored(
         question: q.id.clone(),
         kind: q.kind.clone(),
         beyond_window,
-        score: if q.kind == whole_book::KIND {
-            whole_book::score(text, &q.gold, q.ordered)
-        } else {
-            book::score(text, &q.gold)
-        },
+        score: q.score(text),
         answer: text.to_owned(),
         cited_pages: cited,
         cited_pages_with_answer: with_answer,
