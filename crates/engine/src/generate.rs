@@ -120,6 +120,12 @@ pub struct Generation {
     pub prefill_time: Duration,
     /// Time spent generating the reply.
     pub decode_time: Duration,
+    /// The natural log of the probability the model gave each reply token when it chose
+    /// it (greedy: the largest), one per generated token. How sure the model was of its
+    /// words: an invented name or figure is often chosen with low probability.
+    pub token_logprobs: Vec<f32>,
+    /// The reply's token ids, one per generated token (the end-of-turn token not included).
+    pub tokens: Vec<i32>,
 }
 
 impl Model {
@@ -204,6 +210,8 @@ impl Session<'_> {
             generated_tokens: 0,
             prefill_time: Duration::ZERO,
             decode_time: Duration::ZERO,
+            token_logprobs: Vec::new(),
+            tokens: Vec::new(),
         };
         let started = Instant::now();
         let mut logits = self.evaluate(seq, prompt, Logits::Last, &options.cancel, |p| {
@@ -241,6 +249,8 @@ impl Session<'_> {
                 break;
             }
             generation.generated_tokens += 1;
+            generation.token_logprobs.push(log_softmax_at(&logits, token.0 as usize));
+            generation.tokens.push(token.0);
             pending.extend_from_slice(&vocab.token_to_piece(token, false, None));
             let valid = match std::str::from_utf8(&pending) {
                 Ok(s) => s.len(),
@@ -265,6 +275,13 @@ impl Session<'_> {
     }
 }
 
+/// `ln softmax(logits)[index]`, computed stably.
+pub fn log_softmax_at(logits: &[f32], index: usize) -> f32 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
+    (f64::from(logits[index] - max) - sum.ln()) as f32
+}
+
 /// Index of the largest value (greedy decoding).
 fn argmax(values: &[f32]) -> usize {
     let mut best = 0;
@@ -274,4 +291,21 @@ fn argmax(values: &[f32]) -> usize {
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_softmax_matches_the_definition() {
+        let logits = [1.0f32, 3.0, -2.0, 0.5];
+        let z: f64 = logits.iter().map(|&l| f64::from(l).exp()).sum();
+        for (i, &l) in logits.iter().enumerate() {
+            let expected = (f64::from(l).exp() / z).ln() as f32;
+            assert!((log_softmax_at(&logits, i) - expected).abs() < 1e-6, "{i}");
+        }
+        // Large logits do not overflow.
+        assert!((log_softmax_at(&[1000.0, 1000.0], 0) - 0.5f32.ln()).abs() < 1e-6);
+    }
 }

@@ -37,7 +37,7 @@ pub use backend::{gpu_devices, BuildInfo, Engine, GpuDevice};
 pub use cpu::{cpu_name, missing_cpu_features, required_cpu_features};
 pub use error::{EngineError, Result};
 pub use gate::{ComputeGate, GatePass, Priority};
-pub use generate::{ChatMessage, Event, GenerateOptions, Generation, Role, StopReason};
+pub use generate::{log_softmax_at, ChatMessage, Event, GenerateOptions, Generation, Role, StopReason};
 pub use model::{gguf_architecture, gguf_shape, MemoryOptions, Model, ModelInfo, ModelOptions, ModelShape};
 pub use seahorse_cancel::CancelToken;
 pub use session::{CacheType, Logits, Progress, Session, SessionOptions};

@@ -42,6 +42,13 @@ fn capital_of_france_is_paris() {
     assert_eq!(pieces.concat(), generation.text);
     assert!(!pieces.is_empty() && prefill_events >= 1);
     assert!(generation.prompt_tokens > 10, "{generation:?}");
+    // One log-probability per token; "Paris" is the model's sure answer.
+    assert_eq!(generation.token_logprobs.len(), generation.generated_tokens);
+    assert_eq!(generation.tokens.len(), generation.generated_tokens);
+    // Re-tokenizing the reply gives its tokens back (a short, plain answer).
+    assert_eq!(default_model().tokenize(&generation.text), generation.tokens);
+    assert!(generation.token_logprobs.iter().all(|&l| l <= 0.0 && l.is_finite()), "{generation:?}");
+    assert!(generation.token_logprobs[0] > 0.5f32.ln(), "{generation:?}");
 }
 
 #[test]
