@@ -196,10 +196,12 @@ export type Answer_Deserialize = {
 	 *  then says that the passages do not say, and has no citations.
 	 */
 	withheld?: Withheld_Deserialize | null,
+	/**  How sure the model was of its answer ([`selfcheck`]). */
+	confidence?: Confidence_Deserialize,
 	/**  What it was built from. */
 	sources: Sources_Deserialize,
 	/**  Where the time went. */
-	timings: Timings,
+	timings: Timings_Deserialize,
 	/**  Why it ended: "end_of_turn", "max_tokens", "cancelled". */
 	stop: string,
 };
@@ -219,10 +221,12 @@ export type Answer_Serialize = {
 	 *  then says that the passages do not say, and has no citations.
 	 */
 	withheld: Withheld_Serialize | null,
+	/**  How sure the model was of its answer ([`selfcheck`]). */
+	confidence: Confidence_Serialize,
 	/**  What it was built from. */
 	sources: Sources_Serialize,
 	/**  Where the time went. */
-	timings: Timings,
+	timings: Timings_Serialize,
 	/**  Why it ended: "end_of_turn", "max_tokens", "cancelled". */
 	stop: string,
 };
@@ -431,6 +435,37 @@ export type CollectionInfo = {
 	documents: number,
 	/**  Those documents, by id. */
 	members: DocId[],
+};
+
+/**  What was measured of an answer's certainty. */
+export type Confidence = Confidence_Serialize | Confidence_Deserialize;
+
+/**  What was measured of an answer's certainty. */
+export type Confidence_Deserialize = {
+	/**  Mean natural-log probability of the answer's tokens (0 for an empty answer). */
+	mean_logprob: number | null,
+	/**  The least probable token's natural-log probability (0 for an empty answer). */
+	min_logprob: number | null,
+	/**
+	 *  Mean over the answer's tokens of ln P(token | what the model was given) −
+	 *  ln P(token | the question alone). `None` where not measured (a cancelled or empty
+	 *  answer).
+	 */
+	lift?: number | null,
+};
+
+/**  What was measured of an answer's certainty. */
+export type Confidence_Serialize = {
+	/**  Mean natural-log probability of the answer's tokens (0 for an empty answer). */
+	mean_logprob: number | null,
+	/**  The least probable token's natural-log probability (0 for an empty answer). */
+	min_logprob: number | null,
+	/**
+	 *  Mean over the answer's tokens of ln P(token | what the model was given) −
+	 *  ln P(token | the question alone). `None` where not measured (a cancelled or empty
+	 *  answer).
+	 */
+	lift: number | null,
 };
 
 /**  A finished corpus answer. */
@@ -1166,7 +1201,7 @@ export type ModelFacts = {
 	id: string,
 	/**
 	 *  Share of the QA benchmark's answerable questions answered right (passages mode,
-	 *  54 questions over six documents: `docs/qa-models-eval.md`).
+	 *  132 answerable questions over six documents: `docs/qa-eval.md`).
 	 */
 	correct_share: number | null,
 	/**  Median time to the first answer token on the benchmark, seconds. */
@@ -1626,7 +1661,10 @@ export type StateSummary = {
 };
 
 /**  Where an answer's time went. */
-export type Timings = {
+export type Timings = Timings_Serialize | Timings_Deserialize;
+
+/**  Where an answer's time went. */
+export type Timings_Deserialize = {
 	/**  Loading and restoring the memory state. */
 	restore_ms: number | null,
 	/**  Tokens evaluated before the answer (instructions, passages, question). */
@@ -1637,18 +1675,62 @@ export type Timings = {
 	first_token_ms: number | null,
 	/**  Tokens generated. */
 	generated_tokens: number,
+	/**  Measuring how sure the model was of its answer ([`selfcheck`]), after it. */
+	check_ms?: number | null,
+	/**  The whole call. */
+	total_ms: number | null,
+};
+
+/**  Where an answer's time went. */
+export type Timings_Serialize = {
+	/**  Loading and restoring the memory state. */
+	restore_ms: number | null,
+	/**  Tokens evaluated before the answer (instructions, passages, question). */
+	prompt_tokens: number,
+	/**  Evaluating them. */
+	prefill_ms: number | null,
+	/**  From the call to the first piece of the answer. */
+	first_token_ms: number | null,
+	/**  Tokens generated. */
+	generated_tokens: number,
+	/**  Measuring how sure the model was of its answer ([`selfcheck`]), after it. */
+	check_ms: number | null,
 	/**  The whole call. */
 	total_ms: number | null,
 };
 
 /**  Why an answer was withheld. */
-export type Ungrounded = 
+export type Ungrounded = Ungrounded_Serialize | Ungrounded_Deserialize;
+
+/**  Why an answer was withheld. */
+export type Ungrounded_Deserialize = 
 /**  Numbers that are in neither the question nor anything the model was given. */
 { kind: "invented_figures"; 
 /**  The numbers, as the answer wrote them (normalised: no thousands separators). */
 figures: string[] } | 
 /**  The answer only repeats words of the question. */
-{ kind: "restates_question" };
+{ kind: "restates_question" } | 
+/**  The model was unsure of its words, or would have said them without the passages. */
+{ kind: "unsure"; 
+/**  [`Confidence::mean_logprob`]. */
+mean_logprob: number | null; 
+/**  [`Confidence::lift`]. */
+lift?: number | null };
+
+/**  Why an answer was withheld. */
+export type Ungrounded_Serialize = 
+/**  Numbers that are in neither the question nor anything the model was given. */
+{ kind: "invented_figures"; 
+/**  The numbers, as the answer wrote them (normalised: no thousands separators). */
+figures: string[] } | 
+/**  The answer only repeats words of the question. */
+{ kind: "restates_question" } | 
+/**  The model was unsure of its words, or would have said them without the passages. */
+{ kind: "unsure"; 
+/**  [`Confidence::mean_logprob`]. */
+mean_logprob: number | null; 
+/**  [`Confidence::lift`]. */
+lift: number | null };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
 
@@ -1662,7 +1744,7 @@ export type Withheld_Deserialize = {
 	/**  Its citations. */
 	citations: Citation_Deserialize[],
 	/**  Why it was not shown. */
-	reason: Ungrounded,
+	reason: Ungrounded_Deserialize,
 };
 
 /**  The model's answer when it was withheld, and why. */
@@ -1672,7 +1754,7 @@ export type Withheld_Serialize = {
 	/**  Its citations. */
 	citations: Citation_Serialize[],
 	/**  Why it was not shown. */
-	reason: Ungrounded,
+	reason: Ungrounded_Serialize,
 };
 
 /* Tauri Specta runtime */

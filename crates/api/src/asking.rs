@@ -300,6 +300,8 @@ pub(crate) fn ask(shared: &Shared, q: &Question, on_event: &mut dyn FnMut(Answer
             as_of_page: None,
             as_of_from: Default::default(),
             max_tokens: q.max_tokens,
+            unsure_below: seahorse_models::ModelSpec::by_id(&resolved.choice.model)
+                .map_or(seahorse_ask::grounding::MIN_MEAN_LOGPROB, |spec| spec.unsure_below),
             cancel: q.cancel.clone(),
         };
         let corpus = CorpusOptions {

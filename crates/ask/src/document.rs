@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::grounding::{self, Given, Withheld};
 use crate::prompt::{self, GivenPassage};
 use crate::retrieve::{candidates, PASSAGE_CHARS};
+use crate::selfcheck::{self, Confidence};
 use crate::Asker;
 
 /// How to answer.
@@ -35,6 +36,10 @@ pub struct AskOptions {
     pub as_of_from: AsOfFrom,
     /// Longest answer, in tokens.
     pub max_tokens: usize,
+    /// The model's limit of the mean token log-probability below which an answer with
+    /// passages is withheld as unsure ([`grounding::unsure`]; the catalogue has one for
+    /// each model).
+    pub unsure_below: f32,
     /// Checked between batches and tokens.
     pub cancel: CancelToken,
 }
@@ -49,6 +54,7 @@ impl Default for AskOptions {
             as_of_page: None,
             as_of_from: AsOfFrom::Nearest,
             max_tokens: 320,
+            unsure_below: grounding::MIN_MEAN_LOGPROB,
             cancel: CancelToken::new(),
         }
     }
@@ -102,6 +108,9 @@ pub struct Timings {
     pub first_token_ms: f64,
     /// Tokens generated.
     pub generated_tokens: usize,
+    /// Measuring how sure the model was of its answer ([`selfcheck`]), after it.
+    #[serde(default)]
+    pub check_ms: f64,
     /// The whole call.
     pub total_ms: f64,
 }
@@ -149,6 +158,9 @@ pub struct Answer {
     /// then says that the passages do not say, and has no citations.
     #[serde(default)]
     pub withheld: Option<Withheld>,
+    /// How sure the model was of its answer ([`selfcheck`]).
+    #[serde(default)]
+    pub confidence: Confidence,
     /// What it was built from.
     pub sources: Sources,
     /// Where the time went.
@@ -257,11 +269,27 @@ impl Asker<'_> {
         };
         let spoken = answer_in_session(&mut session, &turn, started, |piece| on_event(AskEvent::Text(piece)))?;
         let generation = &spoken.generation;
-        // 5. An answer that says nothing the model was given is withheld (streamed already:
-        //    the finished answer replaces it).
+        // 5. How sure the model is of it; an answer that says nothing the model was given,
+        //    or that the model is unsure of, is withheld (streamed already: the finished
+        //    answer replaces it).
+        drop(session); // before the fresh session of the certainty check: one cache at a time
+        let check_started = Instant::now();
+        let cancelled = generation.stop == StopReason::Cancelled;
+        let confidence = if cancelled {
+            Confidence::default()
+        } else {
+            selfcheck::measure(reader.new_session().ok(), &turn, generation)
+        };
+        let check_ms = ms(check_started.elapsed());
         let labelled = grounding_texts(&texts, &passages);
-        let given = Given { question, texts: &labelled, passages: !passages.is_empty() };
-        let ungrounded = (generation.stop != StopReason::Cancelled).then(|| grounding::check(&spoken.text, &given));
+        let given = Given {
+            question,
+            texts: &labelled,
+            passages: !passages.is_empty(),
+            confidence: Some(confidence),
+            min_mean_logprob: options.unsure_below,
+        };
+        let ungrounded = (!cancelled).then(|| grounding::check(&spoken.text, &given));
         let (text, citations, withheld) = match ungrounded.flatten() {
             Some(reason) => {
                 tracing::info!(?reason, answer = %spoken.text, "answer withheld");
@@ -277,6 +305,7 @@ impl Asker<'_> {
             dropped: spoken.dropped,
             unsupported: spoken.unsupported,
             withheld,
+            confidence,
             sources: Sources {
                 doc: doc.0,
                 state_id: memory.as_ref().and_then(|m| m.state_id),
@@ -293,6 +322,7 @@ impl Asker<'_> {
                 prefill_ms: ms(generation.prefill_time),
                 first_token_ms: spoken.first_token_ms.unwrap_or(total_ms),
                 generated_tokens: generation.generated_tokens,
+                check_ms,
                 total_ms,
             },
             stop: stop_name(generation.stop).to_owned(),
@@ -559,7 +589,13 @@ mod tests {
             text: "It was the torpedo ram, Thunder Child.".into(),
         };
         let labelled = grounding_texts(&texts, std::slice::from_ref(&passage));
-        let given = Given { question: "Which chapter tells of the ram?", texts: &labelled, passages: true };
+        let given = Given {
+            question: "Which chapter tells of the ram?",
+            texts: &labelled,
+            passages: true,
+            confidence: None,
+            min_mean_logprob: grounding::MIN_MEAN_LOGPROB,
+        };
         assert_eq!(grounding::check("Chapter 17 - The Thunder Child [p. 22]", &given), None);
         let without = grounding_texts(&texts, &[]);
         let given = Given { texts: &without, ..given };

@@ -33,6 +33,7 @@ pub mod grounding;
 pub mod prompt;
 pub mod retrieve;
 mod sections;
+pub mod selfcheck;
 
 pub use document::{answer_in_session, Answer, AskEvent, AskOptions, Sources, Spoken, Timings, Turn};
 pub use error::{Error, Result};

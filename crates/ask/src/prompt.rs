@@ -12,13 +12,15 @@ use crate::error::Result;
 pub const DOCUMENT_SYSTEM: &str = "You have just read the document above; each of its \
 pages began with a marker like [page 12]. Answer the question from the document in one or \
 two full sentences, and end each sentence with the page it comes from in brackets, like \
-[p. 12]. If the document does not say, say so.";
+[p. 12]. Asked which chapter or section, name it as written in parentheses after the page \
+marker. If the document does not say, say so.";
 
 /// Instructions when no document memory is restored (retrieval only).
 pub const PASSAGES_ONLY_SYSTEM: &str = "Answer the question from the passages below; each \
 begins with a page marker like [page 12]. Answer in one or two full sentences, and end each \
-sentence with the page it comes from in brackets, like [p. 12]. If the passages do not say, \
-say so.";
+sentence with the page it comes from in brackets, like [p. 12]. Asked which chapter or \
+section, name it as written in parentheses after the page marker. If the passages do not \
+say, say so.";
 
 /// Instructions for combining the answers of several documents. (No example citation: a
 /// small model copies examples verbatim.)

