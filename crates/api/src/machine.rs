@@ -79,7 +79,7 @@ pub struct ModelFacts {
     /// The catalogue id.
     pub id: String,
     /// Share of the QA benchmark's answerable questions answered right (passages mode,
-    /// 54 questions over six documents: `docs/qa-models-eval.md`).
+    /// 132 answerable questions over six documents: `docs/qa-eval.md`).
     pub correct_share: f64,
     /// Median time to the first answer token on the benchmark, seconds.
     pub first_token_s: f64,
@@ -87,10 +87,10 @@ pub struct ModelFacts {
     pub measured_on: String,
 }
 
-/// Measured on this project's 2-core AMD EPYC (no GPU); see `docs/qa-models-eval.md`.
+/// Measured on this project's 2-core AMD EPYC (no GPU); see `docs/qa-eval.md`.
 const MEASURED_ON: &str = "a 2-thread AMD EPYC without GPU";
 
-/// The catalogue models' measured facts (`docs/qa-models-eval.md`).
+/// The catalogue models' measured facts (`docs/qa-eval.md`).
 fn facts() -> Vec<ModelFacts> {
     let f = |id: &str, correct_share, first_token_s| ModelFacts {
         id: id.to_owned(),
@@ -98,7 +98,7 @@ fn facts() -> Vec<ModelFacts> {
         first_token_s,
         measured_on: MEASURED_ON.to_owned(),
     };
-    vec![f(SMALL, 26.0 / 54.0, 2.60), f(LARGE, 40.0 / 54.0, 6.03)]
+    vec![f(SMALL, 65.0 / 132.0, 2.88), f(LARGE, 93.0 / 132.0, 6.88)]
 }
 
 const SMALL: &str = "qwen2.5-coder-0.5b";
@@ -205,8 +205,8 @@ mod tests {
             "{}",
             r.reason
         );
-        assert!(r.reason.contains("74 %") && r.reason.contains("48 %"), "{}", r.reason);
-        assert!(r.reason.contains("6.0 s") && r.reason.contains("2.6 s"), "{}", r.reason);
+        assert!(r.reason.contains("70 %") && r.reason.contains("49 %"), "{}", r.reason);
+        assert!(r.reason.contains("6.9 s") && r.reason.contains("2.9 s"), "{}", r.reason);
         let r = recommend(&machine(2, Some(24), Some(80)));
         assert!(r.reason.contains("NVIDIA H100 (80.0 GiB)") && r.reason.contains("has room"), "{}", r.reason);
         assert_eq!(r.facts.len(), 2);

@@ -12,6 +12,7 @@
 //! The questions are used here only: never in a prompt other than as the question asked,
 //! never in training data.
 
+mod certainty;
 pub mod dataset;
 pub mod recall;
 pub mod report;
@@ -21,6 +22,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use seahorse_ask::grounding;
+use seahorse_ask::selfcheck::Confidence;
 use seahorse_ask::{AskOptions, Asker};
 use seahorse_engine::{CancelToken, MemoryOptions, Model, ModelOptions};
 use seahorse_library::{DocId, Library, LibraryConfig, ReadOptions, Reader};
@@ -111,12 +114,18 @@ pub struct Scored {
     /// the same way; `answer` is then the "do not say" shown instead.
     #[serde(default)]
     pub withheld: Option<WithheldScore>,
+    /// How sure the model was of its answer (`seahorse_ask::selfcheck`), and the time
+    /// asking it took.
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+    #[serde(default)]
+    pub check_ms: f64,
 }
 
 /// A withheld answer, scored as if it had been shown.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WithheldScore {
-    /// Why: "invented_figures" or "restates_question".
+    /// Why: "invented_figures", "restates_question" or "unsure".
     pub reason: String,
     pub answer: String,
     pub correct: bool,
@@ -303,7 +312,7 @@ pub fn rescore(report: &mut Report, questions: &Path) -> Result<usize> {
             .find(|q| q.id == a.id)
             .with_context(|| format!("{} is in the report but in no question file", a.id))?;
         let located = Located { question: q.clone(), support: vec![a.support_pages.clone()] };
-        let correct = score::correct(&located, &a.answer);
+        let correct = shown_correct(&located, &a.answer, a.withheld.is_some());
         changed += (correct != a.correct) as usize;
         a.correct = correct;
         a.abstained = score::abstains(&a.answer);
@@ -314,13 +323,72 @@ pub fn rescore(report: &mut Report, questions: &Path) -> Result<usize> {
             w.correct = correct;
             w.abstained = score::abstains(&w.answer);
         }
+        changed += apply_certainty(a, &located) as usize;
     }
     Ok(changed)
 }
 
+/// Whether the answer shown is right: a withheld answer (Seahorse's "the passages do not
+/// say", which may quote the model's figure) never answers an answerable question.
+fn shown_correct(q: &Located, shown: &str, withheld: bool) -> bool {
+    score::correct(q, shown) && !(withheld && q.question.kind != Kind::Unanswerable)
+}
+
+/// The catalogue's limit for `model` of the mean token log-probability of an answer shown
+/// (`seahorse_ask::grounding::unsure`).
+pub fn unsure_below(model: &str) -> f32 {
+    seahorse_models::ModelSpec::by_id(model).map_or(grounding::MIN_MEAN_LOGPROB, |spec| spec.unsure_below)
+}
+
+/// Withholds or shows `a` again as `seahorse_ask::grounding` would now decide from the
+/// certainty measured when it was made (after a change to [`grounding::MIN_LIFT`] or a
+/// model's [`unsure_below`]: answers need not be made again). Answers withheld for
+/// another reason stay withheld. Returns whether the verdict changed.
+fn apply_certainty(a: &mut Scored, q: &Located) -> bool {
+    let Some(confidence) = a.confidence else { return false };
+    let passages = a.mode != Mode::Memory;
+    let unsure = passages && grounding::unsure(&confidence, unsure_below(&a.model));
+    match &a.withheld {
+        None if unsure && !grounding::says_not_found(&a.answer) => {
+            let shown = grounding::Ungrounded::Unsure { mean_logprob: confidence.mean_logprob, lift: confidence.lift }
+                .replacement();
+            let before = a.correct;
+            a.withheld = Some(WithheldScore {
+                reason: "unsure".into(),
+                answer: std::mem::replace(&mut a.answer, shown),
+                correct: a.correct,
+                abstained: a.abstained,
+                cited: a.cited,
+                cited_supporting: a.cited_supporting,
+            });
+            a.correct = shown_correct(q, &a.answer, true);
+            a.abstained = score::abstains(&a.answer);
+            a.cited = 0;
+            a.cited_supporting = 0;
+            before != a.correct
+        }
+        Some(w) if w.reason == "unsure" && !unsure => {
+            let w = a.withheld.take().expect("matched");
+            let before = a.correct;
+            a.answer = w.answer;
+            a.correct = w.correct;
+            a.abstained = w.abstained;
+            a.cited = w.cited;
+            a.cited_supporting = w.cited_supporting;
+            before != a.correct
+        }
+        _ => false,
+    }
+}
+
 fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_tokens: usize) -> Result<Scored> {
-    let options =
-        AskOptions { memory: mode.needs_memory(), passages: mode != Mode::Memory, max_tokens, ..AskOptions::default() };
+    let options = AskOptions {
+        memory: mode.needs_memory(),
+        passages: mode != Mode::Memory,
+        max_tokens,
+        unsure_below: unsure_below(model),
+        ..AskOptions::default()
+    };
     let a = asker.ask_document(s.doc, &q.question.question, &[], &options, |_| {})?;
     let unanswerable = q.question.kind == Kind::Unanswerable;
     let (cited, cited_supporting) = citation_support(s, q, &a.citations);
@@ -328,8 +396,9 @@ fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_
         let (cited, supporting) = citation_support(s, q, &w.citations);
         WithheldScore {
             reason: match w.reason {
-                seahorse_ask::grounding::Ungrounded::InventedFigures { .. } => "invented_figures".into(),
-                seahorse_ask::grounding::Ungrounded::RestatesQuestion => "restates_question".into(),
+                grounding::Ungrounded::InventedFigures { .. } => "invented_figures".into(),
+                grounding::Ungrounded::RestatesQuestion => "restates_question".into(),
+                grounding::Ungrounded::Unsure { .. } => "unsure".into(),
             },
             answer: w.text.clone(),
             correct: score::correct(q, &w.text),
@@ -344,7 +413,7 @@ fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_
         id: q.question.id.clone(),
         file: s.file.document.file.clone(),
         kind: q.question.kind,
-        correct: score::correct(q, &a.text),
+        correct: shown_correct(q, &a.text, a.withheld.is_some()),
         abstained: score::abstains(&a.text),
         answer: a.text.clone(),
         reference: q.question.reference.clone(),
@@ -358,6 +427,8 @@ fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_
         first_token_ms: a.timings.first_token_ms,
         total_ms: a.timings.total_ms,
         withheld,
+        confidence: Some(a.confidence),
+        check_ms: a.timings.check_ms,
     })
 }
 
@@ -380,6 +451,96 @@ fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scored(kind: Kind, answer: &str, correct: bool, mean_logprob: f32) -> Scored {
+        Scored {
+            model: "m".into(),
+            mode: Mode::Passages,
+            id: "x-01".into(),
+            file: "x.pdf".into(),
+            kind,
+            correct,
+            abstained: score::abstains(answer),
+            answer: answer.into(),
+            reference: "r".into(),
+            cited: 1,
+            cited_supporting: 1,
+            dropped: 0,
+            unsupported: 0,
+            passage_pages: vec![3],
+            support_pages: vec![3],
+            prompt_tokens: 100,
+            first_token_ms: 1.0,
+            total_ms: 2.0,
+            withheld: None,
+            confidence: Some(Confidence { mean_logprob, min_logprob: -3.0, lift: Some(1.0) }),
+            check_ms: 0.1,
+        }
+    }
+
+    fn located(kind: Kind) -> Located {
+        let question = dataset::QaQuestion {
+            id: "x-01".into(),
+            kind,
+            question: "Who?".into(),
+            answer: vec![vec!["Stent".into()]],
+            reference: "Stent.".into(),
+            evidence: vec![],
+        };
+        Located { question, support: vec![vec![3]] }
+    }
+
+    #[test]
+    fn rescoring_withholds_and_restores_by_the_certainty() {
+        let below = unsure_below("m") * 2.0;
+        let mut a = scored(Kind::Fact, "Stent was there. [p. 4]", true, below);
+        assert!(apply_certainty(&mut a, &located(Kind::Fact)), "a right answer lost");
+        assert!(!a.correct && a.abstained && a.cited == 0, "{a:?}");
+        assert_eq!(a.withheld.as_ref().unwrap().reason, "unsure");
+        assert_eq!(a.as_answered().answer, "Stent was there. [p. 4]");
+        // An answer that says the passages do not say stays.
+        let mut b = scored(Kind::Unanswerable, "The passages do not say.", true, below);
+        assert!(!apply_certainty(&mut b, &located(Kind::Unanswerable)));
+        assert!(b.withheld.is_none());
+        // A sure answer withheld as unsure is shown again.
+        let mut c = scored(Kind::Fact, "Stent was there.", true, -0.01);
+        c.withheld = Some(WithheldScore {
+            reason: "unsure".into(),
+            answer: c.answer.clone(),
+            correct: true,
+            abstained: false,
+            cited: 1,
+            cited_supporting: 1,
+        });
+        c.answer = "The passages found for this question do not say.".into();
+        c.correct = false;
+        assert!(apply_certainty(&mut c, &located(Kind::Fact)));
+        assert!(c.correct && c.withheld.is_none() && c.cited == 1, "{c:?}");
+        // What is shown instead of a withheld answer may quote it, and still answers nothing.
+        let instead = "The passages do not say. (The model's answer was withheld: it named Stent.)";
+        assert!(!shown_correct(&located(Kind::Fact), instead, true));
+        assert!(shown_correct(&located(Kind::Unanswerable), instead, true));
+        assert!(shown_correct(&located(Kind::Fact), "Stent.", false));
+    }
+
+    #[test]
+    fn the_sweep_trades_right_answers_for_abstentions() {
+        let answers = [
+            scored(Kind::Fact, "Stent. [p. 3]", true, -0.05),
+            scored(Kind::Fact, "Stent. [p. 3]", true, -0.2),
+            scored(Kind::Unanswerable, "John.", false, -0.3),
+            scored(Kind::Unanswerable, "Smith.", false, -0.1),
+        ];
+        let refs: Vec<&Scored> = answers.iter().collect();
+        let none = certainty::sweep(&refs, f32::NEG_INFINITY, f32::NEG_INFINITY);
+        assert_eq!((none.correct, none.answerable, none.abstained_right, none.unanswerable), (2, 2, 0, 2));
+        let some = certainty::sweep(&refs, -0.25, f32::NEG_INFINITY);
+        assert_eq!((some.correct, some.abstained_right, some.cited), (2, 1, 2));
+        let more = certainty::sweep(&refs, -0.15, f32::NEG_INFINITY);
+        assert_eq!((more.correct, more.abstained_right, more.cited), (1, 1, 1));
+        let lift = certainty::sweep(&refs, f32::NEG_INFINITY, 2.0);
+        assert_eq!((lift.correct, lift.abstained_right), (0, 2), "every lift (1.0) is below 2");
+    }
 
     /// The books of `scripts/fetch-sample-books all` (`./x test` fetches them).
     fn books() -> PathBuf {

@@ -11,7 +11,7 @@ use super::recall::RecallRow;
 use super::{Mode, Report, Scored};
 use crate::report::median;
 
-fn pct(n: usize, of: usize) -> String {
+pub(super) fn pct(n: usize, of: usize) -> String {
     if of == 0 {
         "–".into()
     } else {
@@ -125,6 +125,7 @@ fn answers_tables(md: &mut String, report: &Report) {
         }
     }
     withheld_summary(md, report, &runs);
+    super::certainty::table(md, report, &runs);
     let _ = writeln!(md, "\nCorrect answers by kind of question (unanswerable: right abstentions):\n");
     let _ = writeln!(md, "| model | mode | {} |", Kind::ALL.map(|k| k.name()).join(" | "));
     let _ = writeln!(md, "|---|---|{}", "---|".repeat(Kind::ALL.len()));
@@ -201,11 +202,13 @@ fn withheld_summary(md: &mut String, report: &Report, runs: &[(String, Mode)]) {
             .count();
         lines.push(format!(
             "- {model}, {}: {} answers withheld ({} naming figures the passages do not contain, {} repeating the \
-             question): {} of them to unanswerable questions, {} to answerable ones, of which {} had been correct.",
+             question, {} the model was unsure of): {} of them to unanswerable questions, {} to answerable ones, \
+             of which {} had been correct.",
             mode.name(),
             withheld.len(),
             reason("invented_figures"),
             reason("restates_question"),
+            reason("unsure"),
             unanswerable,
             withheld.len() - unanswerable,
             lost,
@@ -215,8 +218,8 @@ fn withheld_summary(md: &mut String, report: &Report, runs: &[(String, Mode)]) {
         let _ = writeln!(
             md,
             "\nAn answer is withheld (\"the passages found for this question do not say\" is shown instead) when it \
-             names a number that neither the question nor anything the model was given contains, or says nothing \
-             but words of the question (`seahorse_ask::grounding`). The \"nothing withheld\" rows score the model's \
+             names a number that neither the question nor anything the model was given contains, says nothing \
+             but words of the question, or the model was unsure of (below) (`seahorse_ask::grounding`). The \"nothing withheld\" rows score the model's \
              own answers of the same run.\n\n{}",
             lines.join("\n")
         );
@@ -329,7 +332,7 @@ pub fn markdown(report: &Report) -> String {
 }
 
 /// Writes `out/NAME-eval.md` from every `out/eval/NAME.json` whose name starts with `qa`
-/// (`qa.json`: the full run; others, e.g. `qa-models.json`, from `--report`).
+/// (`qa.json`: the full run; others, e.g. `qa-quick.json`, from `--report`).
 pub fn render(out: &Path) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(out.join("eval")) else { return Ok(()) };
     for entry in entries {
