@@ -144,7 +144,8 @@ def test_receive_checks_each_part_and_assemble_needs_them_all(cargo, tmp_path):
         gs.assemble(stage)
     damaged = out / manifest["parts"][1]["name"]
     good = damaged.read_bytes()
-    damaged.write_bytes(b"x" + good[1:])
+    # The first byte flipped, so it always differs (b"x" + … did not when the part began with x).
+    damaged.write_bytes(bytes([good[0] ^ 0xFF]) + good[1:])
     with pytest.raises(gs.SessionError, match="damaged"):
         gs.receive(damaged.name, out, stage, log=lambda *_: None)
     damaged.write_bytes(good)

@@ -13,10 +13,10 @@
 //!   models wrap answers in ("based on the information provided in the passages") are
 //!   set aside, every word of the answer is a word of the question. Not checked for a
 //!   question that offers alternatives ("… A or B?"): "B." answers it with its own words.
-//! - **unsure**: the model chose its words with a mean log-probability below
-//!   [`MIN_MEAN_LOGPROB`], or the passages made them hardly more probable than the
-//!   question alone did (lift below [`MIN_LIFT`]; [`crate::selfcheck`]). Only checked
-//!   when passages were given.
+//! - **unsure**: the model chose its words with a mean log-probability below its limit
+//!   (the catalogue's `unsure_below`; [`MIN_MEAN_LOGPROB`] for other models), or the
+//!   passages made them hardly more probable than the question alone did (lift below
+//!   [`MIN_LIFT`]; [`crate::selfcheck`]). Only checked when passages were given.
 
 use std::collections::HashSet;
 
