@@ -14,9 +14,10 @@ use std::time::Instant;
 use seahorse_library::{CollectionId, DocId, PassageFilter, Ranking};
 
 use crate::citations::{CitablePage, CitablePages, Citation};
-use crate::document::{answer_in_session, citable_page, ms, stop_name, Answer, AskEvent, AskOptions, Turn};
+use crate::document::{citable_page, ms, stop_name, Answer, AskEvent, AskOptions};
 use crate::error::{Error, Result};
 use crate::prompt::{self, neutralise};
+use crate::turn::{answer_in_session, Turn};
 use crate::Asker;
 
 /// How to answer a corpus question.

@@ -34,10 +34,12 @@ pub mod prompt;
 pub mod retrieve;
 mod sections;
 pub mod selfcheck;
+mod turn;
 
-pub use document::{answer_in_session, Answer, AskEvent, AskOptions, Sources, Spoken, Timings, Turn};
+pub use document::{Answer, AskEvent, AskOptions, Sources, Timings};
 pub use error::{Error, Result};
 pub use prompt::GivenPassage;
+pub use turn::{answer_in_session, Spoken, Turn};
 
 use seahorse_library::{Library, Reader};
 

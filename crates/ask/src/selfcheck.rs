@@ -22,8 +22,8 @@
 
 use seahorse_engine::{log_softmax_at, CancelToken, Generation, Logits, Session, StopReason};
 
-use crate::document::Turn;
 use crate::prompt;
+use crate::turn::Turn;
 
 /// What was measured of an answer's certainty.
 #[cfg_attr(feature = "specta", derive(specta::Type))]
