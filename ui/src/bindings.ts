@@ -196,6 +196,12 @@ export type Answer_Deserialize = {
 	 *  then says that the passages do not say, and has no citations.
 	 */
 	withheld?: Withheld_Deserialize | null,
+	/**
+	 *  The model's answer to a question asking which section, when it named no given
+	 *  passage's section and `text` names the section of the passage holding the question's
+	 *  words instead ([`locate`]).
+	 */
+	relocated?: Relocated | null,
 	/**  How sure the model was of its answer ([`selfcheck`]). */
 	confidence?: Confidence_Deserialize,
 	/**  What it was built from. */
@@ -221,6 +227,12 @@ export type Answer_Serialize = {
 	 *  then says that the passages do not say, and has no citations.
 	 */
 	withheld: Withheld_Serialize | null,
+	/**
+	 *  The model's answer to a question asking which section, when it named no given
+	 *  passage's section and `text` names the section of the passage holding the question's
+	 *  words instead ([`locate`]).
+	 */
+	relocated: Relocated | null,
 	/**  How sure the model was of its answer ([`selfcheck`]). */
 	confidence: Confidence_Serialize,
 	/**  What it was built from. */
@@ -1488,6 +1500,14 @@ export type ReadingUpdate_Deserialize = ReadingEvent_Deserialize;
 
 /**  Reading progress, sent to the window as the `reading-update` event. */
 export type ReadingUpdate_Serialize = ReadingEvent_Serialize;
+
+/**  A which-section answer taken from the outline in place of the model's words. */
+export type Relocated = {
+	/**  What the model answered (citations validated as usual). */
+	model_text: string,
+	/**  Whether the model pointed at the passage's page (cited or named it). */
+	pointed: boolean,
+};
 
 /**  The answer itself. */
 export type Reply = Reply_Serialize | Reply_Deserialize;

@@ -30,7 +30,7 @@ pub enum ChatEvent<'a> {
 #[serde(tag = "scope", rename_all = "snake_case")]
 pub enum ChatAnswer {
     /// From one document.
-    Document(Answer),
+    Document(Box<Answer>),
     /// From the library.
     Corpus(CorpusAnswer),
 }
@@ -121,7 +121,7 @@ impl Asker<'_> {
                 let answer =
                     self.ask_document(doc, question, &turns, &options, |e| on_event(ChatEvent::Document(e)))?;
                 let sources = serde_json::to_string(&answer.sources).unwrap_or_default();
-                (ChatAnswer::Document(answer), sources)
+                (ChatAnswer::Document(Box::new(answer)), sources)
             }
             ChatScope::Corpus { collection } => {
                 let mut corpus = corpus.clone();

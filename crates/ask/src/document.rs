@@ -7,9 +7,11 @@ use seahorse_docs::{Heading, Locator};
 use seahorse_engine::{CancelToken, StopReason};
 use seahorse_library::{AsOfFrom, AsOfMethod, DocId, StoredPage};
 
-use crate::citations::{CitablePage, CitablePages, Citation};
+use crate::citations::{citation_text, CitablePage, CitablePages, Citation};
 use crate::error::{Error, Result};
+use crate::excerpt::{best_sentence, content_words};
 use crate::grounding::{self, Given, Withheld};
+use crate::locate::{self, Relocated};
 use crate::prompt::{self, GivenPassage};
 use crate::retrieve::{candidates, PASSAGE_CHARS};
 use crate::selfcheck::{self, Confidence};
@@ -158,6 +160,11 @@ pub struct Answer {
     /// then says that the passages do not say, and has no citations.
     #[serde(default)]
     pub withheld: Option<Withheld>,
+    /// The model's answer to a question asking which section, when it named no given
+    /// passage's section and `text` names the section of the passage holding the question's
+    /// words instead ([`locate`]).
+    #[serde(default)]
+    pub relocated: Option<Relocated>,
     /// How sure the model was of its answer ([`selfcheck`]).
     #[serde(default)]
     pub confidence: Confidence,
@@ -222,9 +229,10 @@ impl Asker<'_> {
         // 2. The passages: what of the window the instructions, the question and a share
         //    for the answer leave, so that all of it is still in the window when the
         //    answer is written.
-        let system = if memory.is_some() { prompt::DOCUMENT_SYSTEM } else { prompt::PASSAGES_ONLY_SYSTEM };
+        let base = if memory.is_some() { prompt::DOCUMENT_SYSTEM } else { prompt::PASSAGES_ONLY_SYSTEM };
+        let system = prompt::system_for(base, question);
         let history = prompt::fit_history(model, history, (window as usize / 4).max(64));
-        let bare = prompt::render(model, system, &history, &[], question)?;
+        let bare = prompt::render(model, &system, &history, &[], question)?;
         let reserve = options.max_tokens.min(window as usize / 4);
         let room = (window as usize).saturating_sub(model.tokenize(&bare).len() + reserve + 16);
         let budget = options.passage_tokens.unwrap_or(window as usize / 2).min(room);
@@ -257,7 +265,7 @@ impl Asker<'_> {
 
         // 4. The question, and the answer.
         let turn = Turn {
-            system,
+            system: &system,
             history: &history,
             passages: &passages,
             question,
@@ -289,14 +297,35 @@ impl Asker<'_> {
             confidence: Some(confidence),
             min_mean_logprob: options.unsure_below,
         };
-        let ungrounded = (!cancelled).then(|| grounding::check(&spoken.text, &given));
-        let (text, citations, withheld) = match ungrounded.flatten() {
-            Some(reason) => {
-                tracing::info!(?reason, answer = %spoken.text, "answer withheld");
-                let text = reason.replacement();
-                (text, Vec::new(), Some(Withheld { text: spoken.text, citations: spoken.citations, reason }))
+        // A question asking which section whose answer names none gets the section of the
+        // passage holding the question's words ([`locate`]); other answers are checked.
+        let located = (!cancelled)
+            .then(|| locate::relocate(question, &spoken.text, &locate::pointed_pages(&spoken, &citable), &passages))
+            .flatten();
+        let (text, citations, withheld, relocated) = if let Some(located) = located {
+            let passage = &passages[located.passage];
+            let page = pages.iter().find(|p| p.index == passage.page_index).map(|p| citable_page(0, doc, p));
+            let citations: Vec<Citation> = page
+                .into_iter()
+                .map(|page| Citation {
+                    text: citation_text(0, &page.label),
+                    pages: vec![page],
+                    attributed: !located.pointed,
+                })
+                .collect();
+            let cited = citations.first().map(|c| format!(" {}", c.text)).unwrap_or_default();
+            tracing::info!(answer = %spoken.text, section = %located.text, "which-section answer from the outline");
+            let relocated = Relocated { model_text: spoken.text, pointed: located.pointed };
+            (format!("{}{cited}.", located.text), citations, None, Some(relocated))
+        } else {
+            match (!cancelled).then(|| grounding::check(&spoken.text, &given)).flatten() {
+                Some(reason) => {
+                    tracing::info!(?reason, answer = %spoken.text, "answer withheld");
+                    let text = reason.replacement();
+                    (text, Vec::new(), Some(Withheld { text: spoken.text, citations: spoken.citations, reason }), None)
+                }
+                None => (spoken.text, spoken.citations, None, None),
             }
-            None => (spoken.text, spoken.citations, None),
         };
         let total_ms = ms(started.elapsed());
         Ok(Answer {
@@ -305,6 +334,7 @@ impl Asker<'_> {
             dropped: spoken.dropped,
             unsupported: spoken.unsupported,
             withheld,
+            relocated,
             confidence,
             sources: Sources {
                 doc: doc.0,
@@ -343,6 +373,7 @@ impl Asker<'_> {
         let max_chars = PASSAGE_CHARS.min(budget * 3);
         let found = candidates(self.library, doc, question, options.as_of_page, options.max_passages * 3, max_chars)?;
         let outline = self.library.store().outline(doc)?;
+        let words = content_words(question);
         let model = self.reader.model();
         let mut picked = Vec::new();
         let mut used = 0;
@@ -355,7 +386,8 @@ impl Asker<'_> {
             }
             let page = pages.get(c.page_index as usize);
             let label = page.map_or(c.page_label, |pg| pg.display_label.clone());
-            let section = page.and_then(|pg| section_of(pg, &outline, &c.text));
+            // The section where the passage's best sentence is: a passage may run over a heading.
+            let section = page.and_then(|pg| section_of(pg, &outline, best_sentence(&c.text, &words)));
             let tokens = model.tokenize(&prompt::passage_block(&label, section.as_deref(), &c.text)).len();
             if used + tokens > budget {
                 continue;

@@ -51,14 +51,9 @@ pub(crate) fn excerpt(text: &str, words: &[String], max_chars: usize) -> String 
         return text.trim().to_owned();
     }
     let spans = sentences(text);
-    if spans.is_empty() {
+    let Some(best) = best_span(text, &spans, words) else {
         return String::new();
-    }
-    let score = |&(s, e): &(usize, usize)| {
-        let lower = text[s..e].to_lowercase();
-        words.iter().filter(|w| lower.contains(w.as_str())).count()
     };
-    let best = (0..spans.len()).max_by_key(|&i| (score(&spans[i]), std::cmp::Reverse(i))).unwrap_or(0);
     let chars = |(s, e): (usize, usize)| text[s..e].chars().count();
     let (mut first, mut last) = (best, best);
     let mut used = chars(spans[best]);
@@ -82,6 +77,22 @@ pub(crate) fn excerpt(text: &str, words: &[String], max_chars: usize) -> String 
     out.chars().take(max_chars).collect()
 }
 
+/// The sentence of `text` sharing the most words with `words` (the first of equals);
+/// `text` itself when it has no sentence.
+pub(crate) fn best_sentence<'t>(text: &'t str, words: &[String]) -> &'t str {
+    let spans = sentences(text);
+    best_span(text, &spans, words).map_or(text, |i| text[spans[i].0..spans[i].1].trim())
+}
+
+/// The index of the span of `text` holding the most of `words` (the first of equals).
+fn best_span(text: &str, spans: &[(usize, usize)], words: &[String]) -> Option<usize> {
+    let score = |&(s, e): &(usize, usize)| {
+        let lower = text[s..e].to_lowercase();
+        words.iter().filter(|w| lower.contains(w.as_str())).count()
+    };
+    (0..spans.len()).max_by_key(|&i| (score(&spans[i]), std::cmp::Reverse(i)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +110,7 @@ mod tests {
         assert_eq!(excerpt("short.", &words, 80), "short.");
         let long = "x".repeat(200);
         assert_eq!(excerpt(&long, &words, 50).len(), 50);
+        assert_eq!(best_sentence(text, &words), "The seahorse hid the key under the arch.");
+        assert_eq!(best_sentence("  ", &words), "  ");
     }
 }

@@ -7,7 +7,7 @@
 //!
 //! - **invented figures**: a number in the answer (`32`, `5.2`, `10,000`, `640x480`) that
 //!   is neither in the question nor in any text the model was given (passages, pages in
-//!   the window, their page labels). Only checked when passages were given: an answer made
+//!   the window, their page labels), in digits or in words ("forty", "the tenth"). Only checked when passages were given: an answer made
 //!   from the memory alone may hold figures of pages no longer in the window.
 //! - **nothing beyond the question**: once citations, function words and the phrases
 //!   models wrap answers in ("based on the information provided in the passages") are
@@ -20,6 +20,7 @@
 
 use std::collections::HashSet;
 
+use crate::numerals::spelled_numbers;
 use crate::selfcheck::Confidence;
 
 /// Words that carry no answer: function words, and what models wrap answers in.
@@ -69,7 +70,12 @@ pub const MIN_LIFT: f32 = 0.2;
 /// Whether an answer this certain is withheld (when passages were given), with
 /// `min_mean_logprob` the model's limit ([`MIN_MEAN_LOGPROB`] where unknown).
 pub fn unsure(confidence: &Confidence, min_mean_logprob: f32) -> bool {
-    confidence.mean_logprob < min_mean_logprob || confidence.lift.is_some_and(|l| l < MIN_LIFT)
+    unsure_at(confidence, min_mean_logprob, MIN_LIFT)
+}
+
+/// [`unsure`] with another lift limit than [`MIN_LIFT`] (the benchmark sweeps both).
+pub fn unsure_at(confidence: &Confidence, min_mean_logprob: f32, min_lift: f32) -> bool {
+    confidence.mean_logprob < min_mean_logprob || confidence.lift.is_some_and(|l| l < min_lift)
 }
 
 impl Ungrounded {
@@ -142,9 +148,11 @@ pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
     }
     if given.passages {
         let mut known: HashSet<String> = figures(given.question).into_iter().collect();
+        known.extend(spelled_numbers(given.question));
         for (label, text) in given.texts {
             known.extend(figures(label));
             known.extend(figures(text));
+            known.extend(spelled_numbers(text));
         }
         let mut invented: Vec<String> = Vec::new();
         for f in figures(&without_enumerators(&body)) {
@@ -322,6 +330,13 @@ mod tests {
             None,
             "figures of the question are known"
         );
+        // Numbers the passages or the question write in words are known in digits.
+        let words = [("10", "That night nearly forty people lay charred about the pit.")];
+        let q3 = "How many people lay dead about the pit?";
+        assert_eq!(check("40 people lay dead about the pit. [p. 10]", &given(q3, &words)), None);
+        let q4 = "How do you refer to the tenth positional parameter?";
+        assert_eq!(check("Write it as ${10}. [p. 10]", &given(q4, &texts)), None);
+        assert!(check("41 people lay dead. [p. 10]", &given(q3, &words)).is_some());
     }
 
     #[test]

@@ -30,6 +30,8 @@ mod document;
 mod error;
 mod excerpt;
 pub mod grounding;
+pub mod locate;
+mod numerals;
 pub mod prompt;
 pub mod retrieve;
 mod sections;

@@ -12,15 +12,28 @@ use crate::error::Result;
 pub const DOCUMENT_SYSTEM: &str = "You have just read the document above; each of its \
 pages began with a marker like [page 12]. Answer the question from the document in one or \
 two full sentences, and end each sentence with the page it comes from in brackets, like \
-[p. 12]. Asked which chapter or section, name it as written in parentheses after the page \
-marker. If the document does not say, say so.";
+[p. 12]. If the document does not say, say so.";
 
 /// Instructions when no document memory is restored (retrieval only).
 pub const PASSAGES_ONLY_SYSTEM: &str = "Answer the question from the passages below; each \
 begins with a page marker like [page 12]. Answer in one or two full sentences, and end each \
-sentence with the page it comes from in brackets, like [p. 12]. Asked which chapter or \
-section, name it as written in parentheses after the page marker. If the passages do not \
+sentence with the page it comes from in brackets, like [p. 12]. If the passages do not \
 say, say so.";
+
+/// Added to the instructions for a question that asks which section or chapter
+/// ([`crate::locate::asked_place`]): the passage markers name them. (Given for every
+/// question, it drew the small model to answer other questions with a section name.)
+pub const SECTION_HINT: &str = " Asked which chapter or section, name it as written in parentheses after the \
+page marker.";
+
+/// The instructions `base` for `question`, with [`SECTION_HINT`] if it asks which section.
+pub fn system_for<'a>(base: &'a str, question: &str) -> Cow<'a, str> {
+    if crate::locate::asked_place(question).is_some() {
+        Cow::Owned(format!("{base}{SECTION_HINT}"))
+    } else {
+        Cow::Borrowed(base)
+    }
+}
 
 /// Instructions for combining the answers of several documents. (No example citation: a
 /// small model copies examples verbatim.)
@@ -151,5 +164,14 @@ mod tests {
         assert!(block.starts_with("[page 5]\nChapter 1"), "{block}");
         assert_eq!(passage_block("2", None, " text "), "[page 2]\ntext\n\n");
         assert_eq!(passage_block("2", Some("  "), "text"), "[page 2]\ntext\n\n");
+    }
+
+    #[test]
+    fn only_questions_asking_which_section_are_told_how_to_name_one() {
+        let asks = system_for(PASSAGES_ONLY_SYSTEM, "Which chapter tells of the Thunder Child?");
+        assert!(asks.ends_with(SECTION_HINT), "{asks}");
+        let other = system_for(PASSAGES_ONLY_SYSTEM, "What came out of the cylinder?");
+        assert_eq!(other, PASSAGES_ONLY_SYSTEM);
+        assert!(!PASSAGES_ONLY_SYSTEM.contains("section") && !DOCUMENT_SYSTEM.contains("section"));
     }
 }

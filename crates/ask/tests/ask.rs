@@ -161,6 +161,19 @@ fn asking_one_document() {
     assert!(confidence.min_logprob <= confidence.mean_logprob && confidence.mean_logprob <= 0.0, "{confidence:?}");
     assert!(answer.timings.check_ms > 0.0 && answer.timings.check_ms < answer.timings.total_ms);
 
+    // 2b. Asked which chapter: the answer names the chapter holding the fact, in the model's
+    //     words or, where they name no chapter of the passages, from the outline.
+    let which = "In which chapter is the lighthouse keeper of Saltmere named?";
+    let answer = asker.ask_document(doc, which, &[], &options, |_| {}).unwrap();
+    assert!(answer.text.contains("Chapter 9"), "{answer:#?}");
+    assert!(answer.withheld.is_none(), "{answer:#?}");
+    if let Some(relocated) = &answer.relocated {
+        assert!(!relocated.model_text.is_empty());
+        assert_eq!(answer.citations.len(), 1, "{answer:#?}");
+        assert_eq!(answer.citations[0].pages[0].page_index, 8, "{answer:#?}");
+    }
+    assert_citations_given(&answer);
+
     // 3. As of page 3 (0-based 2): the memory and the passages stop there; no spoiler.
     let options = AskOptions { as_of_page: Some(2), ..AskOptions::default() };
     let answer = asker.ask_document(doc, question, &[], &options, |_| {}).unwrap();

@@ -146,6 +146,9 @@ fn answer_turn(seahorse: &Seahorse, question: &Question, json: bool) -> Result<A
             if a.withheld.is_some() {
                 eprintln!("(the answer above names nothing the passages support; Seahorse shows instead:)");
                 out!("{}", a.text);
+            } else if a.relocated.is_some() {
+                eprintln!("(the answer above names no section of the passages; by the document's outline:)");
+                out!("{}", a.text);
             }
         }
         print_sources(seahorse, answer)?;

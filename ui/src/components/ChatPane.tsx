@@ -379,6 +379,12 @@ function AnswerView(props: {
           <p className="muted">{t.withheld}</p>
         </details>
       ) : null}
+      {t.relocated && t.status !== "streaming" ? (
+        <details className="withheld small-text">
+          <summary>Section named from the document’s outline; show the model’s own answer</summary>
+          <p className="muted">{t.relocated}</p>
+        </details>
+      ) : null}
       {summary && t.status !== "error" ? <p className="consulted muted small-text">{summary}</p> : null}
       {t.text && t.status !== "streaming" ? <CopyAnswer text={t.text} /> : null}
     </article>

@@ -34,6 +34,7 @@ function answered(text: string, stop: string): Answered {
       dropped: [],
       unsupported: [],
       withheld: null,
+      relocated: null,
       confidence: { mean_logprob: -0.1, min_logprob: -1, lift: 1 },
       sources: { doc: 1, state_id: 1, state_position: 1, state_page_index: 2, caught_up_tokens: 0, window_rebuilt: false, passages: [{ doc: 1, page_index: 1, page_label: "2", section: null, score: 1, tokens: 4, text: "persuaded by Lady Russell" }], window_pages: [] },
       timings: { restore_ms: 1, prompt_tokens: 1, prefill_ms: 1, first_token_ms: 1, generated_tokens: 1, check_ms: 1, total_ms: 1 },

@@ -16,6 +16,7 @@ const answered = (text: string, stop = "end_of_turn"): Answered => ({
     dropped: [],
     unsupported: [],
     withheld: null,
+    relocated: null,
     confidence: { mean_logprob: -0.1, min_logprob: -1, lift: 1 },
     sources: { doc: 1, state_id: 1, state_position: 10, state_page_index: 2, caught_up_tokens: 0, window_rebuilt: false, passages: [{ doc: 1, page_index: 1, page_label: "2", section: null, score: 1, tokens: 5, text: "the passage" }], window_pages: [] },
     timings: { restore_ms: 1, prompt_tokens: 1, prefill_ms: 1, first_token_ms: 1, generated_tokens: 1, check_ms: 1, total_ms: 1 },
@@ -65,6 +66,17 @@ describe("chat state", () => {
     expect(s.turns[1]?.text).toMatch(/do not say/);
     s = run([{ type: "ask", text: "Again?", doc: 1 }, { type: "answered", answered: answered("Lady Russell [p. 2].") }], s);
     expect(s.turns[3]?.withheld).toBeNull();
+  });
+
+  test("a section named from the outline keeps the model's own words apart", () => {
+    const reply = answered("In Redirections › Here Strings [p. 47].");
+    if (reply.answer.from !== "library" || reply.answer.scope !== "document") throw new Error("a document answer");
+    reply.answer.relocated = { model_text: "It is on page 45. [p. 47]", pointed: true };
+    let s = run([{ type: "ask", text: "Which section documents here strings?", doc: 1 }, { type: "answered", answered: reply }]);
+    expect(s.turns[1]).toMatchObject({ status: "done", relocated: "It is on page 45. [p. 47]", withheld: null });
+    expect(s.turns[1]?.text).toBe("In Redirections › Here Strings [p. 47].");
+    s = run([{ type: "ask", text: "Again?", doc: 1 }, { type: "answered", answered: answered("Lady Russell [p. 2].") }], s);
+    expect(s.turns[3]?.relocated).toBeNull();
   });
 
   test("a stopped answer keeps its text; an error keeps the message", () => {

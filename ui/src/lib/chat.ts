@@ -34,6 +34,9 @@ export type Turn = {
   /** The model's own answer when Seahorse withheld it (it named figures the passages do
    *  not contain, or only repeated the question); `text` then says the passages do not say. */
   withheld: string | null;
+  /** The model's own answer to a "which section" question when Seahorse named the section
+   *  of the passage holding the question's words instead (from the document's outline). */
+  relocated: string | null;
 };
 
 export type ChatState = {
@@ -74,6 +77,7 @@ function blankTurn(role: Turn["role"], text: string, status: TurnStatus, doc: nu
     doc,
     stop: null,
     withheld: null,
+    relocated: null,
   };
 }
 
@@ -126,6 +130,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
           citations: reply.citations,
           given: passagesFrom(reply),
           withheld: reply.scope === "document" ? (reply.withheld?.text ?? null) : null,
+          relocated: reply.scope === "document" ? (reply.relocated?.model_text ?? null) : null,
           stop: reply.stop,
           status: reply.stop === "cancelled" ? "stopped" : "done",
         };

@@ -30,9 +30,8 @@ pub struct Sweep {
 /// another reason, and sure enough or saying itself that the passages do not say.
 fn shown(a: &Scored, raw: &Scored, min_mean_logprob: f32, min_lift: f32) -> bool {
     let other = a.withheld.as_ref().is_some_and(|w| w.reason != "unsure");
-    let unsure =
-        a.confidence.is_some_and(|c| c.mean_logprob < min_mean_logprob || c.lift.is_some_and(|l| l < min_lift));
-    !other && (!unsure || a.mode == Mode::Memory || grounding::says_not_found(&raw.answer))
+    let unsure = a.confidence.is_some_and(|c| grounding::unsure_at(&c, min_mean_logprob, min_lift));
+    !other && (!unsure || a.mode == Mode::Memory || a.relocated.is_some() || grounding::says_not_found(&raw.answer))
 }
 
 /// The scores of `answers` had answers been withheld below these limits.

@@ -120,6 +120,21 @@ pub struct Scored {
     pub confidence: Option<Confidence>,
     #[serde(default)]
     pub check_ms: f64,
+    /// The model's own answer to a which-section question when Seahorse named the section
+    /// of the passage it pointed at instead (`seahorse_ask::locate`).
+    #[serde(default)]
+    pub relocated: Option<RelocatedScore>,
+}
+
+/// The model's own answer to a which-section question, replaced by a section of the
+/// outline, scored as if it had been shown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RelocatedScore {
+    pub answer: String,
+    pub correct: bool,
+    /// Whether the model pointed at the page (else the passage holding the question was
+    /// taken).
+    pub pointed: bool,
 }
 
 /// A withheld answer, scored as if it had been shown.
@@ -323,6 +338,9 @@ pub fn rescore(report: &mut Report, questions: &Path) -> Result<usize> {
             w.correct = correct;
             w.abstained = score::abstains(&w.answer);
         }
+        if let Some(r) = &mut a.relocated {
+            r.correct = score::correct(&located, &r.answer);
+        }
         changed += apply_certainty(a, &located) as usize;
     }
     Ok(changed)
@@ -345,7 +363,8 @@ pub fn unsure_below(model: &str) -> f32 {
 /// model's [`unsure_below`]: answers need not be made again). Answers withheld for
 /// another reason stay withheld. Returns whether the verdict changed.
 fn apply_certainty(a: &mut Scored, q: &Located) -> bool {
-    let Some(confidence) = a.confidence else { return false };
+    // A section named from the outline is not the model's words: not checked.
+    let Some(confidence) = a.confidence.filter(|_| a.relocated.is_none()) else { return false };
     let passages = a.mode != Mode::Memory;
     let unsure = passages && grounding::unsure(&confidence, unsure_below(&a.model));
     match &a.withheld {
@@ -407,6 +426,11 @@ fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_
             cited_supporting: if unanswerable { 0 } else { supporting },
         }
     });
+    let relocated = a.relocated.as_ref().map(|r| RelocatedScore {
+        answer: r.model_text.clone(),
+        correct: score::correct(q, &r.model_text),
+        pointed: r.pointed,
+    });
     Ok(Scored {
         model: model.to_owned(),
         mode,
@@ -429,6 +453,7 @@ fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_
         withheld,
         confidence: Some(a.confidence),
         check_ms: a.timings.check_ms,
+        relocated,
     })
 }
 
@@ -475,6 +500,7 @@ mod tests {
             withheld: None,
             confidence: Some(Confidence { mean_logprob, min_logprob: -3.0, lift: Some(1.0) }),
             check_ms: 0.1,
+            relocated: None,
         }
     }
 
@@ -521,6 +547,11 @@ mod tests {
         assert!(!shown_correct(&located(Kind::Fact), instead, true));
         assert!(shown_correct(&located(Kind::Unanswerable), instead, true));
         assert!(shown_correct(&located(Kind::Fact), "Stent.", false));
+        // A section named from the outline is not withheld however unsure the model was.
+        let mut d = scored(Kind::Fact, "In Stent's chapter [p. 3].", true, below);
+        d.relocated = Some(RelocatedScore { answer: "On page 3.".into(), correct: false, pointed: true });
+        assert!(!apply_certainty(&mut d, &located(Kind::Fact)));
+        assert!(d.correct && d.withheld.is_none());
     }
 
     #[test]

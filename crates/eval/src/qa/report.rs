@@ -125,6 +125,7 @@ fn answers_tables(md: &mut String, report: &Report) {
         }
     }
     withheld_summary(md, report, &runs);
+    relocated_summary(md, report, &runs);
     super::certainty::table(md, report, &runs);
     let _ = writeln!(md, "\nCorrect answers by kind of question (unanswerable: right abstentions):\n");
     let _ = writeln!(md, "| model | mode | {} |", Kind::ALL.map(|k| k.name()).join(" | "));
@@ -221,6 +222,37 @@ fn withheld_summary(md: &mut String, report: &Report, runs: &[(String, Mode)]) {
              names a number that neither the question nor anything the model was given contains, says nothing \
              but words of the question, or the model was unsure of (below) (`seahorse_ask::grounding`). The \"nothing withheld\" rows score the model's \
              own answers of the same run.\n\n{}",
+            lines.join("\n")
+        );
+    }
+}
+
+/// What naming sections from the outline did to which-section answers.
+fn relocated_summary(md: &mut String, report: &Report, runs: &[(String, Mode)]) {
+    let mut lines = Vec::new();
+    for (model, mode) in runs {
+        let relocated: Vec<&Scored> =
+            report.answers.iter().filter(|a| &a.model == model && a.mode == *mode && a.relocated.is_some()).collect();
+        if relocated.is_empty() {
+            continue;
+        }
+        let count = |f: &dyn Fn(&Scored) -> bool| relocated.iter().filter(|a| f(a)).count();
+        lines.push(format!(
+            "- {model}, {}: {} answers ({} where the model cited or named the page); {} of them right, against {} \
+             in the model's own words.",
+            mode.name(),
+            relocated.len(),
+            count(&|a| a.relocated.as_ref().is_some_and(|r| r.pointed)),
+            count(&|a| a.correct),
+            count(&|a| a.relocated.as_ref().is_some_and(|r| r.correct)),
+        ));
+    }
+    if !lines.is_empty() {
+        let _ = writeln!(
+            md,
+            "\nA question asking which section or chapter, answered without naming the section of any passage \
+             given, is answered with the section of the passage the answer cited or named, else of the passage \
+             holding the most of the question's words (`seahorse_ask::locate`):\n\n{}",
             lines.join("\n")
         );
     }

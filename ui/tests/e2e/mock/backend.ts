@@ -494,14 +494,14 @@ class Mock {
             citations,
             dropped: [],
             unsupported: [],
-            documents: [{ document: { number: 1, doc: citeDoc.info.id, title: citeDoc.info.title, score: 9 }, answer: { text, citations, dropped: [], unsupported: [], withheld: null, confidence, sources, timings, stop } }],
+            documents: [{ document: { number: 1, doc: citeDoc.info.id, title: citeDoc.info.title, score: 9 }, answer: { text, citations, dropped: [], unsupported: [], withheld: null, relocated: null, confidence, sources, timings, stop } }],
             first_token_ms: 300,
             total_ms: 900,
             stop,
           },
         };
       }
-      return { chat, choice, answer: { from: "library", scope: "document", text, citations, dropped: [], unsupported: [], withheld: null, confidence, sources, timings, stop } };
+      return { chat, choice, answer: { from: "library", scope: "document", text, citations, dropped: [], unsupported: [], withheld: null, relocated: null, confidence, sources, timings, stop } };
     } finally {
       this.answering = false;
     }
