@@ -98,7 +98,7 @@ fn facts() -> Vec<ModelFacts> {
         first_token_s,
         measured_on: MEASURED_ON.to_owned(),
     };
-    vec![f(SMALL, 65.0 / 132.0, 2.88), f(LARGE, 93.0 / 132.0, 6.88)]
+    vec![f(SMALL, 67.0 / 132.0, 2.98), f(LARGE, 101.0 / 132.0, 6.19)]
 }
 
 const SMALL: &str = "qwen2.5-coder-0.5b";
@@ -128,7 +128,7 @@ const LARGE_MIN_CORES: u32 = 8;
 
 /// The catalogue model for `machine`: the 1.5B (right more often) where it runs fast
 /// enough — a GPU with room for it, or 8+ CPU threads with 6+ GiB of memory — else the
-/// 0.5B (about 2.5× faster on a CPU, and the one with a shipped AHN block).
+/// 0.5B (about twice as fast on a CPU, and the one with a shipped AHN block).
 pub fn recommend(machine: &Machine) -> ModelRecommendation {
     let facts = facts();
     let (small, large) = (&facts[0], &facts[1]);
@@ -205,8 +205,8 @@ mod tests {
             "{}",
             r.reason
         );
-        assert!(r.reason.contains("70 %") && r.reason.contains("49 %"), "{}", r.reason);
-        assert!(r.reason.contains("6.9 s") && r.reason.contains("2.9 s"), "{}", r.reason);
+        assert!(r.reason.contains("77 %") && r.reason.contains("51 %"), "{}", r.reason);
+        assert!(r.reason.contains("6.2 s") && r.reason.contains("3.0 s"), "{}", r.reason);
         let r = recommend(&machine(2, Some(24), Some(80)));
         assert!(r.reason.contains("NVIDIA H100 (80.0 GiB)") && r.reason.contains("has room"), "{}", r.reason);
         assert_eq!(r.facts.len(), 2);
