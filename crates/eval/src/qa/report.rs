@@ -251,8 +251,9 @@ fn relocated_summary(md: &mut String, report: &Report, runs: &[(String, Mode)]) 
         let _ = writeln!(
             md,
             "\nA question asking which section or chapter, answered without naming the section of any passage \
-             given, is answered with the section of the passage the answer cited or named, else of the passage \
-             holding the most of the question's words (`seahorse_ask::locate`):\n\n{}",
+             given, is answered with the section of the passage holding the most of the question's words (of \
+             equals, the one on a page the answer cited or named, then the better ranked; \
+             `seahorse_ask::locate`):\n\n{}",
             lines.join("\n")
         );
     }
