@@ -7,8 +7,9 @@
 //!
 //! - **invented figures**: a number in the answer (`32`, `5.2`, `10,000`, `640x480`) that
 //!   is neither in the question nor in any text the model was given (passages, pages in
-//!   the window, their page labels), in digits or in words ("forty", "the tenth"). Only checked when passages were given: an answer made
-//!   from the memory alone may hold figures of pages no longer in the window.
+//!   the window, their page labels), in digits or in words ("forty", "the tenth"). Only
+//!   checked when passages were given: an answer made from the memory alone may hold
+//!   figures of pages no longer in the window.
 //! - **nothing beyond the question**: once citations, function words and the phrases
 //!   models wrap answers in ("based on the information provided in the passages") are
 //!   set aside, every word of the answer is a word of the question. Not checked for a
