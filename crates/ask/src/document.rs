@@ -186,6 +186,7 @@ pub(crate) fn stop_name(stop: StopReason) -> &'static str {
         StopReason::MaxTokens => "max_tokens",
         StopReason::ContextFull => "context_full",
         StopReason::Cancelled => "cancelled",
+        StopReason::Repeating => "repeating",
     }
 }
 
@@ -289,10 +290,12 @@ impl Asker<'_> {
             selfcheck::measure(reader.new_session().ok(), &turn, generation)
         };
         let check_ms = ms(check_started.elapsed());
-        let labelled = grounding_texts(&texts, &passages);
+        let labelled = grounding_texts(&texts);
+        let sections = section_names(&passages);
         let given = Given {
             question,
             texts: &labelled,
+            sections: &sections,
             passages: !passages.is_empty(),
             confidence: Some(confidence),
             min_mean_logprob: options.unsure_below,
@@ -490,11 +493,14 @@ fn section_of(page: &StoredPage, outline: &[Heading], passage: &str) -> Option<S
 }
 
 /// Everything the model was given, as (page label, text) for [`grounding::check`]: the
-/// text of each citable page, and the passages' section names (a "which chapter" answer
-/// copies them from the markers).
-fn grounding_texts<'a>(texts: &'a [(CitablePage, String)], passages: &'a [GivenPassage]) -> Vec<(&'a str, &'a str)> {
-    let sections = passages.iter().filter_map(|p| Some((p.page_label.as_str(), p.section.as_deref()?)));
-    texts.iter().map(|(p, t)| (p.label.as_str(), t.as_str())).chain(sections).collect()
+/// text of each citable page.
+fn grounding_texts(texts: &[(CitablePage, String)]) -> Vec<(&str, &str)> {
+    texts.iter().map(|(p, t)| (p.label.as_str(), t.as_str())).collect()
+}
+
+/// The passages' section names (a "which chapter" answer copies them from the markers).
+fn section_names(passages: &[GivenPassage]) -> Vec<&str> {
+    passages.iter().filter_map(|p| p.section.as_deref()).collect()
 }
 
 /// Pages with a token in the window of a memory at `position`: `[position − W, position)`.
@@ -527,17 +533,21 @@ mod tests {
             tokens: 20,
             text: "It was the torpedo ram, Thunder Child.".into(),
         };
-        let labelled = grounding_texts(&texts, std::slice::from_ref(&passage));
+        let labelled = grounding_texts(&texts);
+        let sections = section_names(std::slice::from_ref(&passage));
         let given = Given {
             question: "Which chapter tells of the ram?",
             texts: &labelled,
+            sections: &sections,
             passages: true,
             confidence: None,
             min_mean_logprob: grounding::MIN_MEAN_LOGPROB,
         };
         assert_eq!(grounding::check("Chapter 17 - The Thunder Child [p. 22]", &given), None);
-        let without = grounding_texts(&texts, &[]);
-        let given = Given { texts: &without, ..given };
+        assert_eq!(grounding::check("It is told in Chapter 17. [p. 22]", &given), None);
+        // Given only as a section number, a figure is not a fact: "5.2" is not a version.
+        assert!(grounding::check("It was Bash version 17. [p. 22]", &given).is_some());
+        let given = Given { sections: &[], ..given };
         assert!(grounding::check("Chapter 17 - The Thunder Child [p. 22]", &given).is_some());
     }
 }

@@ -1,7 +1,7 @@
 //! Whether an answer says anything the model was given. Small models rarely say "the
 //! document does not say": asked what the passages do not contain, they invent a figure
 //! ("the limit is 32 characters") or repeat the question as if it were the answer ("The
-//! narrator's name is."). Two checks catch these after the answer is made, and the answer
+//! narrator's name is."). The checks below catch these after the answer is made, and the answer
 //! is then withheld in favour of saying that the passages do not say (the model's words stay
 //! on the [`crate::Answer`], marked as withheld, for a person who wants to see them):
 //!
@@ -10,6 +10,16 @@
 //!   the window, their page labels), in digits or in words ("forty", "the tenth"). Only
 //!   checked when passages were given: an answer made from the memory alone may hold
 //!   figures of pages no longer in the window.
+//!   A figure found only in a page label or a section name (the markers of the passages)
+//!   counts as given where the answer uses it as one: after "page", "p.", "section",
+//!   "chapter" and the like, or inside a section name the answer quotes ("Bash version
+//!   5.2" is not given by a passage of section "5.2 Bash Variables").
+//! - **invented words**: the answer says something beyond the question, but not one of its
+//!   own words (beyond function words and the question's words) is in anything the model
+//!   was given, and it names no figure (a figure was checked above): "The narrator's name
+//!   is John." when no passage holds "John". Checked when
+//!   passages were given; like the figures, an answer recalled from the memory alone (a
+//!   name read a hundred pages ago and not in the window or a passage) is withheld too.
 //! - **nothing beyond the question**: once citations, function words and the phrases
 //!   models wrap answers in ("based on the information provided in the passages") are
 //!   set aside, every word of the answer is a word of the question. Not checked for a
@@ -46,6 +56,11 @@ pub enum Ungrounded {
     InventedFigures {
         /// The numbers, as the answer wrote them (normalised: no thousands separators).
         figures: Vec<String>,
+    },
+    /// None of the answer's own words is in anything the model was given.
+    InventedWords {
+        /// Those words, lower-cased, as the answer wrote them.
+        words: Vec<String>,
     },
     /// The answer only repeats words of the question.
     RestatesQuestion,
@@ -89,6 +104,11 @@ impl Ungrounded {
                  which the passages do not contain.)",
                 figures.join(", ")
             ),
+            Ungrounded::InventedWords { words } => format!(
+                "The passages found for this question do not say. (The model's answer was withheld: none of its \
+                 words {} is in the passages.)",
+                words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(", ")
+            ),
             Ungrounded::RestatesQuestion => "The passages found for this question do not say. (The model's answer \
                                              was withheld: it only repeated the question.)"
                 .to_owned(),
@@ -127,9 +147,10 @@ pub struct Withheld {
 pub struct Given<'a> {
     /// The question.
     pub question: &'a str,
-    /// Texts the model was given (passages, pages in the window, the passages' section
-    /// names) with their page labels.
+    /// Texts the model was given (passages, pages in the window) with their page labels.
     pub texts: &'a [(&'a str, &'a str)],
+    /// The passages' section names, shown after their page markers.
+    pub sections: &'a [&'a str],
     /// Whether passages were among them (the figure and certainty checks need them).
     pub passages: bool,
     /// How sure the model was of its answer ([`crate::selfcheck`]), where measured.
@@ -150,19 +171,33 @@ pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
     if given.passages {
         let mut known: HashSet<String> = figures(given.question).into_iter().collect();
         known.extend(spelled_numbers(given.question));
+        let mut marks: HashSet<String> = HashSet::new();
         for (label, text) in given.texts {
-            known.extend(figures(label));
+            marks.extend(figures(label));
             known.extend(figures(text));
             known.extend(spelled_numbers(text));
         }
+        let lower = body.to_lowercase();
+        for section in given.sections {
+            marks.extend(figures(section));
+            if lower.contains(&section.trim().to_lowercase()) {
+                known.extend(figures(section));
+            }
+        }
         let mut invented: Vec<String> = Vec::new();
-        for f in figures(&without_enumerators(&body)) {
-            if !known.contains(&f) && !invented.contains(&f) {
+        for (f, referenced) in referenced_figures(&without_enumerators(&body)) {
+            let given_as_mark = referenced && marks.contains(&f);
+            if !known.contains(&f) && !given_as_mark && !invented.contains(&f) {
                 invented.push(f);
             }
         }
         if !invented.is_empty() {
             return Some(Ungrounded::InventedFigures { figures: invented });
+        }
+        // A figure passed the check above: the answer holds something given.
+        let figured = !referenced_figures(&without_enumerators(&body)).is_empty();
+        if let Some(words) = invented_words(&body, given).filter(|_| !figured) {
+            return Some(Ungrounded::InventedWords { words });
         }
     }
     // A choice between named alternatives, or a name in code quotes ("`jobs`" for "Which
@@ -180,6 +215,101 @@ pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
         }
         _ => None,
     }
+}
+
+/// Words that answer without being found in a text: yes, no and the like.
+const ANSWER_WORDS: &[&str] =
+    &["yes", "no", "not", "none", "nothing", "neither", "nor", "either", "true", "false", "only"];
+
+/// The answer's own words (beyond function words, the question's words and numbers) when
+/// there are some and none of them is in the texts or section names given.
+fn invented_words(body: &str, given: &Given<'_>) -> Option<Vec<String>> {
+    let asked: HashSet<String> = words(given.question).map(|w| stem(&w)).collect();
+    let mut own: Vec<String> = Vec::new();
+    for w in words(body) {
+        let counts = !FILLER.contains(&w.as_str())
+            && !ANSWER_WORDS.contains(&w.as_str())
+            && !REFERENCE_WORDS.contains(&w.as_str())
+            && !asked.contains(&stem(&w))
+            && !w.chars().any(|c| c.is_ascii_digit())
+            && spelled_numbers(&w).is_empty();
+        if counts && !own.contains(&w) {
+            own.push(w);
+        }
+    }
+    if own.is_empty() {
+        return None;
+    }
+    let texts = given.texts.iter().map(|(_, t)| *t).chain(given.sections.iter().copied());
+    let known: HashSet<String> = texts.flat_map(words).map(|w| stem(&w)).collect();
+    (!own.iter().any(|w| known.contains(&stem(w)))).then_some(own)
+}
+
+/// Words after which a number names a page, a section or the like rather than a fact.
+const REFERENCE_WORDS: &[&str] = &[
+    "p",
+    "pp",
+    "page",
+    "pages",
+    "section",
+    "sections",
+    "subsection",
+    "chapter",
+    "chapters",
+    "part",
+    "appendix",
+    "issue",
+    "volume",
+    "book",
+    "§",
+];
+
+/// [`figures`] of `text`, each with whether the word before it is a [`REFERENCE_WORDS`]
+/// ("page 12", "Chapter 17", "§ 4.2"), or it continues a list of such figures ("pages 19,
+/// 20 and 24").
+fn referenced_figures(text: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    let mut before = String::new();
+    while !rest.is_empty() {
+        let start = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        before.push_str(&rest[..start]);
+        rest = &rest[start..];
+        if rest.is_empty() {
+            break;
+        }
+        let end = figure_end(rest);
+        let mut gap = before.split(|c: char| c.is_whitespace() || ".,:;&-–".contains(c)).filter(|w| !w.is_empty());
+        let referenced = match gap.clone().next_back() {
+            Some(w) if REFERENCE_WORDS.contains(&w.to_lowercase().as_str()) => true,
+            // The rest of a list after a reference word: "pages 19, 20 and 24".
+            _ if !out.is_empty() => {
+                out.last().is_some_and(|(_, referenced): &(String, bool)| *referenced)
+                    && gap.all(|w| ["and", "or", "to", "through"].contains(&w.to_lowercase().as_str()))
+            }
+            _ => false,
+        };
+        out.extend(figures(&rest[..end]).into_iter().map(|f| (f, referenced)));
+        before.clear();
+        rest = &rest[end..];
+    }
+    out
+}
+
+/// Where the figure at the start of `text` ends: digits, with `.` or `,` between digits.
+fn figure_end(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut end = 0;
+    while end < bytes.len() {
+        let b = bytes[end];
+        let joins = (b == b'.' || b == b',') && end > 0 && bytes.get(end + 1).is_some_and(u8::is_ascii_digit);
+        if b.is_ascii_digit() || joins {
+            end += 1;
+        } else {
+            break;
+        }
+    }
+    end
 }
 
 /// `text` without bracketed spans (citations such as `[p. 12]`, `[2, p. 3]`).
@@ -306,7 +436,7 @@ mod tests {
     use super::*;
 
     fn given<'a>(question: &'a str, texts: &'a [(&'a str, &'a str)]) -> Given<'a> {
-        Given { question, texts, passages: true, confidence: None, min_mean_logprob: MIN_MEAN_LOGPROB }
+        Given { question, texts, sections: &[], passages: true, confidence: None, min_mean_logprob: MIN_MEAN_LOGPROB }
     }
 
     #[test]
@@ -327,7 +457,7 @@ mod tests {
         // A figure from the question is not invented either.
         let q2 = "What did the 1994 edition cost?";
         assert_eq!(
-            check("The 1994 edition cost nothing extra.", &given(q2, &texts)),
+            check("The 1994 edition cost nothing.", &given(q2, &texts)),
             None,
             "figures of the question are known"
         );
@@ -336,7 +466,8 @@ mod tests {
         let q3 = "How many people lay dead about the pit?";
         assert_eq!(check("40 people lay dead about the pit. [p. 10]", &given(q3, &words)), None);
         let q4 = "How do you refer to the tenth positional parameter?";
-        assert_eq!(check("Write it as ${10}. [p. 10]", &given(q4, &texts)), None);
+        let braces = [("10", "Write positional parameters past the ninth in braces.")];
+        assert_eq!(check("Write it as ${10}. [p. 10]", &given(q4, &braces)), None);
         assert!(check("41 people lay dead. [p. 10]", &given(q3, &words)).is_some());
     }
 
@@ -361,7 +492,7 @@ mod tests {
 
     #[test]
     fn an_answer_the_model_is_unsure_of_is_withheld() {
-        let texts = [("7", "The narrator walks to Horsell Common.")];
+        let texts = [("7", "The narrator walks to Horsell Common with John.")];
         let q = "What is the narrator's name?";
         let with = |mean_logprob: f32, lift: Option<f32>| Given {
             confidence: Some(Confidence { mean_logprob, min_logprob: mean_logprob * 4.0, lift }),
@@ -393,8 +524,65 @@ mod tests {
         let a = "Based on the information provided in the passages, George stayed behind at Stanmore.";
         assert_eq!(check(a, &given(q, &[])), Some(Ungrounded::RestatesQuestion));
         // One word of its own is an answer.
-        assert_eq!(check("George drowned at Stanmore.", &given(q, &[])), None);
+        assert_eq!(check("George drowned at Stanmore.", &given(q, &[("3", "He drowned.")])), None);
         assert_eq!(check("No.", &given("Does it need special settings?", &[])), None);
+    }
+
+    #[test]
+    fn an_answer_in_words_no_passage_holds_is_withheld() {
+        let texts = [("29", "The artilleryman greeted me; my neighbour called me by name.")];
+        let q = "What is the narrator's name?";
+        let verdict = check("The narrator's name is John. [p. 29]", &given(q, &texts));
+        assert_eq!(verdict, Some(Ungrounded::InventedWords { words: vec!["john".into()] }));
+        assert!(verdict.unwrap().replacement().contains("\"john\""));
+        // One word found is enough; inflections and possessives are found too.
+        assert_eq!(check("The artilleryman's neighbour, John. [p. 29]", &given(q, &texts)), None);
+        assert_eq!(check("He was greeting John. [p. 29]", &given(q, &texts)), None);
+        // Yes and no need no passage; numbers are the figures' check.
+        assert_eq!(check("No.", &given("Is the narrator named?", &texts)), None);
+        assert_eq!(check("Forty.", &given("How many?", &[("2", "There were 40.")])), None);
+        // Section names count as given.
+        let g = Given { sections: &["Chapter 8 - Dead London"], ..given("Which chapter?", &texts) };
+        assert_eq!(check("Dead London.", &g), None);
+        assert!(check("Dead London.", &given("Which chapter?", &texts)).is_some());
+    }
+
+    #[test]
+    fn figures_of_page_labels_and_section_names_are_given_as_references_only() {
+        let texts = [("20", "The second edition has over 1000 pages.")];
+        let q = "How many pages did the first edition have?";
+        let g = Given { sections: &["5.2 Bash Variables"], ..given(q, &texts) };
+        assert_eq!(
+            check("It had 20 pages.", &g),
+            Some(Ungrounded::InventedFigures { figures: vec!["20".into()] }),
+            "the label of the page it is on"
+        );
+        assert_eq!(check("It is on page 20.", &g), None);
+        assert!(check("Version 5.2 added them.", &g).is_some());
+        assert_eq!(check("It is in section 5.2.", &g), None);
+        assert_eq!(check("In 5.2 Bash Variables.", &g), None, "a quoted section name");
+        assert_eq!(
+            referenced_figures("p. 4, Chapter 17: page 2.5 in 640x480 §9"),
+            [
+                ("4".into(), true),
+                ("17".into(), true),
+                ("2.5".into(), true),
+                ("640".into(), false),
+                ("480".into(), false),
+                ("9".into(), true)
+            ]
+        );
+        let listed = referenced_figures("on pages 19, 20, and 24, of 1998 and 30");
+        assert_eq!(
+            listed,
+            [
+                ("19".into(), true),
+                ("20".into(), true),
+                ("24".into(), true),
+                ("1998".into(), false),
+                ("30".into(), false)
+            ]
+        );
     }
 
     #[test]

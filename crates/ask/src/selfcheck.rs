@@ -47,7 +47,7 @@ pub fn measure(fresh: Option<Session<'_>>, turn: &Turn<'_>, generation: &Generat
     let logprobs = &generation.token_logprobs;
     let mean_logprob = if logprobs.is_empty() { 0.0 } else { logprobs.iter().sum::<f32>() / logprobs.len() as f32 };
     let min_logprob = logprobs.iter().copied().fold(0.0f32, f32::min);
-    let complete = matches!(generation.stop, StopReason::EndOfTurn | StopReason::MaxTokens);
+    let complete = matches!(generation.stop, StopReason::EndOfTurn | StopReason::MaxTokens | StopReason::Repeating);
     let lift = fresh.filter(|_| complete).and_then(|fresh| lift(fresh, turn, generation));
     Confidence { mean_logprob, min_logprob, lift }
 }

@@ -5,13 +5,17 @@
 
 use std::time::Instant;
 
-use seahorse_engine::{CancelToken, Event, GenerateOptions};
+use seahorse_engine::{CancelToken, Event, GenerateOptions, StopReason};
 
 use crate::attribute::Attributor;
 use crate::citations::{tidy, CitablePage, CitablePages, Citation, CitationFilter};
 use crate::document::ms;
 use crate::error::Result;
 use crate::prompt::{self, GivenPassage};
+
+/// An answer whose last this-many tokens repeat an earlier run of it is stopped
+/// ([`GenerateOptions::stop_repeating`]) and its repeated tail cut off: about a clause.
+pub const REPEATED_RUN_TOKENS: usize = 20;
 
 /// One turn to answer in a session that already holds what the model should know.
 #[derive(Debug)]
@@ -72,6 +76,7 @@ pub fn answer_in_session(
     let gen_options = GenerateOptions {
         max_tokens: turn.max_tokens,
         n_threads: turn.n_threads,
+        stop_repeating: Some(REPEATED_RUN_TOKENS),
         cancel: turn.cancel.clone(),
         ..GenerateOptions::default()
     };
@@ -96,12 +101,68 @@ pub fn answer_in_session(
     rest.push_str(&attributor.finish());
     emit(rest, &mut shown);
     filter.citations.append(&mut attributor.citations);
-    Ok(Spoken {
-        generation,
-        text: tidy(shown.trim()),
-        citations: filter.citations,
-        dropped: filter.dropped,
-        unsupported: filter.unsupported,
-        first_token_ms,
-    })
+    let mut text = tidy(shown.trim());
+    let mut citations = filter.citations;
+    if generation.stop == StopReason::Repeating {
+        // Shown already, the repetition is replaced by the answer without it.
+        text = without_repeated_tail(&text).trim_end().to_owned();
+        citations = still_in(&text, citations);
+    }
+    Ok(Spoken { generation, text, citations, dropped: filter.dropped, unsupported: filter.unsupported, first_token_ms })
+}
+
+/// `text` without its longest tail that also occurs earlier in it (at least
+/// [`MIN_REPEATED_CHARS`] long): "A. B. A. B" → "A. B.". `text` itself if none does.
+fn without_repeated_tail(text: &str) -> &str {
+    for (start, _) in text.char_indices() {
+        let tail = &text[start..];
+        if tail.len() < MIN_REPEATED_CHARS {
+            break;
+        }
+        if text.find(tail).is_some_and(|first| first < start) {
+            return &text[..start];
+        }
+    }
+    text
+}
+
+/// The shortest repeated tail [`without_repeated_tail`] cuts: a few words.
+const MIN_REPEATED_CHARS: usize = 16;
+
+/// The `citations` whose text is still in `text` (each occurrence kept once, in order).
+fn still_in(text: &str, citations: Vec<Citation>) -> Vec<Citation> {
+    let mut kept: Vec<Citation> = Vec::new();
+    for c in citations {
+        let shown = text.matches(c.text.as_str()).count();
+        if kept.iter().filter(|k| k.text == c.text).count() < shown {
+            kept.push(c);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_tail_is_cut() {
+        let once = "The morefloats package raises the limit. [p. 43]";
+        let text = format!("{once} This package helps. {once} This package helps. {once} This pack");
+        assert_eq!(without_repeated_tail(&text).trim_end(), format!("{once} This package helps."));
+        assert_eq!(
+            without_repeated_tail("No repetition in this answer at all."),
+            "No repetition in this answer at all."
+        );
+        // A short echo ("set x … set y") is not a repetition.
+        assert_eq!(without_repeated_tail("Use set xtics, then set ytics"), "Use set xtics, then set ytics");
+    }
+
+    #[test]
+    fn citations_cut_with_the_tail_go() {
+        let c = |text: &str| Citation { text: text.into(), pages: Vec::new(), attributed: false };
+        let kept = still_in("A [p. 4]. B [p. 5].", vec![c("[p. 4]"), c("[p. 5]"), c("[p. 4]"), c("[p. 6]")]);
+        let texts: Vec<&str> = kept.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["[p. 4]", "[p. 5]"]);
+    }
 }

@@ -61,6 +61,10 @@ pub struct GenerateOptions {
     /// Stop when the model ends its turn (always, except in benchmarks that need a fixed
     /// number of decoded tokens).
     pub stop_at_end_of_turn: bool,
+    /// Stop once the reply's last this-many tokens repeat, token for token, an earlier run
+    /// of the reply ([`StopReason::Repeating`]): a small model that starts saying a sentence
+    /// again usually goes on repeating it until `max_tokens`. `None`: never.
+    pub stop_repeating: Option<usize>,
     /// Checked before every batch and every token.
     pub cancel: CancelToken,
 }
@@ -73,6 +77,7 @@ impl Default for GenerateOptions {
             n_batch: 512,
             n_threads: None,
             stop_at_end_of_turn: true,
+            stop_repeating: None,
             cancel: CancelToken::new(),
         }
     }
@@ -103,6 +108,9 @@ pub enum StopReason {
     ContextFull,
     /// The [`CancelToken`] fired.
     Cancelled,
+    /// The reply began to repeat itself ([`GenerateOptions::stop_repeating`]); the repeated
+    /// tokens are part of the reply.
+    Repeating,
 }
 
 /// The result of a generation.
@@ -263,6 +271,10 @@ impl Session<'_> {
                 generation.text.push_str(&piece);
                 on_event(Event::Text(&piece));
             }
+            if options.stop_repeating.is_some_and(|n| repeats_earlier_run(&generation.tokens, n)) {
+                generation.stop = StopReason::Repeating;
+                break;
+            }
             logits = self.evaluate(seq, &[token.0], Logits::Last, &CancelToken::new(), |_| {})?;
         }
         if !pending.is_empty() {
@@ -282,6 +294,17 @@ pub fn log_softmax_at(logits: &[f32], index: usize) -> f32 {
     (f64::from(logits[index] - max) - sum.ln()) as f32
 }
 
+/// Whether the last `n` of `tokens` (n ≥ 1) occur earlier in `tokens` as a contiguous run
+/// (overlapping the last `n` is allowed: `a b a b a b` repeats `a b a b` from its start).
+fn repeats_earlier_run(tokens: &[i32], n: usize) -> bool {
+    let n = n.max(1);
+    if tokens.len() <= n {
+        return false;
+    }
+    let tail = &tokens[tokens.len() - n..];
+    tokens[..tokens.len() - 1].windows(n).any(|w| w == tail)
+}
+
 /// Index of the largest value (greedy decoding).
 fn argmax(values: &[f32]) -> usize {
     let mut best = 0;
@@ -296,6 +319,17 @@ fn argmax(values: &[f32]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_of_tokens_seen_before_is_a_repetition() {
+        assert!(!repeats_earlier_run(&[1, 2, 3], 3));
+        assert!(!repeats_earlier_run(&[1, 2, 3, 4, 5], 2));
+        assert!(repeats_earlier_run(&[1, 2, 3, 9, 2, 3], 2));
+        assert!(!repeats_earlier_run(&[1, 2, 3, 9, 2, 3], 3));
+        assert!(repeats_earlier_run(&[7, 7], 1));
+        assert!(repeats_earlier_run(&[1, 2, 1, 2, 1, 2], 4), "overlapping runs count");
+        assert!(!repeats_earlier_run(&[1, 2, 1, 2, 1, 3], 4));
+    }
 
     #[test]
     fn log_softmax_matches_the_definition() {

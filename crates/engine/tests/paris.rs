@@ -65,6 +65,23 @@ fn generation_is_deterministic_and_respects_max_tokens() {
 }
 
 #[test]
+fn a_reply_that_repeats_itself_is_stopped() {
+    // Asked to say the same sentence many times, the model repeats it; with the stop on, it
+    // is stopped once its last 8 tokens repeat an earlier run, long before max_tokens.
+    let q = "Write the sentence 'The sea is calm today.' twenty times, one per line.";
+    let options = GenerateOptions { max_tokens: 200, ..Default::default() };
+    let (free, _, _) = ask(q, &options);
+    assert!(free.generated_tokens > 40, "without the stop the model repeats on: {free:?}");
+    let (stopped, pieces, _) = ask(q, &GenerateOptions { stop_repeating: Some(8), ..options });
+    assert_eq!(stopped.stop, StopReason::Repeating, "{stopped:?}");
+    assert!(stopped.generated_tokens < free.generated_tokens, "{stopped:?}");
+    // The same greedy reply, cut short: a prefix of the unstopped one.
+    assert!(free.text.starts_with(&stopped.text), "{stopped:?}");
+    assert_eq!(pieces.concat(), stopped.text);
+    assert_eq!(stopped.tokens.len(), stopped.generated_tokens);
+}
+
+#[test]
 fn cancellation_stops_before_generating() {
     let options = GenerateOptions::default();
     options.cancel.cancel();

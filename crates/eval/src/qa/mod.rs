@@ -140,7 +140,7 @@ pub struct RelocatedScore {
 /// A withheld answer, scored as if it had been shown.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WithheldScore {
-    /// Why: "invented_figures", "restates_question" or "unsure".
+    /// Why: "invented_figures", "invented_words", "restates_question" or "unsure".
     pub reason: String,
     pub answer: String,
     pub correct: bool,
@@ -416,6 +416,7 @@ fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_
         WithheldScore {
             reason: match w.reason {
                 grounding::Ungrounded::InventedFigures { .. } => "invented_figures".into(),
+                grounding::Ungrounded::InventedWords { .. } => "invented_words".into(),
                 grounding::Ungrounded::RestatesQuestion => "restates_question".into(),
                 grounding::Ungrounded::Unsure { .. } => "unsure".into(),
             },
