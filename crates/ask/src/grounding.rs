@@ -200,9 +200,10 @@ pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
             return Some(Ungrounded::InventedWords { words });
         }
     }
-    // A choice between named alternatives, or a name in code quotes ("`jobs`" for "Which
-    // command lists jobs?"), may answer with the question's own words.
-    if !offers_alternatives(given.question) && !quotes_code(&body) {
+    // A choice between named alternatives, a name in code quotes ("`jobs`" for "Which
+    // command lists jobs?") or a name the question does not write ("fit.log" for "the file
+    // the fit log is written to") may answer with the question's own words.
+    if !offers_alternatives(given.question) && !quotes_code(&body) && !names_new(&body, given.question) {
         let asked: HashSet<String> = words(given.question).map(|w| stem(&w)).collect();
         let new = words(&body).filter(|w| !FILLER.contains(&w.as_str())).any(|w| !asked.contains(&stem(&w)));
         if !new {
@@ -381,6 +382,17 @@ pub fn says_not_found(text: &str) -> bool {
 /// Whether the question asks to choose between alternatives it names.
 fn offers_alternatives(question: &str) -> bool {
     words(question).any(|w| w == "or")
+}
+
+/// Whether `text` holds a name-like token (letters or digits joined by `.`, `/`, `_`, `-`,
+/// `$` or braces: `fit.log`, `/usr/local`, `${10}`) that `question` does not write.
+fn names_new(text: &str, question: &str) -> bool {
+    let question = question.to_lowercase();
+    text.split_whitespace()
+        .map(|t| t.trim_matches(|c: char| !c.is_alphanumeric() && !"/$_{}".contains(c)).to_lowercase())
+        .filter(|t| t.chars().any(char::is_alphanumeric))
+        .filter(|t| t.chars().any(|c| "./_-${}".contains(c)))
+        .any(|t| !question.contains(&t))
 }
 
 /// Whether `text` holds a non-empty code span (`` `jobs` ``).
@@ -583,6 +595,16 @@ mod tests {
                 ("30".into(), false)
             ]
         );
+    }
+
+    #[test]
+    fn a_name_the_question_does_not_write_is_an_answer() {
+        let q = "What is the default name of the file to which the fit log is written?";
+        assert_eq!(check("The default name is \"fit.log\". [p. 149]", &given(q, &[("149", "\"fit.log\"")])), None);
+        assert_eq!(check("The default name of the fit log file.", &given(q, &[])), Some(Ungrounded::RestatesQuestion));
+        assert!(names_new("It installs into /usr/local.", "Which prefix does make install use?"));
+        assert!(!names_new("Readers of LaTeX 2.09 know it.", "Readers who never used LaTeX 2.09?"));
+        assert!(!names_new("A well-known name.", "Which well-known name?"));
     }
 
     #[test]
