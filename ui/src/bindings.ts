@@ -1728,6 +1728,14 @@ export type Ungrounded_Deserialize =
 { kind: "invented_figures"; 
 /**  The numbers, as the answer wrote them (normalised: no thousands separators). */
 figures: string[] } | 
+/**  The question names something (in letters and digits) that nothing given holds. */
+{ kind: "not_about"; 
+/**  Those names, as the question wrote them. */
+names: string[] } | 
+/**  None of the answer's own words is in anything the model was given. */
+{ kind: "invented_words"; 
+/**  Those words, lower-cased, as the answer wrote them. */
+words: string[] } | 
 /**  The answer only repeats words of the question. */
 { kind: "restates_question" } | 
 /**  The model was unsure of its words, or would have said them without the passages. */
@@ -1743,6 +1751,14 @@ export type Ungrounded_Serialize =
 { kind: "invented_figures"; 
 /**  The numbers, as the answer wrote them (normalised: no thousands separators). */
 figures: string[] } | 
+/**  The question names something (in letters and digits) that nothing given holds. */
+{ kind: "not_about"; 
+/**  Those names, as the question wrote them. */
+names: string[] } | 
+/**  None of the answer's own words is in anything the model was given. */
+{ kind: "invented_words"; 
+/**  Those words, lower-cased, as the answer wrote them. */
+words: string[] } | 
 /**  The answer only repeats words of the question. */
 { kind: "restates_question" } | 
 /**  The model was unsure of its words, or would have said them without the passages. */

@@ -98,7 +98,7 @@ fn facts() -> Vec<ModelFacts> {
         first_token_s,
         measured_on: MEASURED_ON.to_owned(),
     };
-    vec![f(SMALL, 67.0 / 132.0, 2.98), f(LARGE, 101.0 / 132.0, 6.19)]
+    vec![f(SMALL, 66.0 / 132.0, 2.76), f(LARGE, 100.0 / 132.0, 6.20)]
 }
 
 const SMALL: &str = "qwen2.5-coder-0.5b";
@@ -205,8 +205,8 @@ mod tests {
             "{}",
             r.reason
         );
-        assert!(r.reason.contains("77 %") && r.reason.contains("51 %"), "{}", r.reason);
-        assert!(r.reason.contains("6.2 s") && r.reason.contains("3.0 s"), "{}", r.reason);
+        assert!(r.reason.contains("76 %") && r.reason.contains("50 %"), "{}", r.reason);
+        assert!(r.reason.contains("6.2 s") && r.reason.contains("2.8 s"), "{}", r.reason);
         let r = recommend(&machine(2, Some(24), Some(80)));
         assert!(r.reason.contains("NVIDIA H100 (80.0 GiB)") && r.reason.contains("has room"), "{}", r.reason);
         assert_eq!(r.facts.len(), 2);

@@ -210,7 +210,6 @@ impl Asker<'_> {
         let started = Instant::now();
         let library = self.library;
         let reader = self.reader;
-        let model = reader.model();
         let window = reader.fingerprint().window as u64;
         let pages = library.store().pages(doc)?;
         if question.trim().is_empty() {
@@ -230,13 +229,7 @@ impl Asker<'_> {
         // 2. The passages: what of the window the instructions, the question and a share
         //    for the answer leave, so that all of it is still in the window when the
         //    answer is written.
-        let base = if memory.is_some() { prompt::DOCUMENT_SYSTEM } else { prompt::PASSAGES_ONLY_SYSTEM };
-        let system = prompt::system_for(base, question);
-        let history = prompt::fit_history(model, history, (window as usize / 4).max(64));
-        let bare = prompt::render(model, &system, &history, &[], question)?;
-        let reserve = options.max_tokens.min(window as usize / 4);
-        let room = (window as usize).saturating_sub(model.tokenize(&bare).len() + reserve + 16);
-        let budget = options.passage_tokens.unwrap_or(window as usize / 2).min(room);
+        let (system, history, budget) = self.plan(question, history, options, memory.is_some())?;
         // Pages wholly inside the restored window are there verbatim already.
         let window_start = memory.as_ref().map_or(u64::MAX, |m| m.position.saturating_sub(window));
         let verbatim: Vec<u32> =
@@ -362,6 +355,46 @@ impl Asker<'_> {
         })
     }
 
+    /// The instructions, the earlier turns that fit and the passages' token budget of a
+    /// question (with a restored memory or without).
+    fn plan(
+        &self,
+        question: &str,
+        history: &[(String, String)],
+        options: &AskOptions,
+        with_memory: bool,
+    ) -> Result<Plan> {
+        let model = self.reader.model();
+        let window = self.reader.fingerprint().window as usize;
+        let base = if with_memory { prompt::DOCUMENT_SYSTEM } else { prompt::PASSAGES_ONLY_SYSTEM };
+        let system = prompt::system_for(base, question);
+        let history = prompt::fit_history(model, history, (window / 4).max(64));
+        let bare = prompt::render(model, &system, &history, &[], question)?;
+        let reserve = options.max_tokens.min(window / 4);
+        let room = window.saturating_sub(model.tokenize(&bare).len() + reserve + 16);
+        let budget = options.passage_tokens.unwrap_or(window / 2).min(room);
+        Ok((system, history, budget))
+    }
+
+    /// The passages [`Asker::ask_document`] gives the model for `question` when no memory
+    /// is restored (`options.memory` off): the evaluation checks stored answers against
+    /// them again after a change to [`crate::grounding`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Library`], [`Error::Engine`] (rendering the prompt).
+    pub fn passages_without_memory(
+        &self,
+        doc: DocId,
+        question: &str,
+        history: &[(String, String)],
+        options: &AskOptions,
+    ) -> Result<Vec<GivenPassage>> {
+        let pages = self.library.store().pages(doc)?;
+        let (_, _, budget) = self.plan(question, history, options, false)?;
+        self.pick_passages(doc, question, &pages, &[], options, budget)
+    }
+
     /// The best passages of `doc` for `question` within the token budget, in page order;
     /// pages in `verbatim` (wholly inside the restored window) are skipped.
     fn pick_passages(
@@ -410,6 +443,9 @@ impl Asker<'_> {
         Ok(picked)
     }
 }
+
+/// The instructions, the earlier turns kept and the passages' token budget of a question.
+type Plan = (std::borrow::Cow<'static, str>, Vec<(String, String)>, usize);
 
 /// The memory a question starts from.
 struct Memory {

@@ -14,6 +14,10 @@
 //!   counts as given where the answer uses it as one: after "page", "p.", "section",
 //!   "chapter" and the like, or inside a section name the answer quotes ("Bash version
 //!   5.2" is not given by a passage of section "5.2 Bash Variables").
+//! - **not about what was asked**: the question names something in letters and digits
+//!   ("DebConf22", "x86_64", "Python3"; four characters or more) that no text given
+//!   holds, even with its spaces and hyphens taken out: the passages are about something
+//!   else, whatever the answer says. Checked when passages were given.
 //! - **invented words**: the answer says something beyond the question, but not one of its
 //!   own words (beyond function words and the question's words) is in anything the model
 //!   was given, and it names no figure (a figure was checked above): "The narrator's name
@@ -56,6 +60,11 @@ pub enum Ungrounded {
     InventedFigures {
         /// The numbers, as the answer wrote them (normalised: no thousands separators).
         figures: Vec<String>,
+    },
+    /// The question names something (in letters and digits) that nothing given holds.
+    NotAbout {
+        /// Those names, as the question wrote them.
+        names: Vec<String>,
     },
     /// None of the answer's own words is in anything the model was given.
     InventedWords {
@@ -103,6 +112,10 @@ impl Ungrounded {
                 "The passages found for this question do not say. (The model's answer was withheld: it named {}, \
                  which the passages do not contain.)",
                 figures.join(", ")
+            ),
+            Ungrounded::NotAbout { names } => format!(
+                "The passages found for this question do not mention {}. (The model's answer was withheld.)",
+                names.join(", ")
             ),
             Ungrounded::InventedWords { words } => format!(
                 "The passages found for this question do not say. (The model's answer was withheld: none of its \
@@ -169,6 +182,10 @@ pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
         return None;
     }
     if given.passages {
+        let names = names_not_given(given);
+        if !names.is_empty() {
+            return Some(Ungrounded::NotAbout { names });
+        }
         let mut known: HashSet<String> = figures(given.question).into_iter().collect();
         known.extend(spelled_numbers(given.question));
         let mut marks: HashSet<String> = HashSet::new();
@@ -180,8 +197,11 @@ pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
         let lower = body.to_lowercase();
         for section in given.sections {
             marks.extend(figures(section));
-            if lower.contains(&section.trim().to_lowercase()) {
-                known.extend(figures(section));
+            // A section path's elements ("Issue 28, 2018/04 › Hooks"), each quoted alone.
+            for element in section.split('›').map(str::trim).filter(|e| !e.is_empty()) {
+                if lower.contains(&element.to_lowercase()) {
+                    known.extend(figures(element));
+                }
             }
         }
         let mut invented: Vec<String> = Vec::new();
@@ -216,6 +236,26 @@ pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
         }
         _ => None,
     }
+}
+
+/// The question's names in letters and digits ("DebConf22") that no given text or
+/// section name holds, even with spaces, hyphens and other punctuation taken out ("DebConf
+/// 22", "Python-3").
+fn names_not_given(given: &Given<'_>) -> Vec<String> {
+    let squash =
+        |t: &str| -> String { t.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect() };
+    let texts = given.texts.iter().map(|(_, t)| *t).chain(given.sections.iter().copied());
+    let given_text: String = texts.map(squash).collect::<Vec<_>>().join(" ");
+    let mut names = Vec::new();
+    for word in given.question.split(|c: char| c.is_whitespace() || ",;:?!()\"'".contains(c)) {
+        let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+        let name = squash(word);
+        let mixed = name.chars().any(|c| c.is_ascii_digit()) && name.chars().any(char::is_alphabetic);
+        if mixed && name.chars().count() >= 4 && !given_text.contains(&name) && !names.contains(&word.to_owned()) {
+            names.push(word.to_owned());
+        }
+    }
+    names
 }
 
 /// Words that answer without being found in a text: yes, no and the like.
@@ -280,7 +320,7 @@ fn referenced_figures(text: &str) -> Vec<(String, bool)> {
             break;
         }
         let end = figure_end(rest);
-        let mut gap = before.split(|c: char| c.is_whitespace() || ".,:;&-–".contains(c)).filter(|w| !w.is_empty());
+        let mut gap = before.split(|c: char| c.is_whitespace() || ".,:;&-–/".contains(c)).filter(|w| !w.is_empty());
         let referenced = match gap.clone().next_back() {
             Some(w) if REFERENCE_WORDS.contains(&w.to_lowercase().as_str()) => true,
             // The rest of a list after a reference word: "pages 19, 20 and 24".
@@ -560,6 +600,17 @@ mod tests {
     }
 
     #[test]
+    fn a_question_about_a_name_no_passage_holds_is_not_answered() {
+        let texts = [("9", "Debconf6 was held in Oaxtepec, Mexico, in 2006. Python 3 and x86-64 builds.")];
+        let verdict = check("DebConf22 was held in Oaxtepec. [p. 9]", &given("Where was DebConf22 held?", &texts));
+        assert_eq!(verdict, Some(Ungrounded::NotAbout { names: vec!["DebConf22".into()] }));
+        assert!(verdict.unwrap().replacement().contains("do not mention DebConf22"));
+        assert_eq!(check("In Oaxtepec. [p. 9]", &given("Where was DebConf6 held?", &texts)), None);
+        assert_eq!(check("Yes. [p. 9]", &given("Is there a Python3 build for x86_64?", &texts)), None);
+        assert_eq!(check("In Oaxtepec. [p. 9]", &given("Where was the 2006 (6th) one, v2?", &texts)), None, "short");
+    }
+
+    #[test]
     fn figures_of_page_labels_and_section_names_are_given_as_references_only() {
         let texts = [("20", "The second edition has over 1000 pages.")];
         let q = "How many pages did the first edition have?";
@@ -573,6 +624,10 @@ mod tests {
         assert!(check("Version 5.2 added them.", &g).is_some());
         assert_eq!(check("It is in section 5.2.", &g), None);
         assert_eq!(check("In 5.2 Bash Variables.", &g), None, "a quoted section name");
+        let issues = Given { sections: &["Issue 28, 2018/04 › Hooks"], ..given("Which issue?", &texts) };
+        assert_eq!(check("Issue 28, 2018/04. [p. 42]", &issues), None, "an element of a section path");
+        assert_eq!(check("It came with issue 28, 2018/04. [p. 42]", &issues), None, "a reference to it");
+        assert!(check("It came in 2018. [p. 42]", &issues).is_some());
         assert_eq!(
             referenced_figures("p. 4, Chapter 17: page 2.5 in 640x480 §9"),
             [

@@ -142,6 +142,11 @@ enum Command {
         /// the scoring or the reference alternatives).
         #[arg(long)]
         rescore: bool,
+        /// Check the answers of the existing report again with the current grounding
+        /// checks (`seahorse_ask::grounding`; passages mode: its passages are found again),
+        /// without making them again.
+        #[arg(long, conflicts_with = "rescore")]
+        reground: bool,
         /// Longest answer, in tokens.
         #[arg(long, default_value_t = 160)]
         max_tokens: usize,
@@ -285,6 +290,7 @@ fn main() -> Result<()> {
         per_document,
         recall_only,
         rescore,
+        reground,
         max_tokens,
         window,
         sinks,
@@ -322,7 +328,13 @@ fn main() -> Result<()> {
         let work = work.clone().unwrap_or_else(|| std::env::temp_dir().join("seahorse-eval-qa"));
         let models_dir = seahorse_models::cache_dir_in(|k| std::env::var_os(k));
         let inputs = qa::Inputs { questions, books: &books, models: &models_dir, work: &work };
-        if !*rescore {
+        if *reground {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
+            let mut report: qa::Report = serde_json::from_str(&text)?;
+            let changed = qa::reground::reground(&mut report, &inputs)?;
+            eprintln!("regrounded: {changed} answer(s) shown differently");
+            write_report(&path, &report)?;
+        } else if !*rescore {
             let report = qa::run(&inputs, &settings, *recall_only)?;
             write_report(&path, &report)?;
         }

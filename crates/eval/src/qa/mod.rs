@@ -15,6 +15,7 @@
 mod certainty;
 pub mod dataset;
 pub mod recall;
+pub mod reground;
 pub mod report;
 pub mod score;
 
@@ -140,7 +141,8 @@ pub struct RelocatedScore {
 /// A withheld answer, scored as if it had been shown.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WithheldScore {
-    /// Why: "invented_figures", "invented_words", "restates_question" or "unsure".
+    /// Why: "not_about", "invented_figures", "invented_words", "restates_question" or
+    /// "unsure".
     pub reason: String,
     pub answer: String,
     pub correct: bool,
@@ -414,12 +416,7 @@ fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_
     let withheld = a.withheld.as_ref().map(|w| {
         let (cited, supporting) = citation_support(s, q, &w.citations);
         WithheldScore {
-            reason: match w.reason {
-                grounding::Ungrounded::InventedFigures { .. } => "invented_figures".into(),
-                grounding::Ungrounded::InventedWords { .. } => "invented_words".into(),
-                grounding::Ungrounded::RestatesQuestion => "restates_question".into(),
-                grounding::Ungrounded::Unsure { .. } => "unsure".into(),
-            },
+            reason: reground::reason_name(&w.reason).to_owned(),
             answer: w.text.clone(),
             correct: score::correct(q, &w.text),
             abstained: score::abstains(&w.text),

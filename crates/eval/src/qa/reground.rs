@@ -1,0 +1,136 @@
+//! `seahorse-eval qa --reground`: the stored answers of a report checked again by the
+//! current [`grounding`] (after a change to what withholds an answer), without making them
+//! again. Greedy answers are the same run after run, and so are the passages given for a
+//! question (retrieval and the token budget are deterministic); the passages are found
+//! again and each answer in passages mode is checked against them, with the certainty
+//! measured when it was made. Which-section answers named from the outline are left as
+//! they are (no check applies to them); memory modes are left as they are (what the
+//! window held is not stored).
+
+use anyhow::{bail, Context, Result};
+use seahorse_ask::grounding::{self, Given, Ungrounded};
+use seahorse_ask::{AskOptions, Asker};
+use seahorse_engine::{CancelToken, MemoryOptions, Model, ModelOptions};
+use seahorse_library::{Library, LibraryConfig, ReadOptions, Reader};
+
+use super::dataset::{self, Located};
+use super::{score, shown_correct, unsure_below, Inputs, Mode, Report, WithheldScore};
+
+/// The name of a reason in the report.
+pub fn reason_name(reason: &Ungrounded) -> &'static str {
+    match reason {
+        Ungrounded::InventedFigures { .. } => "invented_figures",
+        Ungrounded::InventedWords { .. } => "invented_words",
+        Ungrounded::NotAbout { .. } => "not_about",
+        Ungrounded::RestatesQuestion => "restates_question",
+        Ungrounded::Unsure { .. } => "unsure",
+    }
+}
+
+/// Checks the passages-mode answers of `report` again; returns how many were withheld or
+/// shown differently than before.
+pub fn reground(report: &mut Report, inputs: &Inputs<'_>) -> Result<usize> {
+    let files = dataset::load(inputs.questions)?;
+    if inputs.work.exists() {
+        std::fs::remove_dir_all(inputs.work).with_context(|| format!("clear {}", inputs.work.display()))?;
+    }
+    std::fs::create_dir_all(inputs.work)?;
+    let library = Library::open(&inputs.work.join("library"), &LibraryConfig::default())?;
+    let cancel = CancelToken::new();
+    let mut docs = Vec::new();
+    for file in &files {
+        let path = inputs.books.join(&file.document.file);
+        if !path.is_file() {
+            bail!("{} is missing: fetch the books with `scripts/fetch-sample-books all`", path.display());
+        }
+        let doc = library.add_unread(&path, 0, &cancel).with_context(|| format!("store {}", path.display()))?;
+        let page_texts: Vec<String> = library.store().pages(doc)?.into_iter().map(|p| p.text).collect();
+        docs.push((file, doc, dataset::locate(file, &page_texts)?));
+    }
+    let settings = report.settings.clone();
+    let mut changed = 0;
+    for model_id in &settings.models {
+        let spec =
+            seahorse_models::ModelSpec::by_id(model_id).with_context(|| format!("no catalogue model {model_id}"))?;
+        let model_path = seahorse_models::locate(spec, inputs.models)
+            .with_context(|| format!("{model_id} is not downloaded: `seahorse models fetch {model_id}`"))?;
+        let memory = MemoryOptions {
+            window: settings.window,
+            sinks: settings.sinks,
+            block: settings.block.as_ref().map(std::path::PathBuf::from),
+            merged_dir: inputs.models.join("merged"),
+        };
+        let model = Model::load(&model_path, &ModelOptions { memory: Some(memory.clone()), ..Default::default() })?;
+        let reader = Reader::new(&model, &memory, ReadOptions::default())?;
+        let asker = Asker::new(&library, &reader);
+        let options = AskOptions {
+            memory: false,
+            passages: true,
+            max_tokens: settings.max_tokens,
+            unsure_below: unsure_below(model_id),
+            ..AskOptions::default()
+        };
+        for a in report.answers.iter_mut().filter(|a| &a.model == model_id && a.mode == Mode::Passages) {
+            if a.relocated.is_some() {
+                continue;
+            }
+            let Some((_, doc, q)) =
+                docs.iter().find_map(|(f, doc, qs)| qs.iter().find(|q| q.question.id == a.id).map(|q| (f, *doc, q)))
+            else {
+                bail!("{} is in the report but in no question file", a.id);
+            };
+            let passages = asker.passages_without_memory(doc, &q.question.question, &[], &options)?;
+            let pages: Vec<u32> = passages.iter().map(|p| p.page_index).collect();
+            if pages != a.passage_pages {
+                bail!("{}: passages {pages:?} found now, {:?} when answered", a.id, a.passage_pages);
+            }
+            let texts: Vec<(&str, &str)> = passages.iter().map(|p| (p.page_label.as_str(), p.text.as_str())).collect();
+            let sections: Vec<&str> = passages.iter().filter_map(|p| p.section.as_deref()).collect();
+            let given = Given {
+                question: &q.question.question,
+                texts: &texts,
+                sections: &sections,
+                passages: true,
+                confidence: a.confidence,
+                min_mean_logprob: options.unsure_below,
+            };
+            let said = a.withheld.as_ref().map_or(a.answer.as_str(), |w| w.answer.as_str()).to_owned();
+            let verdict = grounding::check(&said, &given);
+            changed += apply(a, q, &said, verdict) as usize;
+        }
+    }
+    Ok(changed)
+}
+
+/// Shows or withholds `a` (the model said `said`) as `verdict` says; whether that changed
+/// what is shown.
+fn apply(a: &mut super::Scored, q: &Located, said: &str, verdict: Option<Ungrounded>) -> bool {
+    let before = (a.answer.clone(), a.correct);
+    match (verdict, a.withheld.take()) {
+        (None, None) => {}
+        (None, Some(w)) => {
+            a.answer = w.answer;
+            a.correct = w.correct;
+            a.abstained = w.abstained;
+            a.cited = w.cited;
+            a.cited_supporting = w.cited_supporting;
+        }
+        (Some(reason), withheld) => {
+            let w = withheld.unwrap_or_else(|| WithheldScore {
+                reason: String::new(),
+                answer: said.to_owned(),
+                correct: a.correct,
+                abstained: a.abstained,
+                cited: a.cited,
+                cited_supporting: a.cited_supporting,
+            });
+            a.withheld = Some(WithheldScore { reason: reason_name(&reason).to_owned(), ..w });
+            a.answer = reason.replacement();
+            a.correct = shown_correct(q, &a.answer, true);
+            a.abstained = score::abstains(&a.answer);
+            a.cited = 0;
+            a.cited_supporting = 0;
+        }
+    }
+    before != (a.answer.clone(), a.correct)
+}
