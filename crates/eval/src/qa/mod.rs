@@ -208,20 +208,12 @@ pub struct Inputs<'a> {
 /// Runs the benchmark.
 pub fn run(inputs: &Inputs<'_>, settings: &Settings, recall_only: bool) -> Result<Report> {
     let files = dataset::load(inputs.questions)?;
-    if inputs.work.exists() {
-        std::fs::remove_dir_all(inputs.work).with_context(|| format!("clear {}", inputs.work.display()))?;
-    }
-    std::fs::create_dir_all(inputs.work)?;
-    let library = Library::open(&inputs.work.join("library"), &LibraryConfig::default())?;
+    let library = fresh_library(inputs.work)?;
     let cancel = CancelToken::new();
     let mut stored = Vec::new();
     let mut documents = Vec::new();
     for file in files {
-        let path = inputs.books.join(&file.document.file);
-        if !path.is_file() {
-            bail!("{} is missing: fetch the books with `scripts/fetch-sample-books all`", path.display());
-        }
-        let doc = library.add_unread(&path, 0, &cancel).with_context(|| format!("store {}", path.display()))?;
+        let (path, doc) = store_book(&library, inputs.books, &file, &cancel)?;
         let info = library.store().document(doc)?;
         let page_texts: Vec<String> = library.store().pages(doc)?.into_iter().map(|p| p.text).collect();
         let mut questions = dataset::locate(&file, &page_texts)?;
@@ -267,17 +259,7 @@ pub fn run(inputs: &Inputs<'_>, settings: &Settings, recall_only: bool) -> Resul
     }
 
     for model_id in &settings.models {
-        let spec =
-            seahorse_models::ModelSpec::by_id(model_id).with_context(|| format!("no catalogue model {model_id}"))?;
-        let model_path = seahorse_models::locate(spec, inputs.models)
-            .with_context(|| format!("{model_id} is not downloaded: `seahorse models fetch {model_id}`"))?;
-        let memory = MemoryOptions {
-            window: settings.window,
-            sinks: settings.sinks,
-            block: settings.block.as_ref().map(PathBuf::from),
-            merged_dir: inputs.models.join("merged"),
-        };
-        let model = Model::load(&model_path, &ModelOptions { memory: Some(memory.clone()), ..Default::default() })?;
+        let (model, memory) = load_model(inputs.models, settings, model_id)?;
         let reader = Reader::new(&model, &memory, ReadOptions::default())?;
         if settings.modes.iter().any(|m| m.needs_memory()) {
             for s in &stored {
@@ -314,6 +296,41 @@ pub fn run(inputs: &Inputs<'_>, settings: &Settings, recall_only: bool) -> Resul
         }
     }
     Ok(report)
+}
+
+/// An empty evaluation library in `work` (whatever was there is removed).
+fn fresh_library(work: &Path) -> Result<Library> {
+    if work.exists() {
+        std::fs::remove_dir_all(work).with_context(|| format!("clear {}", work.display()))?;
+    }
+    std::fs::create_dir_all(work)?;
+    Ok(Library::open(&work.join("library"), &LibraryConfig::default())?)
+}
+
+/// Stores the benchmark document of `file` (from `books`) in `library`, unread.
+fn store_book(library: &Library, books: &Path, file: &QaFile, cancel: &CancelToken) -> Result<(PathBuf, DocId)> {
+    let path = books.join(&file.document.file);
+    if !path.is_file() {
+        bail!("{} is missing: fetch the books with `scripts/fetch-sample-books all`", path.display());
+    }
+    let doc = library.add_unread(&path, 0, cancel).with_context(|| format!("store {}", path.display()))?;
+    Ok((path, doc))
+}
+
+/// The catalogue model `model_id` from the cache `models`, with the memory `settings` ask
+/// for.
+fn load_model(models: &Path, settings: &Settings, model_id: &str) -> Result<(Model, MemoryOptions)> {
+    let spec = seahorse_models::ModelSpec::by_id(model_id).with_context(|| format!("no catalogue model {model_id}"))?;
+    let model_path = seahorse_models::locate(spec, models)
+        .with_context(|| format!("{model_id} is not downloaded: `seahorse models fetch {model_id}`"))?;
+    let memory = MemoryOptions {
+        window: settings.window,
+        sinks: settings.sinks,
+        block: settings.block.as_ref().map(PathBuf::from),
+        merged_dir: models.join("merged"),
+    };
+    let model = Model::load(&model_path, &ModelOptions { memory: Some(memory.clone()), ..Default::default() })?;
+    Ok((model, memory))
 }
 
 /// Scores the stored answers of `report` again with the question files in `questions`

@@ -7,14 +7,16 @@
 //! they are (no check applies to them); memory modes are left as they are (what the
 //! window held is not stored).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use seahorse_ask::grounding::{self, Given, Ungrounded};
 use seahorse_ask::{AskOptions, Asker};
-use seahorse_engine::{CancelToken, MemoryOptions, Model, ModelOptions};
-use seahorse_library::{Library, LibraryConfig, ReadOptions, Reader};
+use seahorse_engine::CancelToken;
+use seahorse_library::{ReadOptions, Reader};
 
 use super::dataset::{self, Located};
-use super::{score, shown_correct, unsure_below, Inputs, Mode, Report, WithheldScore};
+use super::{
+    fresh_library, load_model, score, shown_correct, store_book, unsure_below, Inputs, Mode, Report, WithheldScore,
+};
 
 /// The name of a reason in the report.
 pub fn reason_name(reason: &Ungrounded) -> &'static str {
@@ -31,36 +33,18 @@ pub fn reason_name(reason: &Ungrounded) -> &'static str {
 /// shown differently than before.
 pub fn reground(report: &mut Report, inputs: &Inputs<'_>) -> Result<usize> {
     let files = dataset::load(inputs.questions)?;
-    if inputs.work.exists() {
-        std::fs::remove_dir_all(inputs.work).with_context(|| format!("clear {}", inputs.work.display()))?;
-    }
-    std::fs::create_dir_all(inputs.work)?;
-    let library = Library::open(&inputs.work.join("library"), &LibraryConfig::default())?;
+    let library = fresh_library(inputs.work)?;
     let cancel = CancelToken::new();
     let mut docs = Vec::new();
     for file in &files {
-        let path = inputs.books.join(&file.document.file);
-        if !path.is_file() {
-            bail!("{} is missing: fetch the books with `scripts/fetch-sample-books all`", path.display());
-        }
-        let doc = library.add_unread(&path, 0, &cancel).with_context(|| format!("store {}", path.display()))?;
+        let (_, doc) = store_book(&library, inputs.books, file, &cancel)?;
         let page_texts: Vec<String> = library.store().pages(doc)?.into_iter().map(|p| p.text).collect();
-        docs.push((file, doc, dataset::locate(file, &page_texts)?));
+        docs.push((doc, dataset::locate(file, &page_texts)?));
     }
     let settings = report.settings.clone();
     let mut changed = 0;
     for model_id in &settings.models {
-        let spec =
-            seahorse_models::ModelSpec::by_id(model_id).with_context(|| format!("no catalogue model {model_id}"))?;
-        let model_path = seahorse_models::locate(spec, inputs.models)
-            .with_context(|| format!("{model_id} is not downloaded: `seahorse models fetch {model_id}`"))?;
-        let memory = MemoryOptions {
-            window: settings.window,
-            sinks: settings.sinks,
-            block: settings.block.as_ref().map(std::path::PathBuf::from),
-            merged_dir: inputs.models.join("merged"),
-        };
-        let model = Model::load(&model_path, &ModelOptions { memory: Some(memory.clone()), ..Default::default() })?;
+        let (model, memory) = load_model(inputs.models, &settings, model_id)?;
         let reader = Reader::new(&model, &memory, ReadOptions::default())?;
         let asker = Asker::new(&library, &reader);
         let options = AskOptions {
@@ -74,8 +58,8 @@ pub fn reground(report: &mut Report, inputs: &Inputs<'_>) -> Result<usize> {
             if a.relocated.is_some() {
                 continue;
             }
-            let Some((_, doc, q)) =
-                docs.iter().find_map(|(f, doc, qs)| qs.iter().find(|q| q.question.id == a.id).map(|q| (f, *doc, q)))
+            let Some((doc, q)) =
+                docs.iter().find_map(|(doc, qs)| qs.iter().find(|q| q.question.id == a.id).map(|q| (*doc, q)))
             else {
                 bail!("{} is in the report but in no question file", a.id);
             };
