@@ -35,6 +35,7 @@
 
 use std::collections::HashSet;
 
+use crate::figures::{figures, referenced_figures, without_enumerators, REFERENCE_WORDS};
 use crate::numerals::spelled_numbers;
 use crate::selfcheck::Confidence;
 
@@ -286,73 +287,6 @@ fn invented_words(body: &str, given: &Given<'_>) -> Option<Vec<String>> {
     (!own.iter().any(|w| known.contains(&stem(w)))).then_some(own)
 }
 
-/// Words after which a number names a page, a section or the like rather than a fact.
-const REFERENCE_WORDS: &[&str] = &[
-    "p",
-    "pp",
-    "page",
-    "pages",
-    "section",
-    "sections",
-    "subsection",
-    "chapter",
-    "chapters",
-    "part",
-    "appendix",
-    "issue",
-    "volume",
-    "book",
-    "§",
-];
-
-/// [`figures`] of `text`, each with whether the word before it is a [`REFERENCE_WORDS`]
-/// ("page 12", "Chapter 17", "§ 4.2"), or it continues a list of such figures ("pages 19,
-/// 20 and 24").
-fn referenced_figures(text: &str) -> Vec<(String, bool)> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    let mut before = String::new();
-    while !rest.is_empty() {
-        let start = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
-        before.push_str(&rest[..start]);
-        rest = &rest[start..];
-        if rest.is_empty() {
-            break;
-        }
-        let end = figure_end(rest);
-        let mut gap = before.split(|c: char| c.is_whitespace() || ".,:;&-–/".contains(c)).filter(|w| !w.is_empty());
-        let referenced = match gap.clone().next_back() {
-            Some(w) if REFERENCE_WORDS.contains(&w.to_lowercase().as_str()) => true,
-            // The rest of a list after a reference word: "pages 19, 20 and 24".
-            _ if !out.is_empty() => {
-                out.last().is_some_and(|(_, referenced): &(String, bool)| *referenced)
-                    && gap.all(|w| ["and", "or", "to", "through"].contains(&w.to_lowercase().as_str()))
-            }
-            _ => false,
-        };
-        out.extend(figures(&rest[..end]).into_iter().map(|f| (f, referenced)));
-        before.clear();
-        rest = &rest[end..];
-    }
-    out
-}
-
-/// Where the figure at the start of `text` ends: digits, with `.` or `,` between digits.
-fn figure_end(text: &str) -> usize {
-    let bytes = text.as_bytes();
-    let mut end = 0;
-    while end < bytes.len() {
-        let b = bytes[end];
-        let joins = (b == b'.' || b == b',') && end > 0 && bytes.get(end + 1).is_some_and(u8::is_ascii_digit);
-        if b.is_ascii_digit() || joins {
-            end += 1;
-        } else {
-            break;
-        }
-    }
-    end
-}
-
 /// `text` without bracketed spans (citations such as `[p. 12]`, `[2, p. 3]`).
 fn without_brackets(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -366,35 +300,6 @@ fn without_brackets(text: &str) -> String {
         }
     }
     out
-}
-
-/// `text` without the numbers of list items ("1. ", "2) " at the start of a line, "(3)"):
-/// a numbered list is not a figure.
-fn without_enumerators(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        let digits = trimmed.len() - trimmed.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        let rest = &trimmed[digits..];
-        let item = digits > 0 && digits <= 2 && (rest.starts_with(". ") || rest.starts_with(") "));
-        out.push_str(if item { &rest[2..] } else { line });
-        out.push('\n');
-    }
-    let mut cleaned = String::with_capacity(out.len());
-    let mut rest = out.as_str();
-    while let Some(open) = rest.find('(') {
-        let after = &rest[open + 1..];
-        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        if digits > 0 && digits <= 2 && after[digits..].starts_with(')') {
-            cleaned.push_str(&rest[..open]);
-            rest = &after[digits + 1..];
-        } else {
-            cleaned.push_str(&rest[..open + 1]);
-            rest = after;
-        }
-    }
-    cleaned.push_str(rest);
-    cleaned
 }
 
 /// Whether the answer itself says the document does not answer the question.
@@ -461,41 +366,12 @@ fn stem(word: &str) -> String {
     w.to_owned()
 }
 
-/// The numbers in `text`: runs of digits, with a `.` between digits kept (`5.2`, `2.6.32`)
-/// and a `,` between digits dropped (`10,000` → `10000`).
-fn figures(text: &str) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for (i, &c) in chars.iter().enumerate() {
-        let joins = |next: Option<&char>| !current.is_empty() && next.is_some_and(char::is_ascii_digit);
-        if c.is_ascii_digit() || (c == '.' && joins(chars.get(i + 1))) {
-            current.push(c);
-        } else if c == ',' && joins(chars.get(i + 1)) {
-            // A thousands separator.
-        } else if !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn given<'a>(question: &'a str, texts: &'a [(&'a str, &'a str)]) -> Given<'a> {
         Given { question, texts, sections: &[], passages: true, confidence: None, min_mean_logprob: MIN_MEAN_LOGPROB }
-    }
-
-    #[test]
-    fn figures_are_read_as_written() {
-        assert_eq!(figures("Bash 5.2, 10,000 packages, 640x480 px; ends in 3."), ["5.2", "10000", "640", "480", "3"]);
-        assert_eq!(figures("kernel 2.6.32 and 0.99r8"), ["2.6.32", "0.99", "8"]);
-        assert!(figures("no numbers here.").is_empty());
     }
 
     #[test]
@@ -529,7 +405,6 @@ mod tests {
         let q = "Which ways keep long titles from overflowing the header?";
         let a = "Three ways:\n1. optional arguments\n2) explicit marks\n (3) truncation [p. 4]";
         assert_eq!(check(a, &given(q, &texts)), None);
-        assert_eq!(without_enumerators("1. a (2) b 3.5 (x)"), "a  b 3.5 (x)\n");
         // A number inside a sentence is still a figure.
         assert!(check("It has 12 members.", &given("How many members?", &texts)).is_some());
     }
@@ -628,28 +503,6 @@ mod tests {
         assert_eq!(check("Issue 28, 2018/04. [p. 42]", &issues), None, "an element of a section path");
         assert_eq!(check("It came with issue 28, 2018/04. [p. 42]", &issues), None, "a reference to it");
         assert!(check("It came in 2018. [p. 42]", &issues).is_some());
-        assert_eq!(
-            referenced_figures("p. 4, Chapter 17: page 2.5 in 640x480 §9"),
-            [
-                ("4".into(), true),
-                ("17".into(), true),
-                ("2.5".into(), true),
-                ("640".into(), false),
-                ("480".into(), false),
-                ("9".into(), true)
-            ]
-        );
-        let listed = referenced_figures("on pages 19, 20, and 24, of 1998 and 30");
-        assert_eq!(
-            listed,
-            [
-                ("19".into(), true),
-                ("20".into(), true),
-                ("24".into(), true),
-                ("1998".into(), false),
-                ("30".into(), false)
-            ]
-        );
     }
 
     #[test]

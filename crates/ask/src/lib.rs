@@ -29,6 +29,7 @@ pub mod corpus;
 mod document;
 mod error;
 mod excerpt;
+mod figures;
 pub mod grounding;
 pub mod locate;
 mod numerals;

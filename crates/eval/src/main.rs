@@ -306,7 +306,7 @@ fn main() -> Result<()> {
         if *rescore {
             let text = std::fs::read_to_string(&path).with_context(|| format!("read {}", path.display()))?;
             let mut report: qa::Report = serde_json::from_str(&text)?;
-            let changed = qa::rescore(&mut report, questions)?;
+            let changed = qa::rescore::rescore(&mut report, questions)?;
             eprintln!("rescored: {changed} verdict(s) changed");
             write_report(&path, &report)?;
         }

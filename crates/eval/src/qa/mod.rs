@@ -17,6 +17,7 @@ pub mod dataset;
 pub mod recall;
 pub mod reground;
 pub mod report;
+pub mod rescore;
 pub mod score;
 
 use std::path::{Path, PathBuf};
@@ -333,38 +334,6 @@ fn load_model(models: &Path, settings: &Settings, model_id: &str) -> Result<(Mod
     Ok((model, memory))
 }
 
-/// Scores the stored answers of `report` again with the question files in `questions`
-/// (after a fix to the scoring or to the reference alternatives: answers need not be made
-/// again). Citation support is kept as measured. Returns how many verdicts changed.
-pub fn rescore(report: &mut Report, questions: &Path) -> Result<usize> {
-    let files = dataset::load(questions)?;
-    let mut changed = 0;
-    for a in &mut report.answers {
-        let q = files
-            .iter()
-            .flat_map(|f| &f.questions)
-            .find(|q| q.id == a.id)
-            .with_context(|| format!("{} is in the report but in no question file", a.id))?;
-        let located = Located { question: q.clone(), support: vec![a.support_pages.clone()] };
-        let correct = shown_correct(&located, &a.answer, a.withheld.is_some());
-        changed += (correct != a.correct) as usize;
-        a.correct = correct;
-        a.abstained = score::abstains(&a.answer);
-        a.reference = q.reference.clone();
-        if let Some(w) = &mut a.withheld {
-            let correct = score::correct(&located, &w.answer);
-            changed += (correct != w.correct) as usize;
-            w.correct = correct;
-            w.abstained = score::abstains(&w.answer);
-        }
-        if let Some(r) = &mut a.relocated {
-            r.correct = score::correct(&located, &r.answer);
-        }
-        changed += apply_certainty(a, &located) as usize;
-    }
-    Ok(changed)
-}
-
 /// Whether the answer shown is right: a withheld answer (Seahorse's "the passages do not
 /// say", which may quote the model's figure) never answers an answerable question.
 fn shown_correct(q: &Located, shown: &str, withheld: bool) -> bool {
@@ -375,48 +344,6 @@ fn shown_correct(q: &Located, shown: &str, withheld: bool) -> bool {
 /// (`seahorse_ask::grounding::unsure`).
 pub fn unsure_below(model: &str) -> f32 {
     seahorse_models::ModelSpec::by_id(model).map_or(grounding::MIN_MEAN_LOGPROB, |spec| spec.unsure_below)
-}
-
-/// Withholds or shows `a` again as `seahorse_ask::grounding` would now decide from the
-/// certainty measured when it was made (after a change to [`grounding::MIN_LIFT`] or a
-/// model's [`unsure_below`]: answers need not be made again). Answers withheld for
-/// another reason stay withheld. Returns whether the verdict changed.
-fn apply_certainty(a: &mut Scored, q: &Located) -> bool {
-    // A section named from the outline is not the model's words: not checked.
-    let Some(confidence) = a.confidence.filter(|_| a.relocated.is_none()) else { return false };
-    let passages = a.mode != Mode::Memory;
-    let unsure = passages && grounding::unsure(&confidence, unsure_below(&a.model));
-    match &a.withheld {
-        None if unsure && !grounding::says_not_found(&a.answer) => {
-            let shown = grounding::Ungrounded::Unsure { mean_logprob: confidence.mean_logprob, lift: confidence.lift }
-                .replacement();
-            let before = a.correct;
-            a.withheld = Some(WithheldScore {
-                reason: "unsure".into(),
-                answer: std::mem::replace(&mut a.answer, shown),
-                correct: a.correct,
-                abstained: a.abstained,
-                cited: a.cited,
-                cited_supporting: a.cited_supporting,
-            });
-            a.correct = shown_correct(q, &a.answer, true);
-            a.abstained = score::abstains(&a.answer);
-            a.cited = 0;
-            a.cited_supporting = 0;
-            before != a.correct
-        }
-        Some(w) if w.reason == "unsure" && !unsure => {
-            let w = a.withheld.take().expect("matched");
-            let before = a.correct;
-            a.answer = w.answer;
-            a.correct = w.correct;
-            a.abstained = w.abstained;
-            a.cited = w.cited;
-            a.cited_supporting = w.cited_supporting;
-            before != a.correct
-        }
-        _ => false,
-    }
 }
 
 fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_tokens: usize) -> Result<Scored> {
@@ -490,6 +417,7 @@ fn one_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::rescore::apply_certainty;
     use super::*;
 
     fn scored(kind: Kind, answer: &str, correct: bool, mean_logprob: f32) -> Scored {
