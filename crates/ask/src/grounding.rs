@@ -205,19 +205,19 @@ pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
                 }
             }
         }
+        let answered = referenced_figures(&without_enumerators(&body));
         let mut invented: Vec<String> = Vec::new();
-        for (f, referenced) in referenced_figures(&without_enumerators(&body)) {
-            let given_as_mark = referenced && marks.contains(&f);
-            if !known.contains(&f) && !given_as_mark && !invented.contains(&f) {
-                invented.push(f);
+        for (f, referenced) in &answered {
+            let given_as_mark = *referenced && marks.contains(f);
+            if !known.contains(f) && !given_as_mark && !invented.contains(f) {
+                invented.push(f.clone());
             }
         }
         if !invented.is_empty() {
             return Some(Ungrounded::InventedFigures { figures: invented });
         }
         // A figure passed the check above: the answer holds something given.
-        let figured = !referenced_figures(&without_enumerators(&body)).is_empty();
-        if let Some(words) = invented_words(&body, given).filter(|_| !figured) {
+        if let Some(words) = invented_words(&body, given).filter(|_| answered.is_empty()) {
             return Some(Ungrounded::InventedWords { words });
         }
     }
