@@ -14,7 +14,9 @@ pages began with a marker like [page 12]. Answer the question from the document 
 two full sentences, and end each sentence with the page it comes from in brackets, like \
 [p. 12]. If the document does not say, say so.";
 
-/// Instructions when no document memory is restored (retrieval only).
+/// Instructions when no document memory is restored (retrieval only). (Asking also for
+/// "the passages' own words for what is asked" was measured on the QA benchmark, 1.5B,
+/// 2026-12-07: 2 right answers of 132 and 3 right abstentions of 24 fewer.)
 pub const PASSAGES_ONLY_SYSTEM: &str = "Answer the question from the passages below; each \
 begins with a page marker like [page 12]. Answer in one or two full sentences, and end each \
 sentence with the page it comes from in brackets, like [p. 12]. If the passages do not \
