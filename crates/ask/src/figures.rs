@@ -37,7 +37,8 @@ pub(crate) fn referenced_figures(text: &str) -> Vec<(String, bool)> {
             break;
         }
         let end = figure_end(rest);
-        let mut gap = before.split(|c: char| c.is_whitespace() || ".,:;&-–/".contains(c)).filter(|w| !w.is_empty());
+        // Words of the gap, without the punctuation around them: "(p. 166)", "[page 12]".
+        let mut gap = before.split(|c: char| !c.is_alphanumeric() && c != '§').filter(|w| !w.is_empty());
         let referenced = match gap.clone().next_back() {
             Some(w) if REFERENCE_WORDS.contains(&w.to_lowercase().as_str()) => true,
             // The rest of a list after a reference word: "pages 19, 20 and 24".
@@ -144,6 +145,11 @@ mod tests {
                 ("480".into(), false),
                 ("9".into(), true)
             ]
+        );
+        // In brackets or parentheses too, as answers add them: "(p. 166)".
+        assert_eq!(
+            referenced_figures("the prefix (p. 166), [page 12], \"Chapter 3\" of 1998"),
+            [("166".into(), true), ("12".into(), true), ("3".into(), true), ("1998".into(), false)]
         );
         let listed = referenced_figures("on pages 19, 20, and 24, of 1998 and 30");
         assert_eq!(
