@@ -155,16 +155,39 @@ pub struct WithheldScore {
 impl Scored {
     /// This answer as the model made it, with nothing withheld.
     pub fn as_answered(&self) -> Scored {
-        let Some(w) = &self.withheld else { return self.clone() };
-        Scored {
-            answer: w.answer.clone(),
-            correct: w.correct,
-            abstained: w.abstained,
-            cited: w.cited,
-            cited_supporting: w.cited_supporting,
-            withheld: None,
-            ..self.clone()
+        let mut a = self.clone();
+        a.show();
+        a
+    }
+
+    /// Shows what the model said again, if it was withheld.
+    pub fn show(&mut self) {
+        if let Some(w) = self.withheld.take() {
+            self.answer = w.answer;
+            self.correct = w.correct;
+            self.abstained = w.abstained;
+            self.cited = w.cited;
+            self.cited_supporting = w.cited_supporting;
         }
+    }
+
+    /// Withholds what the model said for `reason`, showing `shown` in its place (an answer
+    /// withheld already keeps its scores as made, under the new reason).
+    pub fn withhold(&mut self, q: &Located, reason: &str, shown: String) {
+        let said = self.withheld.take().unwrap_or_else(|| WithheldScore {
+            reason: String::new(),
+            answer: std::mem::take(&mut self.answer),
+            correct: self.correct,
+            abstained: self.abstained,
+            cited: self.cited,
+            cited_supporting: self.cited_supporting,
+        });
+        self.withheld = Some(WithheldScore { reason: reason.to_owned(), ..said });
+        self.answer = shown;
+        self.correct = shown_correct(q, &self.answer, true);
+        self.abstained = score::abstains(&self.answer);
+        self.cited = 0;
+        self.cited_supporting = 0;
     }
 }
 

@@ -14,9 +14,7 @@ use seahorse_engine::CancelToken;
 use seahorse_library::{ReadOptions, Reader};
 
 use super::dataset::{self, Located};
-use super::{
-    fresh_library, load_model, score, shown_correct, store_book, unsure_below, Inputs, Mode, Report, WithheldScore,
-};
+use super::{fresh_library, load_model, store_book, unsure_below, Inputs, Mode, Report};
 
 /// The name of a reason in the report.
 pub fn reason_name(reason: &Ungrounded) -> &'static str {
@@ -78,43 +76,21 @@ pub fn reground(report: &mut Report, inputs: &Inputs<'_>) -> Result<usize> {
                 confidence: a.confidence,
                 min_mean_logprob: options.unsure_below,
             };
-            let said = a.withheld.as_ref().map_or(a.answer.as_str(), |w| w.answer.as_str()).to_owned();
-            let verdict = grounding::check(&said, &given);
-            changed += apply(a, q, &said, verdict) as usize;
+            let said = a.withheld.as_ref().map_or(&a.answer, |w| &w.answer);
+            let verdict = grounding::check(said, &given);
+            changed += apply(a, q, verdict) as usize;
         }
     }
     Ok(changed)
 }
 
-/// Shows or withholds `a` (the model said `said`) as `verdict` says; whether that changed
+/// Shows or withholds what the model said for `a` as `verdict` says; whether that changed
 /// what is shown.
-fn apply(a: &mut super::Scored, q: &Located, said: &str, verdict: Option<Ungrounded>) -> bool {
+fn apply(a: &mut super::Scored, q: &Located, verdict: Option<Ungrounded>) -> bool {
     let before = (a.answer.clone(), a.correct);
-    match (verdict, a.withheld.take()) {
-        (None, None) => {}
-        (None, Some(w)) => {
-            a.answer = w.answer;
-            a.correct = w.correct;
-            a.abstained = w.abstained;
-            a.cited = w.cited;
-            a.cited_supporting = w.cited_supporting;
-        }
-        (Some(reason), withheld) => {
-            let w = withheld.unwrap_or_else(|| WithheldScore {
-                reason: String::new(),
-                answer: said.to_owned(),
-                correct: a.correct,
-                abstained: a.abstained,
-                cited: a.cited,
-                cited_supporting: a.cited_supporting,
-            });
-            a.withheld = Some(WithheldScore { reason: reason_name(&reason).to_owned(), ..w });
-            a.answer = reason.replacement();
-            a.correct = shown_correct(q, &a.answer, true);
-            a.abstained = score::abstains(&a.answer);
-            a.cited = 0;
-            a.cited_supporting = 0;
-        }
+    match verdict {
+        None => a.show(),
+        Some(reason) => a.withhold(q, reason_name(&reason), reason.replacement()),
     }
     before != (a.answer.clone(), a.correct)
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use seahorse_ask::grounding;
 
 use super::dataset::{self, Located};
-use super::{score, shown_correct, unsure_below, Mode, Report, Scored, WithheldScore};
+use super::{score, shown_correct, unsure_below, Mode, Report, Scored};
 
 /// Scores the stored answers of `report` again with the question files in `questions`
 /// (after a fix to the scoring or to the reference alternatives: answers need not be made
@@ -56,28 +56,12 @@ pub(super) fn apply_certainty(a: &mut Scored, q: &Located) -> bool {
             let shown = grounding::Ungrounded::Unsure { mean_logprob: confidence.mean_logprob, lift: confidence.lift }
                 .replacement();
             let before = a.correct;
-            a.withheld = Some(WithheldScore {
-                reason: "unsure".into(),
-                answer: std::mem::replace(&mut a.answer, shown),
-                correct: a.correct,
-                abstained: a.abstained,
-                cited: a.cited,
-                cited_supporting: a.cited_supporting,
-            });
-            a.correct = shown_correct(q, &a.answer, true);
-            a.abstained = score::abstains(&a.answer);
-            a.cited = 0;
-            a.cited_supporting = 0;
+            a.withhold(q, "unsure", shown);
             before != a.correct
         }
         Some(w) if w.reason == "unsure" && !unsure => {
-            let w = a.withheld.take().expect("matched");
             let before = a.correct;
-            a.answer = w.answer;
-            a.correct = w.correct;
-            a.abstained = w.abstained;
-            a.cited = w.cited;
-            a.cited_supporting = w.cited_supporting;
+            a.show();
             before != a.correct
         }
         _ => false,
