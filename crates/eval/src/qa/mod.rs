@@ -14,6 +14,7 @@
 
 mod certainty;
 pub mod dataset;
+pub mod given;
 pub mod recall;
 pub mod reground;
 pub mod report;
@@ -208,6 +209,10 @@ pub struct Report {
     pub threads: usize,
     pub documents: Vec<DocumentRow>,
     pub recall: Vec<recall::RecallRow>,
+    /// What the passages given in passages mode hold (measured with the first model's
+    /// tokenizer; the catalogue models share it).
+    #[serde(default)]
+    pub given: Option<given::GivenRow>,
     pub readings: Vec<Reading>,
     pub answers: Vec<Scored>,
 }
@@ -264,6 +269,7 @@ pub fn run(inputs: &Inputs<'_>, settings: &Settings, recall_only: bool) -> Resul
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         documents,
         recall: Vec::new(),
+        given: None,
         readings: Vec::new(),
         answers: Vec::new(),
     };
@@ -277,6 +283,21 @@ pub fn run(inputs: &Inputs<'_>, settings: &Settings, recall_only: bool) -> Resul
         let row = recall::measure(&library, retriever, &questions)?;
         eprintln!("recall ({}): {}", retriever.name(), row.summary());
         report.recall.push(row);
+    }
+    if let Some(model_id) = settings.models.first() {
+        let (model, memory) = load_model(inputs.models, settings, model_id)?;
+        let reader = Reader::new(&model, &memory, ReadOptions::default())?;
+        let options = ask_options(model_id, Mode::Passages, settings.max_tokens);
+        let mut questions = Vec::new();
+        for s in &stored {
+            for q in s.questions.iter().filter(|q| q.question.kind != Kind::Unanswerable) {
+                questions.push((s.file.document.file.as_str(), s.doc, q));
+            }
+        }
+        let row = given::measure(&Asker::new(&library, &reader), &options, &questions)?;
+        eprintln!("given: {}", row.summary());
+        eprintln!("  answer not given: {}", row.answer_missing.join(" "));
+        report.given = Some(row);
     }
     if recall_only {
         return Ok(report);
@@ -369,14 +390,19 @@ pub fn unsure_below(model: &str) -> f32 {
     seahorse_models::ModelSpec::by_id(model).map_or(grounding::MIN_MEAN_LOGPROB, |spec| spec.unsure_below)
 }
 
-fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_tokens: usize) -> Result<Scored> {
-    let options = AskOptions {
+/// How the benchmark asks `model` in `mode`.
+fn ask_options(model: &str, mode: Mode, max_tokens: usize) -> AskOptions {
+    AskOptions {
         memory: mode.needs_memory(),
         passages: mode != Mode::Memory,
         max_tokens,
         unsure_below: unsure_below(model),
         ..AskOptions::default()
-    };
+    }
+}
+
+fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_tokens: usize) -> Result<Scored> {
+    let options = ask_options(model, mode, max_tokens);
     let a = asker.ask_document(s.doc, &q.question.question, &[], &options, |_| {})?;
     let unanswerable = q.question.kind == Kind::Unanswerable;
     let (cited, cited_supporting) = citation_support(s, q, &a.citations);

@@ -1,20 +1,20 @@
 //! `seahorse-eval qa --reground`: the stored answers of a report checked again by the
 //! current [`grounding`] (after a change to what withholds an answer), without making them
-//! again. Greedy answers are the same run after run, and so are the passages given for a
-//! question (retrieval and the token budget are deterministic); the passages are found
-//! again and each answer in passages mode is checked against them, with the certainty
-//! measured when it was made. Which-section answers named from the outline are left as
-//! they are (no check applies to them); memory modes are left as they are (what the
-//! window held is not stored).
+//! again, and what the model reads measured again (`given`). Greedy answers are the same
+//! run after run, and so are the passages given for a question (retrieval and the token
+//! budget are deterministic); the passages are found again and each answer in passages
+//! mode is checked against them, with the certainty measured when it was made.
+//! Which-section answers named from the outline are left as they are (no check applies to
+//! them); memory modes are left as they are (what the window held is not stored).
 
 use anyhow::{bail, Result};
 use seahorse_ask::grounding::{self, Given, Ungrounded};
-use seahorse_ask::{AskOptions, Asker};
+use seahorse_ask::Asker;
 use seahorse_engine::CancelToken;
 use seahorse_library::{ReadOptions, Reader};
 
-use super::dataset::{self, Located};
-use super::{fresh_library, load_model, store_book, unsure_below, Inputs, Mode, Report};
+use super::dataset::{self, Kind, Located};
+use super::{fresh_library, load_model, store_book, Inputs, Mode, Report};
 
 /// The name of a reason in the report.
 pub fn reason_name(reason: &Ungrounded) -> &'static str {
@@ -45,13 +45,20 @@ pub fn reground(report: &mut Report, inputs: &Inputs<'_>) -> Result<usize> {
         let (model, memory) = load_model(inputs.models, &settings, model_id)?;
         let reader = Reader::new(&model, &memory, ReadOptions::default())?;
         let asker = Asker::new(&library, &reader);
-        let options = AskOptions {
-            memory: false,
-            passages: true,
-            max_tokens: settings.max_tokens,
-            unsure_below: unsure_below(model_id),
-            ..AskOptions::default()
-        };
+        let options = super::ask_options(model_id, Mode::Passages, settings.max_tokens);
+        if settings.models.first() == Some(model_id) {
+            // What the model reads, measured as a run measures it.
+            let questions: Vec<(&str, _, &Located)> = files
+                .iter()
+                .zip(&docs)
+                .flat_map(|(f, (doc, qs))| {
+                    qs.iter()
+                        .filter(|q| q.question.kind != Kind::Unanswerable)
+                        .map(|q| (f.document.file.as_str(), *doc, q))
+                })
+                .collect();
+            report.given = Some(super::given::measure(&asker, &options, &questions)?);
+        }
         for a in report.answers.iter_mut().filter(|a| &a.model == model_id && a.mode == Mode::Passages) {
             if a.relocated.is_some() {
                 continue;

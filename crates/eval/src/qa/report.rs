@@ -347,6 +347,7 @@ pub fn markdown(report: &Report) -> String {
          its token budget).\n"
     );
     recall_table(&mut md, &report.recall);
+    super::given::table(&mut md, report);
 
     let _ = writeln!(md, "## Targets\n");
     targets(&mut md, report);
