@@ -273,14 +273,18 @@ pub fn run(inputs: &Inputs<'_>, settings: &Settings, recall_only: bool) -> Resul
         readings: Vec::new(),
         answers: Vec::new(),
     };
+    // The answerable questions: (file, document, question).
+    let answerable: Vec<(&str, DocId, &Located)> = stored
+        .iter()
+        .flat_map(|s| {
+            s.questions
+                .iter()
+                .filter(|q| q.question.kind != Kind::Unanswerable)
+                .map(|q| (s.file.document.file.as_str(), s.doc, q))
+        })
+        .collect();
     for retriever in recall::Retriever::ALL {
-        let mut questions = Vec::new();
-        for s in &stored {
-            for q in s.questions.iter().filter(|q| q.question.kind != Kind::Unanswerable) {
-                questions.push((s.file.document.file.as_str(), s.doc, q));
-            }
-        }
-        let row = recall::measure(&library, retriever, &questions)?;
+        let row = recall::measure(&library, retriever, &answerable)?;
         eprintln!("recall ({}): {}", retriever.name(), row.summary());
         report.recall.push(row);
     }
@@ -288,13 +292,7 @@ pub fn run(inputs: &Inputs<'_>, settings: &Settings, recall_only: bool) -> Resul
         let (model, memory) = load_model(inputs.models, settings, model_id)?;
         let reader = Reader::new(&model, &memory, ReadOptions::default())?;
         let options = ask_options(model_id, Mode::Passages, settings.max_tokens);
-        let mut questions = Vec::new();
-        for s in &stored {
-            for q in s.questions.iter().filter(|q| q.question.kind != Kind::Unanswerable) {
-                questions.push((s.file.document.file.as_str(), s.doc, q));
-            }
-        }
-        let row = given::measure(&Asker::new(&library, &reader), &options, &questions)?;
+        let row = given::measure(&Asker::new(&library, &reader), &options, &answerable)?;
         eprintln!("given: {}", row.summary());
         eprintln!("  answer not given: {}", row.answer_missing.join(" "));
         report.given = Some(row);
