@@ -43,6 +43,19 @@ pub fn holds(q: &Located, texts: &[&str]) -> (bool, bool) {
     (evidence, answer)
 }
 
+/// The answerable questions of `documents` (file, document, its questions), as
+/// [`measure`] and recall take them.
+pub fn answerable<'a>(
+    documents: impl IntoIterator<Item = (&'a str, DocId, &'a [Located])>,
+) -> Vec<(&'a str, DocId, &'a Located)> {
+    documents
+        .into_iter()
+        .flat_map(|(file, doc, qs)| {
+            qs.iter().filter(|q| q.question.kind != Kind::Unanswerable).map(move |q| (file, doc, q))
+        })
+        .collect()
+}
+
 /// Measures the passages `asker` gives for each of `questions` (file, document, question)
 /// with `options` (no memory).
 pub fn measure(asker: &Asker<'_>, options: &AskOptions, questions: &[(&str, DocId, &Located)]) -> Result<GivenRow> {
@@ -134,13 +147,8 @@ pub fn table(md: &mut String, report: &super::Report) {
     }
     let _ = writeln!(md);
     let mut lines = Vec::new();
-    let mut models: Vec<&str> = Vec::new();
-    for a in report.answers.iter().filter(|a| a.mode == super::Mode::Passages) {
-        if !models.contains(&a.model.as_str()) {
-            models.push(&a.model);
-        }
-    }
-    for model in models {
+    let models = super::report::runs(report).into_iter().filter(|(_, mode)| *mode == super::Mode::Passages);
+    for (model, _) in models {
         let answered: Vec<_> = report
             .answers
             .iter()

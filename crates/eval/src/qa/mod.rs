@@ -273,16 +273,8 @@ pub fn run(inputs: &Inputs<'_>, settings: &Settings, recall_only: bool) -> Resul
         readings: Vec::new(),
         answers: Vec::new(),
     };
-    // The answerable questions: (file, document, question).
-    let answerable: Vec<(&str, DocId, &Located)> = stored
-        .iter()
-        .flat_map(|s| {
-            s.questions
-                .iter()
-                .filter(|q| q.question.kind != Kind::Unanswerable)
-                .map(|q| (s.file.document.file.as_str(), s.doc, q))
-        })
-        .collect();
+    let answerable =
+        given::answerable(stored.iter().map(|s| (s.file.document.file.as_str(), s.doc, s.questions.as_slice())));
     for retriever in recall::Retriever::ALL {
         let row = recall::measure(&library, retriever, &answerable)?;
         eprintln!("recall ({}): {}", retriever.name(), row.summary());

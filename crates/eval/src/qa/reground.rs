@@ -13,7 +13,7 @@ use seahorse_ask::Asker;
 use seahorse_engine::CancelToken;
 use seahorse_library::{ReadOptions, Reader};
 
-use super::dataset::{self, Kind, Located};
+use super::dataset::{self, Located};
 use super::{fresh_library, load_model, store_book, Inputs, Mode, Report};
 
 /// The name of a reason in the report.
@@ -48,15 +48,9 @@ pub fn reground(report: &mut Report, inputs: &Inputs<'_>) -> Result<usize> {
         let options = super::ask_options(model_id, Mode::Passages, settings.max_tokens);
         if settings.models.first() == Some(model_id) {
             // What the model reads, measured as a run measures it.
-            let questions: Vec<(&str, _, &Located)> = files
-                .iter()
-                .zip(&docs)
-                .flat_map(|(f, (doc, qs))| {
-                    qs.iter()
-                        .filter(|q| q.question.kind != Kind::Unanswerable)
-                        .map(|q| (f.document.file.as_str(), *doc, q))
-                })
-                .collect();
+            let questions = super::given::answerable(
+                files.iter().zip(&docs).map(|(f, (doc, qs))| (f.document.file.as_str(), *doc, qs.as_slice())),
+            );
             report.given = Some(super::given::measure(&asker, &options, &questions)?);
         }
         for a in report.answers.iter_mut().filter(|a| &a.model == model_id && a.mode == Mode::Passages) {

@@ -57,7 +57,7 @@ impl Tally {
 }
 
 /// The (model, mode) pairs that answered, in the order they ran.
-fn runs(report: &Report) -> Vec<(String, Mode)> {
+pub(super) fn runs(report: &Report) -> Vec<(String, Mode)> {
     let mut runs: Vec<(String, Mode)> = Vec::new();
     for a in &report.answers {
         if !runs.contains(&(a.model.clone(), a.mode)) {
