@@ -6,7 +6,8 @@
 //! 2. Retrieval: recall@k of a supporting page among the passages found for the question,
 //!    for each retriever (the previous one and the current one, side by side).
 //! 3. Answers, for each model and mode (passages only; memory only; memory + passages; the
-//!    memory modes read every document first), scored for correctness, abstention on
+//!    memory modes read every document first; full attention reads each document that fits
+//!    in the model's context whole, `full.rs`), scored for correctness, abstention on
 //!    unanswerable questions and citation support.
 //!
 //! The questions are used here only: never in a prompt other than as the question asked,
@@ -14,6 +15,7 @@
 
 mod certainty;
 pub mod dataset;
+mod full;
 pub mod given;
 pub mod recall;
 pub mod reground;
@@ -45,6 +47,9 @@ pub enum Mode {
     #[value(name = "memory+passages")]
     #[serde(rename = "memory+passages")]
     MemoryPassages,
+    /// The whole document read with full attention (stock llama.cpp, no window), where it
+    /// fits in the model's context: the baseline.
+    Full,
 }
 
 impl Mode {
@@ -53,11 +58,12 @@ impl Mode {
             Mode::Passages => "passages",
             Mode::Memory => "memory",
             Mode::MemoryPassages => "memory+passages",
+            Mode::Full => "full attention",
         }
     }
 
     fn needs_memory(self) -> bool {
-        self != Mode::Passages
+        matches!(self, Mode::Memory | Mode::MemoryPassages)
     }
 }
 
@@ -192,13 +198,24 @@ impl Scored {
     }
 }
 
-/// Reading one document into memory.
+/// Reading one document into memory (or into one full-attention context).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reading {
     pub model: String,
     pub file: String,
     pub tokens: u64,
     pub seconds: f64,
+    #[serde(default)]
+    pub full_attention: bool,
+}
+
+/// A document a model was not asked about in a mode, and why.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Skipped {
+    pub model: String,
+    pub mode: Mode,
+    pub file: String,
+    pub why: String,
 }
 
 /// What a run produced (`docs/eval/qa.json`).
@@ -215,6 +232,8 @@ pub struct Report {
     pub given: Option<given::GivenRow>,
     pub readings: Vec<Reading>,
     pub answers: Vec<Scored>,
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
 }
 
 /// A benchmark document as stored in the evaluation library.
@@ -272,6 +291,7 @@ pub fn run(inputs: &Inputs<'_>, settings: &Settings, recall_only: bool) -> Resul
         given: None,
         readings: Vec::new(),
         answers: Vec::new(),
+        skipped: Vec::new(),
     };
     let answerable =
         given::answerable(stored.iter().map(|s| (s.file.document.file.as_str(), s.doc, s.questions.as_slice())));
@@ -294,43 +314,70 @@ pub fn run(inputs: &Inputs<'_>, settings: &Settings, recall_only: bool) -> Resul
     }
 
     for model_id in &settings.models {
-        let (model, memory) = load_model(inputs.models, settings, model_id)?;
-        let reader = Reader::new(&model, &memory, ReadOptions::default())?;
-        if settings.modes.iter().any(|m| m.needs_memory()) {
-            for s in &stored {
-                let jobs = library.enqueue_paths(std::slice::from_ref(&s.path), 0)?;
-                let started = Instant::now();
-                eprintln!("{model_id}: reading {}…", s.file.document.file);
-                let summary = library.run_jobs(&reader, &cancel, |_| {})?;
-                if summary.done != jobs.len() {
-                    bail!("reading {} failed: {summary:?}", s.file.document.file);
-                }
-                report.readings.push(Reading {
-                    model: model_id.clone(),
-                    file: s.file.document.file.clone(),
-                    tokens: library.store().document(s.doc)?.token_count.unwrap_or(0),
-                    seconds: started.elapsed().as_secs_f64(),
-                });
-            }
+        if settings.modes.iter().any(|&m| m != Mode::Full) {
+            answer_windowed(inputs.models, settings, model_id, &library, &stored, &mut report)?;
         }
-        let asker = Asker::new(&library, &reader);
-        for &mode in &settings.modes {
-            for s in &stored {
-                for q in &s.questions {
-                    let scored = ask(&asker, model_id, mode, s, q, settings.max_tokens)?;
-                    eprintln!(
-                        "  {model_id} {:<16} {:<12} {} {}",
-                        mode.name(),
-                        q.question.id,
-                        if scored.correct { "ok " } else { "-- " },
-                        one_line(&scored.answer)
-                    );
-                    report.answers.push(scored);
-                }
-            }
+        if settings.modes.contains(&Mode::Full) {
+            let path = model_path(inputs.models, model_id)?;
+            full::answer_all(&path, model_id, &library, &stored, settings.max_tokens, &mut report)?;
         }
     }
     Ok(report)
+}
+
+/// The answers of `model_id` in the modes of `settings` that read with sinks + window
+/// (the memory modes read every document first).
+fn answer_windowed(
+    models: &Path,
+    settings: &Settings,
+    model_id: &str,
+    library: &Library,
+    stored: &[Stored],
+    report: &mut Report,
+) -> Result<()> {
+    let (model, memory) = load_model(models, settings, model_id)?;
+    let reader = Reader::new(&model, &memory, ReadOptions::default())?;
+    if settings.modes.iter().any(|m| m.needs_memory()) {
+        for s in stored {
+            let jobs = library.enqueue_paths(std::slice::from_ref(&s.path), 0)?;
+            let started = Instant::now();
+            eprintln!("{model_id}: reading {}…", s.file.document.file);
+            let summary = library.run_jobs(&reader, &CancelToken::new(), |_| {})?;
+            if summary.done != jobs.len() {
+                bail!("reading {} failed: {summary:?}", s.file.document.file);
+            }
+            report.readings.push(Reading {
+                model: model_id.to_owned(),
+                file: s.file.document.file.clone(),
+                tokens: library.store().document(s.doc)?.token_count.unwrap_or(0),
+                seconds: started.elapsed().as_secs_f64(),
+                full_attention: false,
+            });
+        }
+    }
+    let asker = Asker::new(library, &reader);
+    for &mode in settings.modes.iter().filter(|&&m| m != Mode::Full) {
+        for s in stored {
+            for q in &s.questions {
+                let scored = ask(&asker, model_id, mode, s, q, settings.max_tokens)?;
+                log_answer(&scored);
+                report.answers.push(scored);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One line of the run's log for an answer.
+fn log_answer(a: &Scored) {
+    eprintln!(
+        "  {} {:<16} {:<12} {} {}",
+        a.model,
+        a.mode.name(),
+        a.id,
+        if a.correct { "ok " } else { "-- " },
+        one_line(&a.answer)
+    );
 }
 
 /// An empty evaluation library in `work` (whatever was there is removed).
@@ -355,9 +402,7 @@ fn store_book(library: &Library, books: &Path, file: &QaFile, cancel: &CancelTok
 /// The catalogue model `model_id` from the cache `models`, with the memory `settings` ask
 /// for.
 fn load_model(models: &Path, settings: &Settings, model_id: &str) -> Result<(Model, MemoryOptions)> {
-    let spec = seahorse_models::ModelSpec::by_id(model_id).with_context(|| format!("no catalogue model {model_id}"))?;
-    let model_path = seahorse_models::locate(spec, models)
-        .with_context(|| format!("{model_id} is not downloaded: `seahorse models fetch {model_id}`"))?;
+    let model_path = model_path(models, model_id)?;
     let memory = MemoryOptions {
         window: settings.window,
         sinks: settings.sinks,
@@ -366,6 +411,13 @@ fn load_model(models: &Path, settings: &Settings, model_id: &str) -> Result<(Mod
     };
     let model = Model::load(&model_path, &ModelOptions { memory: Some(memory.clone()), ..Default::default() })?;
     Ok((model, memory))
+}
+
+/// Where the catalogue model `model_id` is in the cache `models`.
+fn model_path(models: &Path, model_id: &str) -> Result<PathBuf> {
+    let spec = seahorse_models::ModelSpec::by_id(model_id).with_context(|| format!("no catalogue model {model_id}"))?;
+    seahorse_models::locate(spec, models)
+        .with_context(|| format!("{model_id} is not downloaded: `seahorse models fetch {model_id}`"))
 }
 
 /// Whether the answer shown is right: a withheld answer (Seahorse's "the passages do not

@@ -353,14 +353,26 @@ pub fn markdown(report: &Report) -> String {
     targets(&mut md, report);
     let _ = writeln!(md, "## Answers\n");
     answers_tables(&mut md, report);
+    if !report.skipped.is_empty() {
+        let _ = writeln!(md, "Not asked:\n");
+        for k in &report.skipped {
+            let _ = writeln!(md, "- {}, {}, {}: {}.", k.model, k.mode.name(), k.file, k.why);
+        }
+        let _ = writeln!(md);
+    }
     if !report.readings.is_empty() {
-        let _ = writeln!(md, "Reading the documents into memory:\n\n| model | file | tokens | seconds | tokens/s |\n|---|---|---|---|---|");
+        let _ = writeln!(
+            md,
+            "Reading the documents (into memory with sinks + window, or whole into one full-attention context):\n\n\
+             | model | file | read | tokens | seconds | tokens/s |\n|---|---|---|---|---|---|"
+        );
         for r in &report.readings {
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {:.0} | {:.0} |",
+                "| {} | {} | {} | {} | {:.0} | {:.0} |",
                 r.model,
                 r.file,
+                if r.full_attention { "full attention" } else { "into memory" },
                 r.tokens,
                 r.seconds,
                 r.tokens as f64 / r.seconds.max(1e-9)
