@@ -8,6 +8,7 @@
 //!   held-out text, and `tasks`: synthetic long-context tasks → `docs/memory-eval.md`.
 
 mod book;
+mod full_attention;
 mod memory;
 mod memory_report;
 mod qa;

@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use seahorse_ask::citations::{CitablePages, Citation};
-use seahorse_ask::prompt::DOCUMENT_SYSTEM;
-use seahorse_ask::{answer_in_session, AskOptions, Asker, Turn};
-use seahorse_engine::{CancelToken, Logits, MemoryOptions, Model, ModelOptions, SessionOptions};
+use seahorse_ask::citations::Citation;
+use seahorse_ask::{AskOptions, Asker};
+use seahorse_engine::{CancelToken, MemoryOptions, Model, ModelOptions};
 use seahorse_library::{DocId, Library, LibraryConfig, ReadOptions, Reader};
 use serde::{Deserialize, Serialize};
 
 use crate::book::{self, Book, Question};
+use crate::full_attention::FullAttention;
 use crate::whole_book::WholeBookQuestions;
 
 /// Settings of one run.
@@ -305,48 +305,12 @@ fn full_attention(
     report: &mut LengthReport,
 ) -> Result<()> {
     let model = load(model_path, None)?;
-    let tokens = library.document_tokens(tokenizer, doc, 0..u64::MAX)?;
-    let options =
-        SessionOptions { n_ctx: (tokens.len() + 1024).next_multiple_of(256) as u32, ..SessionOptions::default() };
+    let tokens = FullAttention::tokens(library, tokenizer, doc)?;
     eprintln!("reading the book with full attention ({} tokens)…", tokens.len());
-    let started = Instant::now();
-    let mut session = model.session(&options)?;
-    session.evaluate(0, &tokens, Logits::None, &CancelToken::new(), |_| {})?;
-    let state = session.save(0)?;
-    drop(session);
-    report.reading_seconds.push(("full".into(), started.elapsed().as_secs_f64()));
-    let pages = library.store().pages(doc)?;
-    let mut citable = CitablePages::default();
-    let mut texts = Vec::new();
-    for p in &pages {
-        let page = seahorse_ask::citations::CitablePage {
-            source: 0,
-            doc: doc.0,
-            page_index: p.index,
-            label: p.display_label.clone(),
-            locator: p.locator_json.clone(),
-        };
-        texts.push((page.clone(), p.text.clone()));
-        citable.insert(page);
-    }
-    let cancel = CancelToken::new();
+    let read = FullAttention::read(&model, library, doc, &tokens)?;
+    report.reading_seconds.push(("full".into(), read.seconds));
     for q in &book.questions {
-        let started = Instant::now();
-        let mut session = model.session(&options)?;
-        session.restore(0, &state)?;
-        let turn = Turn {
-            system: DOCUMENT_SYSTEM,
-            history: &[],
-            passages: &[],
-            question: &q.text,
-            citable: &citable,
-            sources: &texts,
-            max_tokens: 96,
-            n_threads: None,
-            cancel: &cancel,
-        };
-        let spoken = answer_in_session(&mut session, &turn, started, |_| {})?;
-        let total_ms = started.elapsed().as_secs_f64() * 1e3;
+        let (spoken, total_ms) = read.answer(&model, &q.text, 96)?;
         let (generation, text) = (&spoken.generation, &spoken.text);
         let s = scored(
             "full",

@@ -7,20 +7,14 @@
 //! model was trained for is not asked, and the report says so.
 
 use std::path::Path;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
-use seahorse_ask::citations::{CitablePage, CitablePages};
-use seahorse_ask::prompt::DOCUMENT_SYSTEM;
-use seahorse_ask::{answer_in_session, Turn};
-use seahorse_engine::{CancelToken, Logits, Model, ModelOptions, SessionOptions};
+use seahorse_engine::{Model, ModelOptions};
 use seahorse_library::Library;
 
 use super::dataset::Kind;
 use super::{citation_support, score, shown_correct, Mode, Reading, Report, Scored, Skipped, Stored};
-
-/// Context kept free after the document for the instructions, the question and the answer.
-pub const TURN_TOKENS: usize = 1024;
+use crate::full_attention::{FullAttention, TURN_TOKENS};
 
 /// Reads each document of `stored` that fits with full attention and answers its questions.
 pub(super) fn answer_all(
@@ -34,10 +28,9 @@ pub(super) fn answer_all(
     let model = Model::load(model_path, &ModelOptions::default())
         .with_context(|| format!("load {} for full attention", model_path.display()))?;
     let limit = model.info().n_ctx_train as usize;
-    let cancel = CancelToken::new();
     for s in stored {
         let file = &s.file.document.file;
-        let tokens = library.document_tokens(&model, s.doc, 0..u64::MAX)?;
+        let tokens = FullAttention::tokens(library, &model, s.doc)?;
         if tokens.len() + TURN_TOKENS > limit {
             let why = format!(
                 "{} tokens and {TURN_TOKENS} for the question and answer exceed the {limit} {model_id} was trained for",
@@ -47,39 +40,17 @@ pub(super) fn answer_all(
             report.skipped.push(Skipped { model: model_id.to_owned(), mode: Mode::Full, file: file.clone(), why });
             continue;
         }
-        let options =
-            SessionOptions { n_ctx: (tokens.len() + TURN_TOKENS).next_multiple_of(256) as u32, ..Default::default() };
         eprintln!("{model_id}: reading {file} with full attention ({} tokens)…", tokens.len());
-        let started = Instant::now();
-        let mut session = model.session(&options)?;
-        session.evaluate(0, &tokens, Logits::None, &cancel, |_| {})?;
-        let state = session.save(0)?;
-        drop(session);
+        let read = FullAttention::read(&model, library, s.doc, &tokens)?;
         report.readings.push(Reading {
             model: model_id.to_owned(),
             file: file.clone(),
-            tokens: tokens.len() as u64,
-            seconds: started.elapsed().as_secs_f64(),
+            tokens: read.tokens as u64,
+            seconds: read.seconds,
             full_attention: true,
         });
-        let (citable, sources) = citable_pages(library, s)?;
         for q in &s.questions {
-            let started = Instant::now();
-            let mut session = model.session(&options)?;
-            session.restore(0, &state)?;
-            let turn = Turn {
-                system: DOCUMENT_SYSTEM,
-                history: &[],
-                passages: &[],
-                question: &q.question.question,
-                citable: &citable,
-                sources: &sources,
-                max_tokens,
-                n_threads: None,
-                cancel: &cancel,
-            };
-            let spoken = answer_in_session(&mut session, &turn, started, |_| {})?;
-            let total_ms = started.elapsed().as_secs_f64() * 1e3;
+            let (spoken, total_ms) = read.answer(&model, &q.question.question, max_tokens)?;
             let unanswerable = q.question.kind == Kind::Unanswerable;
             let (cited, cited_supporting) = citation_support(s, q, &spoken.citations);
             let scored = Scored {
@@ -111,24 +82,6 @@ pub(super) fn answer_all(
         }
     }
     Ok(())
-}
-
-/// Every page of the document as a citable page, with the text the model read of it.
-fn citable_pages(library: &Library, s: &Stored) -> Result<(CitablePages, Vec<(CitablePage, String)>)> {
-    let mut citable = CitablePages::default();
-    let mut sources = Vec::new();
-    for p in library.store().pages(s.doc)? {
-        let page = CitablePage {
-            source: 0,
-            doc: s.doc.0,
-            page_index: p.index,
-            label: p.display_label.clone(),
-            locator: p.locator_json.clone(),
-        };
-        citable.insert(page.clone());
-        sources.push((page, p.text));
-    }
-    Ok((citable, sources))
 }
 
 #[cfg(test)]
