@@ -165,7 +165,8 @@ mod tests {
         let skipped = &report.skipped[0];
         assert_eq!((skipped.file.as_str(), skipped.mode), ("ledger.txt", Mode::Full));
         assert!(skipped.why.contains("trained for"), "{}", skipped.why);
-        let md = super::super::report::markdown(&report);
+        let md = super::super::report::markdown(&report, "qa-test");
         assert!(md.contains("ledger.txt: ") && md.contains("| full attention |"), "{md}");
+        assert!(md.contains("`docs/eval/qa-test.json`") && md.contains("about two real"), "{md}");
     }
 }
