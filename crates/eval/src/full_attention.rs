@@ -28,13 +28,8 @@ pub struct FullAttention {
 }
 
 impl FullAttention {
-    /// The tokens of `doc` as `model` reads it whole (page markers included).
-    pub fn tokens(library: &Library, model: &Model, doc: DocId) -> Result<Vec<i32>> {
-        Ok(library.document_tokens(model, doc, 0..u64::MAX)?)
-    }
-
-    /// Reads `tokens` (of `doc`, [`FullAttention::tokens`]) with `model`, a model loaded
-    /// without a window.
+    /// Reads `tokens` (all of `doc`, page markers included: `Library::document_tokens`) with
+    /// `model`, a model loaded without a window.
     pub fn read(model: &Model, library: &Library, doc: DocId, tokens: &[i32]) -> Result<FullAttention> {
         let options =
             SessionOptions { n_ctx: (tokens.len() + TURN_TOKENS).next_multiple_of(256) as u32, ..Default::default() };

@@ -305,7 +305,7 @@ fn full_attention(
     report: &mut LengthReport,
 ) -> Result<()> {
     let model = load(model_path, None)?;
-    let tokens = FullAttention::tokens(library, tokenizer, doc)?;
+    let tokens = library.document_tokens(tokenizer, doc, 0..u64::MAX)?;
     eprintln!("reading the book with full attention ({} tokens)…", tokens.len());
     let read = FullAttention::read(&model, library, doc, &tokens)?;
     report.reading_seconds.push(("full".into(), read.seconds));

@@ -12,8 +12,7 @@ use anyhow::{Context, Result};
 use seahorse_engine::{Model, ModelOptions};
 use seahorse_library::Library;
 
-use super::dataset::Kind;
-use super::{citation_support, score, shown_correct, Mode, Reading, Report, Scored, Skipped, Stored};
+use super::{Mode, Reading, Report, Scored, Skipped, Stored};
 use crate::full_attention::{FullAttention, TURN_TOKENS};
 
 /// Reads each document of `stored` that fits with full attention and answers its questions.
@@ -30,7 +29,7 @@ pub(super) fn answer_all(
     let limit = model.info().n_ctx_train as usize;
     for s in stored {
         let file = &s.file.document.file;
-        let tokens = FullAttention::tokens(library, &model, s.doc)?;
+        let tokens = library.document_tokens(&model, s.doc, 0..u64::MAX)?;
         if tokens.len() + TURN_TOKENS > limit {
             let why = format!(
                 "{} tokens and {TURN_TOKENS} for the question and answer exceed the {limit} {model_id} was trained for",
@@ -51,31 +50,13 @@ pub(super) fn answer_all(
         });
         for q in &s.questions {
             let (spoken, total_ms) = read.answer(&model, &q.question.question, max_tokens)?;
-            let unanswerable = q.question.kind == Kind::Unanswerable;
-            let (cited, cited_supporting) = citation_support(s, q, &spoken.citations);
             let scored = Scored {
-                model: model_id.to_owned(),
-                mode: Mode::Full,
-                id: q.question.id.clone(),
-                file: file.clone(),
-                kind: q.question.kind,
-                correct: shown_correct(q, &spoken.text, false),
-                abstained: score::abstains(&spoken.text),
-                answer: spoken.text.clone(),
-                reference: q.question.reference.clone(),
-                cited: if unanswerable { 0 } else { cited },
-                cited_supporting: if unanswerable { 0 } else { cited_supporting },
                 dropped: spoken.dropped.len(),
                 unsupported: spoken.unsupported.len(),
-                passage_pages: Vec::new(),
-                support_pages: q.support_pages(),
                 prompt_tokens: spoken.generation.prompt_tokens,
                 first_token_ms: spoken.first_token_ms.unwrap_or(total_ms),
                 total_ms,
-                withheld: None,
-                confidence: None,
-                check_ms: 0.0,
-                relocated: None,
+                ..Scored::shown(model_id, Mode::Full, s, q, &spoken.text, &spoken.citations, false)
             };
             super::log_answer(&scored);
             report.answers.push(scored);

@@ -22,19 +22,21 @@ pub mod reground;
 pub mod report;
 pub mod rescore;
 pub mod score;
+mod scored;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use seahorse_ask::grounding;
-use seahorse_ask::selfcheck::Confidence;
 use seahorse_ask::{AskOptions, Asker};
 use seahorse_engine::{CancelToken, MemoryOptions, Model, ModelOptions};
 use seahorse_library::{DocId, Library, LibraryConfig, ReadOptions, Reader};
 use serde::{Deserialize, Serialize};
 
-use dataset::{Kind, Located, QaFile};
+use dataset::{Located, QaFile};
+use scored::{citation_support, shown_correct};
+pub use scored::{RelocatedScore, Scored, WithheldScore};
 
 /// How answers are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -93,111 +95,6 @@ pub struct DocumentRow {
     pub questions: usize,
 }
 
-/// One answer, scored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Scored {
-    pub model: String,
-    pub mode: Mode,
-    pub id: String,
-    pub file: String,
-    pub kind: Kind,
-    pub correct: bool,
-    pub abstained: bool,
-    pub answer: String,
-    /// The reference answer.
-    pub reference: String,
-    /// Pages cited (kept citations), and how many of them support the answer.
-    pub cited: usize,
-    pub cited_supporting: usize,
-    /// Citations removed because they named a page the model was not given.
-    pub dropped: usize,
-    /// Citations removed because the page named does not support the sentence.
-    pub unsupported: usize,
-    /// 0-based pages of the passages given, and the supporting pages.
-    pub passage_pages: Vec<u32>,
-    pub support_pages: Vec<u32>,
-    pub prompt_tokens: usize,
-    pub first_token_ms: f64,
-    pub total_ms: f64,
-    /// The model's own answer when Seahorse withheld it (`seahorse_ask::grounding`), scored
-    /// the same way; `answer` is then the "do not say" shown instead.
-    #[serde(default)]
-    pub withheld: Option<WithheldScore>,
-    /// How sure the model was of its answer (`seahorse_ask::selfcheck`), and the time
-    /// asking it took.
-    #[serde(default)]
-    pub confidence: Option<Confidence>,
-    #[serde(default)]
-    pub check_ms: f64,
-    /// The model's own answer to a which-section question when Seahorse named the section
-    /// of the passage it pointed at instead (`seahorse_ask::locate`).
-    #[serde(default)]
-    pub relocated: Option<RelocatedScore>,
-}
-
-/// The model's own answer to a which-section question, replaced by a section of the
-/// outline, scored as if it had been shown.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RelocatedScore {
-    pub answer: String,
-    pub correct: bool,
-    /// Whether the model pointed at the page (else the passage holding the question was
-    /// taken).
-    pub pointed: bool,
-}
-
-/// A withheld answer, scored as if it had been shown.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct WithheldScore {
-    /// Why: "not_about", "invented_figures", "invented_words", "restates_question" or
-    /// "unsure".
-    pub reason: String,
-    pub answer: String,
-    pub correct: bool,
-    pub abstained: bool,
-    pub cited: usize,
-    pub cited_supporting: usize,
-}
-
-impl Scored {
-    /// This answer as the model made it, with nothing withheld.
-    pub fn as_answered(&self) -> Scored {
-        let mut a = self.clone();
-        a.show();
-        a
-    }
-
-    /// Shows what the model said again, if it was withheld.
-    pub fn show(&mut self) {
-        if let Some(w) = self.withheld.take() {
-            self.answer = w.answer;
-            self.correct = w.correct;
-            self.abstained = w.abstained;
-            self.cited = w.cited;
-            self.cited_supporting = w.cited_supporting;
-        }
-    }
-
-    /// Withholds what the model said for `reason`, showing `shown` in its place (an answer
-    /// withheld already keeps its scores as made, under the new reason).
-    pub fn withhold(&mut self, q: &Located, reason: &str, shown: String) {
-        let said = self.withheld.take().unwrap_or_else(|| WithheldScore {
-            reason: String::new(),
-            answer: std::mem::take(&mut self.answer),
-            correct: self.correct,
-            abstained: self.abstained,
-            cited: self.cited,
-            cited_supporting: self.cited_supporting,
-        });
-        self.withheld = Some(WithheldScore { reason: reason.to_owned(), ..said });
-        self.answer = shown;
-        self.correct = shown_correct(q, &self.answer, true);
-        self.abstained = score::abstains(&self.answer);
-        self.cited = 0;
-        self.cited_supporting = 0;
-    }
-}
-
 /// Reading one document into memory (or into one full-attention context).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Reading {
@@ -232,7 +129,7 @@ pub struct Report {
     pub given: Option<given::GivenRow>,
     pub readings: Vec<Reading>,
     pub answers: Vec<Scored>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<Skipped>,
 }
 
@@ -420,12 +317,6 @@ fn model_path(models: &Path, model_id: &str) -> Result<PathBuf> {
         .with_context(|| format!("{model_id} is not downloaded: `seahorse models fetch {model_id}`"))
 }
 
-/// Whether the answer shown is right: a withheld answer (Seahorse's "the passages do not
-/// say", which may quote the model's figure) never answers an answerable question.
-fn shown_correct(q: &Located, shown: &str, withheld: bool) -> bool {
-    score::correct(q, shown) && !(withheld && q.question.kind != Kind::Unanswerable)
-}
-
 /// The catalogue's limit for `model` of the mean token log-probability of an answer shown
 /// (`seahorse_ask::grounding::unsure`).
 pub fn unsure_below(model: &str) -> f32 {
@@ -446,17 +337,15 @@ fn ask_options(model: &str, mode: Mode, max_tokens: usize) -> AskOptions {
 fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_tokens: usize) -> Result<Scored> {
     let options = ask_options(model, mode, max_tokens);
     let a = asker.ask_document(s.doc, &q.question.question, &[], &options, |_| {})?;
-    let unanswerable = q.question.kind == Kind::Unanswerable;
-    let (cited, cited_supporting) = citation_support(s, q, &a.citations);
     let withheld = a.withheld.as_ref().map(|w| {
-        let (cited, supporting) = citation_support(s, q, &w.citations);
+        let (cited, cited_supporting) = citation_support(s, q, &w.citations);
         WithheldScore {
             reason: reground::reason_name(&w.reason).to_owned(),
             answer: w.text.clone(),
             correct: score::correct(q, &w.text),
             abstained: score::abstains(&w.text),
-            cited: if unanswerable { 0 } else { cited },
-            cited_supporting: if unanswerable { 0 } else { supporting },
+            cited,
+            cited_supporting,
         }
     });
     let relocated = a.relocated.as_ref().map(|r| RelocatedScore {
@@ -465,21 +354,9 @@ fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_
         pointed: r.pointed,
     });
     Ok(Scored {
-        model: model.to_owned(),
-        mode,
-        id: q.question.id.clone(),
-        file: s.file.document.file.clone(),
-        kind: q.question.kind,
-        correct: shown_correct(q, &a.text, a.withheld.is_some()),
-        abstained: score::abstains(&a.text),
-        answer: a.text.clone(),
-        reference: q.question.reference.clone(),
-        cited: if unanswerable { 0 } else { cited },
-        cited_supporting: if unanswerable { 0 } else { cited_supporting },
         dropped: a.dropped.len(),
         unsupported: a.unsupported.len(),
         passage_pages: a.sources.passages.iter().map(|p| p.page_index).collect(),
-        support_pages: q.support_pages(),
         prompt_tokens: a.timings.prompt_tokens,
         first_token_ms: a.timings.first_token_ms,
         total_ms: a.timings.total_ms,
@@ -487,19 +364,8 @@ fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_
         confidence: Some(a.confidence),
         check_ms: a.timings.check_ms,
         relocated,
+        ..Scored::shown(model, mode, s, q, &a.text, &a.citations, a.withheld.is_some())
     })
-}
-
-/// Pages cited, and how many of them support the answer to `q`.
-fn citation_support(s: &Stored, q: &Located, citations: &[seahorse_ask::citations::Citation]) -> (usize, usize) {
-    let mut cited = 0;
-    let mut supporting = 0;
-    for p in citations.iter().flat_map(|c| &c.pages) {
-        cited += 1;
-        let text = s.page_texts.get(p.page_index as usize).map_or("", String::as_str);
-        supporting += score::page_supports(q, p.page_index, text) as usize;
-    }
-    (cited, supporting)
 }
 
 fn one_line(text: &str) -> String {
@@ -508,6 +374,9 @@ fn one_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use seahorse_ask::selfcheck::Confidence;
+
+    use super::dataset::Kind;
     use super::rescore::apply_certainty;
     use super::*;
 
