@@ -228,7 +228,9 @@ enum ModelsCommand {
     },
     /// Make a model (and optionally a block) the active one for reading and asking.
     Use {
-        /// Model id from `seahorse models list`.
+        /// Model id from `seahorse models list`. (Its own id: the reading flags have a
+        /// `--model` too, for other commands.)
+        #[arg(id = "model_id", value_name = "MODEL")]
         model: String,
         #[command(flatten)]
         reading: ReadingArgs,
