@@ -1728,6 +1728,18 @@ export type Ungrounded_Deserialize =
 { kind: "invented_figures"; 
 /**  The numbers, as the answer wrote them (normalised: no thousands separators). */
 figures: string[] } | 
+/**
+ *  Numbers that the passages hold, but nowhere near the words the answer says them with
+ *  ([`crate::figure_context`]).
+ */
+{ kind: "figures_out_of_context"; 
+/**  The numbers, as the answer wrote them (normalised: no thousands separators). */
+figures: string[] } | 
+/**
+ *  The question asks for a number, a date or a version and the answer gives none
+ *  ([`crate::quantity`]).
+ */
+{ kind: "no_number" } | 
 /**  The question names something (in letters and digits) that nothing given holds. */
 { kind: "not_about"; 
 /**  Those names, as the question wrote them. */
@@ -1751,6 +1763,18 @@ export type Ungrounded_Serialize =
 { kind: "invented_figures"; 
 /**  The numbers, as the answer wrote them (normalised: no thousands separators). */
 figures: string[] } | 
+/**
+ *  Numbers that the passages hold, but nowhere near the words the answer says them with
+ *  ([`crate::figure_context`]).
+ */
+{ kind: "figures_out_of_context"; 
+/**  The numbers, as the answer wrote them (normalised: no thousands separators). */
+figures: string[] } | 
+/**
+ *  The question asks for a number, a date or a version and the answer gives none
+ *  ([`crate::quantity`]).
+ */
+{ kind: "no_number" } | 
 /**  The question names something (in letters and digits) that nothing given holds. */
 { kind: "not_about"; 
 /**  Those names, as the question wrote them. */

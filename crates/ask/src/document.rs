@@ -3,17 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use seahorse_docs::{Heading, Locator};
 use seahorse_engine::{CancelToken, StopReason};
 use seahorse_library::{AsOfFrom, AsOfMethod, DocId, StoredPage};
 
 use crate::citations::{citation_text, CitablePage, CitablePages, Citation};
 use crate::error::{Error, Result};
-use crate::excerpt::{best_sentence, content_words};
 use crate::grounding::{self, Given, Withheld};
 use crate::locate::{self, Relocated};
 use crate::prompt::{self, GivenPassage};
-use crate::retrieve::{candidates, PASSAGE_CHARS};
 use crate::selfcheck::{self, Confidence};
 use crate::turn::{answer_in_session, Turn};
 use crate::Asker;
@@ -357,7 +354,7 @@ impl Asker<'_> {
 
     /// The instructions, the earlier turns that fit and the passages' token budget of a
     /// question (with a restored memory or without).
-    fn plan(
+    pub(crate) fn plan(
         &self,
         question: &str,
         history: &[(String, String)],
@@ -378,73 +375,6 @@ impl Asker<'_> {
         // abstentions of 24 (more passages, more to be misled by), for a longer prefill.
         let budget = options.passage_tokens.unwrap_or(window / 2).min(room);
         Ok((system, history, budget))
-    }
-
-    /// The passages [`Asker::ask_document`] gives the model for `question` when no memory
-    /// is restored (`options.memory` off): the evaluation checks stored answers against
-    /// them again after a change to [`crate::grounding`].
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Library`], [`Error::Engine`] (rendering the prompt).
-    pub fn passages_without_memory(
-        &self,
-        doc: DocId,
-        question: &str,
-        history: &[(String, String)],
-        options: &AskOptions,
-    ) -> Result<Vec<GivenPassage>> {
-        let pages = self.library.store().pages(doc)?;
-        let (_, _, budget) = self.plan(question, history, options, false)?;
-        self.pick_passages(doc, question, &pages, &[], options, budget)
-    }
-
-    /// The best passages of `doc` for `question` within the token budget, in page order;
-    /// pages in `verbatim` (wholly inside the restored window) are skipped.
-    fn pick_passages(
-        &self,
-        doc: DocId,
-        question: &str,
-        pages: &[StoredPage],
-        verbatim: &[u32],
-        options: &AskOptions,
-        budget: usize,
-    ) -> Result<Vec<GivenPassage>> {
-        let max_chars = PASSAGE_CHARS.min(budget * 3);
-        let found = candidates(self.library, doc, question, options.as_of_page, options.max_passages * 3, max_chars)?;
-        let outline = self.library.store().outline(doc)?;
-        let words = content_words(question);
-        let model = self.reader.model();
-        let mut picked = Vec::new();
-        let mut used = 0;
-        for c in found {
-            if picked.len() >= options.max_passages {
-                break;
-            }
-            if verbatim.contains(&c.page_index) {
-                continue;
-            }
-            let page = pages.get(c.page_index as usize);
-            let label = page.map_or(c.page_label, |pg| pg.display_label.clone());
-            // The section where the passage's best sentence is: a passage may run over a heading.
-            let section = page.and_then(|pg| section_of(pg, &outline, best_sentence(&c.text, &words)));
-            let tokens = model.tokenize(&prompt::passage_block(&label, section.as_deref(), &c.text)).len();
-            if used + tokens > budget {
-                continue;
-            }
-            used += tokens;
-            picked.push(GivenPassage {
-                doc: doc.0,
-                page_index: c.page_index,
-                page_label: label,
-                section,
-                score: c.score,
-                tokens,
-                text: c.text,
-            });
-        }
-        picked.sort_by_key(|p| p.page_index);
-        Ok(picked)
     }
 }
 
@@ -516,19 +446,6 @@ pub(crate) fn citable_page(source: u32, doc: DocId, page: &StoredPage) -> Citabl
         page_index: page.index,
         label: page.display_label.clone(),
         locator: page.locator_json.clone(),
-    }
-}
-
-/// The chapter or section a passage of `page` belongs to: from the document's outline
-/// (PDF), else where the page's locator names it (EPUB, HTML, Markdown).
-fn section_of(page: &StoredPage, outline: &[Heading], passage: &str) -> Option<String> {
-    if !outline.is_empty() {
-        return crate::sections::section_path(outline, page.index, &page.text, passage);
-    }
-    match page.locator()? {
-        Locator::Epub { chapter_title, .. } => chapter_title,
-        Locator::Section { heading, .. } | Locator::Html { heading, .. } => heading,
-        _ => None,
     }
 }
 

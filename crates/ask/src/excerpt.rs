@@ -1,6 +1,6 @@
 //! Cutting a passage to the sentences that matter for a question, within a size limit:
-//! the sentence sharing the most words with the question, then its neighbours (following
-//! first) while they fit.
+//! the sentence sharing the most words with the question, the sentences holding the
+//! question's other words, then their neighbours (following first) while they fit.
 
 /// Words too common to say anything about relevance.
 const STOP: &[&str] = &[
@@ -22,15 +22,64 @@ pub(crate) fn content_words(question: &str) -> Vec<String> {
     words
 }
 
-/// Sentence spans of `text` (byte ranges), split after `.`, `!`, `?` and at line breaks.
+/// `text` with each run of dot leaders (". . . . 14", "......14" in a table of contents or
+/// an index) written as one " … ": a leader costs a token a dot and says nothing.
+pub(crate) fn squeeze_leaders(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = leader_start(rest) {
+        out.push_str(rest[..at].trim_end_matches(' '));
+        let tail = rest[at..].trim_start_matches(['.', ' ', '…']);
+        out.push_str(" … ");
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Where the first run of at least four dots (spaced or not) starts in `text`.
+fn leader_start(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'.' {
+            let (mut j, mut dots) = (i, 0);
+            while j < bytes.len() && (bytes[j] == b'.' || bytes[j] == b' ') {
+                dots += usize::from(bytes[j] == b'.');
+                j += 1;
+            }
+            if dots >= 4 {
+                return Some(i);
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// What joins the parts of an excerpt that are not adjacent in the passage.
+const JOIN: &str = " … ";
+
+/// Sentence spans of `text` (byte ranges), split after `.`, `!`, `?` and at line breaks that
+/// end a paragraph or a short line: a long line running on is a page's wrapping, not a break.
 fn sentences(text: &str) -> Vec<(usize, usize)> {
+    let longest = text.lines().map(|l| l.trim_end().chars().count()).max().unwrap_or(0);
     let mut out = Vec::new();
     let mut start = 0;
+    let mut line_start = 0;
     let bytes = text.as_bytes();
     for (i, c) in text.char_indices() {
         let end = i + c.len_utf8();
-        let boundary =
-            c == '\n' || (matches!(c, '.' | '!' | '?') && bytes.get(end).is_none_or(|b| b.is_ascii_whitespace()));
+        let boundary = if c == '\n' {
+            let line = text[line_start..i].trim_end().chars().count();
+            line_start = end;
+            let next_blank = text[end..].lines().next().is_none_or(|l| l.trim().is_empty());
+            next_blank || line * 10 < longest * 7
+        } else {
+            matches!(c, '.' | '!' | '?') && bytes.get(end).is_none_or(|b| b.is_ascii_whitespace())
+        };
         if boundary {
             if !text[start..end].trim().is_empty() {
                 out.push((start, end));
@@ -44,37 +93,82 @@ fn sentences(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-/// The part of `text` of at most `max_chars` characters most relevant to `words`: whole
-/// sentences around the best one (a single sentence longer than the limit is cut).
+/// The part of `text` of at most `max_chars` characters most relevant to `words`: the
+/// sentence holding the most of them, then, while they fit, the sentences holding words not
+/// yet held (a question asking two things), then their neighbours (following first); runs
+/// of sentences not adjacent are joined by " … " (a single sentence longer than the limit
+/// is cut).
+///
+/// Measured on the QA benchmark (`seahorse-eval qa --recall-only`, 2026-12-07), with
+/// sentences read across a page's line wrapping and a passage cut to the room left
+/// (`Asker`'s passage picking): the passages given hold the reference answer's words for
+/// 86.4 % of the answerable questions, against 82.6 % for the best sentence and its
+/// neighbours with every line a sentence (84.8 % with wrapping read alone, 83.3 % with the
+/// words' sentences alone).
 pub(crate) fn excerpt(text: &str, words: &[String], max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
         return text.trim().to_owned();
     }
     let spans = sentences(text);
-    let Some(best) = best_span(text, &spans, words) else {
+    if spans.is_empty() {
         return String::new();
-    };
-    let chars = |(s, e): (usize, usize)| text[s..e].chars().count();
-    let (mut first, mut last) = (best, best);
-    let mut used = chars(spans[best]);
+    }
+    let chars: Vec<usize> = spans.iter().map(|&(s, e)| text[s..e].chars().count()).collect();
+    let holds: Vec<Vec<bool>> = spans
+        .iter()
+        .map(|&(s, e)| {
+            let lower = text[s..e].to_lowercase();
+            words.iter().map(|w| lower.contains(w.as_str())).collect()
+        })
+        .collect();
+    let mut chosen = vec![false; spans.len()];
+    let mut covered = vec![false; words.len()];
+    let mut used = 0;
+    loop {
+        let gain = |i: usize| holds[i].iter().zip(&covered).filter(|&(&h, &c)| h && !c).count();
+        let pick = (0..spans.len())
+            .filter(|&i| !chosen[i] && (used == 0 || used + chars[i] <= max_chars))
+            .max_by_key(|&i| (gain(i), std::cmp::Reverse(i)));
+        match pick {
+            Some(i) if used == 0 || gain(i) > 0 => {
+                for (c, &h) in covered.iter_mut().zip(&holds[i]) {
+                    *c |= h;
+                }
+                chosen[i] = true;
+                used += chars[i];
+            }
+            _ => break,
+        }
+    }
     loop {
         let mut grew = false;
-        if last + 1 < spans.len() && used + chars(spans[last + 1]) <= max_chars {
-            last += 1;
-            used += chars(spans[last]);
-            grew = true;
-        }
-        if first > 0 && used + chars(spans[first - 1]) <= max_chars {
-            first -= 1;
-            used += chars(spans[first]);
-            grew = true;
+        let after: Vec<usize> = (1..spans.len()).filter(|&i| chosen[i - 1] && !chosen[i]).collect();
+        let before: Vec<usize> = (0..spans.len() - 1).filter(|&i| chosen[i + 1] && !chosen[i]).collect();
+        for i in after.into_iter().chain(before) {
+            if !chosen[i] && used + chars[i] <= max_chars {
+                chosen[i] = true;
+                used += chars[i];
+                grew = true;
+            }
         }
         if !grew {
             break;
         }
     }
-    let out = text[spans[first].0..spans[last].1].trim();
-    out.chars().take(max_chars).collect()
+    let mut runs: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < spans.len() {
+        if chosen[i] {
+            let first = i;
+            while i + 1 < spans.len() && chosen[i + 1] {
+                i += 1;
+            }
+            runs.push(text[spans[first].0..spans[i].1].trim());
+        }
+        i += 1;
+    }
+    // The joins are not counted above: the last run may lose its end to them.
+    runs.join(JOIN).chars().take(max_chars).collect()
 }
 
 /// The sentence of `text` sharing the most words with `words` (the first of equals);
@@ -112,5 +206,40 @@ mod tests {
         assert_eq!(excerpt(&long, &words, 50).len(), 50);
         assert_eq!(best_sentence(text, &words), "The seahorse hid the key under the arch.");
         assert_eq!(best_sentence("  ", &words), "  ");
+    }
+
+    #[test]
+    fn a_question_asking_two_things_gets_both_sentences() {
+        let text = "The keeper rowed out at dawn. Filler about gulls and the weather went on. More \
+                    filler about the nets and the tide. The boat was painted green. Still more filler \
+                    follows here about nothing at all. The lamp burned whale oil brought from Saltmere. The end of the day came.";
+        let words = content_words("What colour was the boat, and what did the lamp burn?");
+        let e = excerpt(text, &words, 110);
+        assert!(e.contains("The boat was painted green."), "{e}");
+        assert!(e.contains("The lamp burned whale oil brought from Saltmere."), "{e}");
+        assert!(e.contains(JOIN) && e.chars().count() <= 110, "{e}");
+        assert!(!e.contains("More filler"), "{e}");
+    }
+
+    #[test]
+    fn a_page_wrapped_line_runs_on_and_a_short_line_ends_a_sentence() {
+        let text = "An incremental search can be aborted with the keystroke C-g, which restores\n\
+                    the line that was there before the search began, as the manual says.\n\
+                    Options:\n\
+                    -e  exit at once\n\n\
+                    New paragraph";
+        let spans: Vec<&str> = sentences(text).into_iter().map(|(s, e)| text[s..e].trim()).collect();
+        assert_eq!(spans.len(), 4, "{spans:?}");
+        assert!(spans[0].starts_with("An incremental") && spans[0].ends_with("as the manual says."), "{spans:?}");
+        assert_eq!(&spans[1..], ["Options:", "-e  exit at once", "New paragraph"]);
+        let words = content_words("Which keystroke aborts an incremental search and restores the line?");
+        assert!(best_sentence(text, &words).contains("C-g"));
+    }
+
+    #[test]
+    fn dot_leaders_are_squeezed() {
+        let toc = "Introduction . . . . . . . 14\nUsage......22\nEtc. and so on... 3";
+        assert_eq!(squeeze_leaders(toc), "Introduction … 14\nUsage … 22\nEtc. and so on... 3");
+        assert_eq!(squeeze_leaders("no leaders."), "no leaders.");
     }
 }

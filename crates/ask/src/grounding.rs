@@ -35,13 +35,15 @@
 
 use std::collections::HashSet;
 
+use crate::figure_context;
 use crate::figures::{figures, referenced_figures, without_enumerators, REFERENCE_WORDS};
 use crate::numerals::spelled_numbers;
+use crate::quantity;
 use crate::selfcheck::Confidence;
 
 /// Words that carry no answer: function words, and what models wrap answers in.
 #[rustfmt::skip]
-const FILLER: &[&str] = &[
+pub(crate) const FILLER: &[&str] = &[
     "a", "about", "above", "according", "after", "all", "also", "an", "and", "answer", "any", "are", "as", "at", "based",
     "be", "been", "being", "both", "but", "by", "can", "context", "could", "described", "describes", "did", "do",
     "document", "does", "each", "following", "for", "from", "given", "had", "has", "have", "he", "her", "here", "him",
@@ -62,6 +64,15 @@ pub enum Ungrounded {
         /// The numbers, as the answer wrote them (normalised: no thousands separators).
         figures: Vec<String>,
     },
+    /// Numbers that the passages hold, but nowhere near the words the answer says them with
+    /// ([`crate::figure_context`]).
+    FiguresOutOfContext {
+        /// The numbers, as the answer wrote them (normalised: no thousands separators).
+        figures: Vec<String>,
+    },
+    /// The question asks for a number, a date or a version and the answer gives none
+    /// ([`crate::quantity`]).
+    NoNumber,
     /// The question names something (in letters and digits) that nothing given holds.
     NotAbout {
         /// Those names, as the question wrote them.
@@ -114,6 +125,14 @@ impl Ungrounded {
                  which the passages do not contain.)",
                 figures.join(", ")
             ),
+            Ungrounded::FiguresOutOfContext { figures } => format!(
+                "The passages found for this question do not say. (The model's answer was withheld: the passages \
+                 do not state {} about what the answer says.)",
+                figures.join(", ")
+            ),
+            Ungrounded::NoNumber => "The passages found for this question do not say. (The model's answer was \
+                                     withheld: asked for a number, it gave none.)"
+                .to_owned(),
             Ungrounded::NotAbout { names } => format!(
                 "The passages found for this question do not mention {}. (The model's answer was withheld.)",
                 names.join(", ")
@@ -182,6 +201,9 @@ pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
     if says_not_found(&body) {
         return None;
     }
+    if quantity::asks_number(given.question) && !quantity::gives_number(&body, given.question) {
+        return Some(Ungrounded::NoNumber);
+    }
     if given.passages {
         let names = names_not_given(given);
         if !names.is_empty() {
@@ -196,15 +218,18 @@ pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
             known.extend(spelled_numbers(text));
         }
         let lower = body.to_lowercase();
+        // Figures of the section names the answer quotes.
+        let mut quoted: HashSet<String> = HashSet::new();
         for section in given.sections {
             marks.extend(figures(section));
             // A section path's elements ("Issue 28, 2018/04 › Hooks"), each quoted alone.
             for element in section.split('›').map(str::trim).filter(|e| !e.is_empty()) {
                 if lower.contains(&element.to_lowercase()) {
-                    known.extend(figures(element));
+                    quoted.extend(figures(element));
                 }
             }
         }
+        known.extend(quoted.iter().cloned());
         let answered = referenced_figures(&without_enumerators(&body));
         let mut invented: Vec<String> = Vec::new();
         for (f, referenced) in &answered {
@@ -215,6 +240,11 @@ pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
         }
         if !invented.is_empty() {
             return Some(Ungrounded::InventedFigures { figures: invented });
+        }
+        let texts: Vec<&str> = given.texts.iter().map(|(_, t)| *t).chain(given.sections.iter().copied()).collect();
+        let misplaced = figure_context::out_of_context(&body, &texts, given.question, &quoted);
+        if !misplaced.is_empty() {
+            return Some(Ungrounded::FiguresOutOfContext { figures: misplaced });
         }
         // A figure passed the check above: the answer holds something given.
         if let Some(words) = invented_words(&body, given).filter(|_| answered.is_empty()) {
@@ -231,8 +261,11 @@ pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
             return Some(Ungrounded::RestatesQuestion);
         }
     }
+    // A section named off a passage's marker, asked which section, is what was given
+    // however unsure the model was of its other words.
+    let section_given = crate::locate::names_given_section(given.question, &body, given.sections);
     match given.confidence {
-        Some(c) if given.passages && unsure(&c, given.min_mean_logprob) => {
+        Some(c) if given.passages && !section_given && unsure(&c, given.min_mean_logprob) => {
             Some(Ungrounded::Unsure { mean_logprob: c.mean_logprob, lift: c.lift })
         }
         _ => None,
@@ -260,7 +293,7 @@ fn names_not_given(given: &Given<'_>) -> Vec<String> {
 }
 
 /// Words that answer without being found in a text: yes, no and the like.
-const ANSWER_WORDS: &[&str] =
+pub(crate) const ANSWER_WORDS: &[&str] =
     &["yes", "no", "not", "none", "nothing", "neither", "nor", "either", "true", "false", "only"];
 
 /// The answer's own words (beyond function words, the question's words and numbers) when
@@ -347,7 +380,7 @@ fn quotes_code(text: &str) -> bool {
 
 /// Lower-cased words (letters and digits); single letters (the `s` of a possessive, the
 /// `t` of "don't") are left out, single digits kept.
-fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+pub(crate) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.chars().count() > 1 || w.chars().all(|c| c.is_ascii_digit()))
         .filter(|w| !w.is_empty())
@@ -356,7 +389,7 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
 
 /// A crude stem, so that "neighbours"/"neighbour" and "named"/"name" count as the same
 /// word: a possessive and one common ending removed.
-fn stem(word: &str) -> String {
+pub(crate) fn stem(word: &str) -> String {
     let w = word.strip_suffix("s").filter(|w| w.len() >= 3).unwrap_or(word);
     for end in ["ing", "ed", "e"] {
         if let Some(s) = w.strip_suffix(end).filter(|s| s.len() >= 3) {

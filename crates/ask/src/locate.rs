@@ -122,6 +122,19 @@ pub(crate) fn relocate(question: &str, answer: &str, pointed: &[String], passage
     Some(Located { passage, text: format!("In {}", section(passage)), pointed: is_pointed(passage) })
 }
 
+/// Whether `answer` to `question`, which asks which section, names one of `sections` (a
+/// part of its path, with some word beyond the question's): the answer was read off a
+/// passage's marker.
+pub fn names_given_section(question: &str, answer: &str, sections: &[&str]) -> bool {
+    if asked_place(question).is_none() {
+        return false;
+    }
+    let question_words: HashSet<String> = lower_words(question).into_iter().collect();
+    sections.iter().flat_map(|s| s.split(" › ")).any(|part| {
+        names(answer, part) && lower_words(part).iter().any(|w| !question_words.contains(w) && w.chars().count() > 2)
+    })
+}
+
 /// The pages an answer pointed at, in order: those it cited (kept or removed as not
 /// supporting their sentence), those it named in words ("on page 45"), then those Seahorse
 /// attributed to its uncited sentences.
@@ -197,6 +210,30 @@ mod tests {
             tokens: 0,
             text: text.into(),
         }
+    }
+
+    #[test]
+    fn a_section_named_off_a_marker_is_not_withheld_as_unsure() {
+        use crate::grounding::{check, Given, MIN_MEAN_LOGPROB};
+        use crate::selfcheck::Confidence;
+        let q = "Which section of the manual says what gnuplot cannot do?";
+        let sections = ["V Bugs › Known limitations"];
+        assert!(names_given_section(q, "In the section titled \"Known limitations\" (p. 303).", &sections));
+        let repeats = "Which section lists known limitations?";
+        assert!(!names_given_section(repeats, "Known limitations.", &sections), "no word beyond the question's");
+        assert!(!names_given_section("Who wrote it?", "Known limitations.", &sections), "not asked which section");
+        let texts = [("303", "Known limitations. Some terminals cannot rotate text.")];
+        let unsure = Confidence { mean_logprob: -0.42, min_logprob: -3.0, lift: Some(1.5) };
+        let given = Given {
+            question: q,
+            texts: &texts,
+            sections: &sections,
+            passages: true,
+            confidence: Some(unsure),
+            min_mean_logprob: MIN_MEAN_LOGPROB,
+        };
+        assert_eq!(check("In V Bugs › Known limitations [p. 303].", &given), None);
+        assert!(check("In the chapter about terminals that rotate text. [p. 303]", &given).is_some());
     }
 
     fn passages() -> Vec<GivenPassage> {

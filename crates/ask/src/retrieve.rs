@@ -6,7 +6,7 @@
 use seahorse_library::{DocId, Library, PassageFilter, Ranking};
 
 use crate::error::Result;
-use crate::excerpt::{content_words, excerpt};
+use crate::excerpt::{content_words, excerpt, squeeze_leaders};
 
 /// Passages are cut to their best fragment of about this many characters (~150 tokens of
 /// English), so that several fit in the window's budget.
@@ -19,12 +19,11 @@ use crate::excerpt::{content_words, excerpt};
 /// against 82.6 %, section names counted), yet the 1.5B answered 5 fewer of 132 right (95
 /// against 100: right answers withheld as unsure, sections named from the longer windows
 /// wrong); not kept. Cut instead to the sentences holding the question's words not yet held
-/// as well as the best one (a question asking two things), with sentences read across a
-/// PDF page's line wrapping, dot leaders squeezed and a passage too long for the room left
-/// cut to it, the passages hold it for 86.4 %, and the 1.5B answered 105 of 132 right
-/// (against 100) but abstained rightly on 11 of 24 unanswerable questions (against 17),
-/// its kept citations supporting 87.8 % (against 94.2 %): more text given is more to answer
-/// from when the document does not say; not kept (2026-12-07).
+/// as well as the best one ([`excerpt`]: a question asking two things), with sentences read
+/// across a PDF page's line wrapping, dot leaders squeezed ([`squeeze_leaders`]) and a
+/// passage too long for the room left cut to it (`Asker::pick_passages`), the passages hold
+/// it for 86.4 %: kept (2026-12-08), with the answer asked in one sentence and the checks
+/// of [`crate::grounding`] that keep the 1.5B's right abstentions (`docs/qa-eval.md`).
 pub const PASSAGE_CHARS: usize = 640;
 
 /// Passages scoring below this share of the best one are noise, not evidence.
@@ -85,7 +84,7 @@ pub fn candidates_ranked(
             page_index: p.page_index,
             page_label: p.page_label,
             score: p.score,
-            text: excerpt(&p.text, &words, max_chars),
+            text: excerpt(&squeeze_leaders(&p.text), &words, max_chars),
         })
         .collect())
 }

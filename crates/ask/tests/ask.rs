@@ -324,3 +324,54 @@ fn assert_corpus_citations_given(answer: &seahorse_ask::corpus::CorpusAnswer) {
         }
     }
 }
+
+/// The passages given fit the token budget; a passage too long for the room left is cut
+/// to it (a shorter excerpt of the same passage) rather than passed over for a worse one.
+#[test]
+fn passages_fill_the_budget_and_a_long_one_is_cut_to_the_room_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let mem = memory(dir.path(), 1024);
+    let model = load(&mem);
+    let reader = Reader::new(&model, &mem, read_options()).unwrap();
+    let library = Library::open(&dir.path().join("lib"), &LibraryConfig::default()).unwrap();
+    let chapter = |n: usize, what: &str| -> String {
+        (0..n)
+            .map(|i| format!("On day {i} the keeper polished the copper lantern of the north tower with {what}. "))
+            .collect()
+    };
+    let text = format!(
+        "# Chapter 1\n\n{}\n\n# Chapter 2\n\n{}\n\n# Chapter 3\n\n{}\n",
+        chapter(11, "a soft cloth"),
+        chapter(10, "fine sand and vinegar"),
+        chapter(9, "an old brush")
+    );
+    let path = dir.path().join("lanterns.md");
+    std::fs::write(&path, text).unwrap();
+    let doc = library.add_unread(&path, 0, &CancelToken::new()).unwrap();
+    let asker = Asker::new(&library, &reader);
+    let question = "Who polished the copper lantern of the north tower?";
+    let given = |budget: usize| {
+        let options = AskOptions { memory: false, passage_tokens: Some(budget), ..AskOptions::default() };
+        asker.passages_without_memory(doc, question, &[], &options).unwrap()
+    };
+    let roomy = given(1000);
+    assert_eq!(roomy.len(), 3, "{roomy:#?}");
+    let mut cut = 0;
+    // From 220 tokens on, passages are cut to PASSAGE_CHARS as with room to spare.
+    for budget in (220..=480).step_by(10) {
+        let tight = given(budget);
+        assert!(!tight.is_empty());
+        assert!(tight.iter().map(|p| p.tokens).sum::<usize>() <= budget, "budget {budget}: {tight:#?}");
+        for p in &tight {
+            let whole = roomy.iter().find(|r| r.page_index == p.page_index).expect("a passage found with room");
+            if p.text != whole.text {
+                assert!(p.tokens < whole.tokens, "{p:#?}");
+                for piece in p.text.split(" … ") {
+                    assert!(whole.text.contains(piece.trim()), "{piece:?} is not from {:?}", whole.text);
+                }
+                cut += 1;
+            }
+        }
+    }
+    assert!(cut > 0, "no budget cut a passage to the room left");
+}

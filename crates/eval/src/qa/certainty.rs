@@ -31,7 +31,8 @@ pub struct Sweep {
 fn shown(a: &Scored, raw: &Scored, min_mean_logprob: f32, min_lift: f32) -> bool {
     let other = a.withheld.as_ref().is_some_and(|w| w.reason != "unsure");
     let unsure = a.confidence.is_some_and(|c| grounding::unsure_at(&c, min_mean_logprob, min_lift));
-    !other && (!unsure || a.mode == Mode::Memory || a.relocated.is_some() || grounding::says_not_found(&raw.answer))
+    let exempt = a.mode == Mode::Memory || a.relocated.is_some() || a.section_named;
+    !other && (!unsure || exempt || grounding::says_not_found(&raw.answer))
 }
 
 /// The scores of `answers` had answers been withheld below these limits.

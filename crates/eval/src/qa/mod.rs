@@ -348,6 +348,9 @@ fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_
             cited_supporting,
         }
     });
+    let sections: Vec<&str> = a.sources.passages.iter().filter_map(|p| p.section.as_deref()).collect();
+    let said = a.withheld.as_ref().map_or(&a.text, |w| &w.text);
+    let section_named = seahorse_ask::locate::names_given_section(&q.question.question, said, &sections);
     let relocated = a.relocated.as_ref().map(|r| RelocatedScore {
         answer: r.model_text.clone(),
         correct: score::correct(q, &r.model_text),
@@ -364,6 +367,7 @@ fn ask(asker: &Asker<'_>, model: &str, mode: Mode, s: &Stored, q: &Located, max_
         confidence: Some(a.confidence),
         check_ms: a.timings.check_ms,
         relocated,
+        section_named,
         ..Scored::shown(model, mode, s, q, &a.text, &a.citations, a.withheld.is_some())
     })
 }
@@ -404,6 +408,7 @@ mod tests {
             confidence: Some(Confidence { mean_logprob, min_logprob: -3.0, lift: Some(1.0) }),
             check_ms: 0.1,
             relocated: None,
+            section_named: false,
         }
     }
 

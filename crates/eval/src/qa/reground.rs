@@ -20,8 +20,10 @@ use super::{fresh_library, load_model, store_book, Inputs, Mode, Report};
 pub fn reason_name(reason: &Ungrounded) -> &'static str {
     match reason {
         Ungrounded::InventedFigures { .. } => "invented_figures",
+        Ungrounded::FiguresOutOfContext { .. } => "figures_out_of_context",
         Ungrounded::InventedWords { .. } => "invented_words",
         Ungrounded::NotAbout { .. } => "not_about",
+        Ungrounded::NoNumber => "no_number",
         Ungrounded::RestatesQuestion => "restates_question",
         Ungrounded::Unsure { .. } => "unsure",
     }
@@ -78,6 +80,7 @@ pub fn reground(report: &mut Report, inputs: &Inputs<'_>) -> Result<usize> {
                 min_mean_logprob: options.unsure_below,
             };
             let said = a.withheld.as_ref().map_or(&a.answer, |w| &w.answer);
+            a.section_named = seahorse_ask::locate::names_given_section(&q.question.question, said, &sections);
             let verdict = grounding::check(said, &given);
             changed += apply(a, q, verdict) as usize;
         }

@@ -202,14 +202,17 @@ fn withheld_summary(md: &mut String, report: &Report, runs: &[(String, Mode)]) {
             .filter(|a| a.kind != Kind::Unanswerable && a.withheld.as_ref().is_some_and(|w| w.correct))
             .count();
         lines.push(format!(
-            "- {model}, {}: {} answers withheld ({} to questions naming what no passage mentions, {} naming \
-             figures the passages do not contain, {} in words none of which the passages hold, {} repeating the \
-             question, {} the model was unsure of): {} of them to unanswerable questions, {} to answerable ones, \
-             of which {} had been correct.",
+            "- {model}, {}: {} answers withheld ({} to questions naming what no passage mentions, {} giving no \
+             number when asked for one, {} naming figures the passages do not contain, {} naming figures the \
+             passages hold only about something else, {} in words none of which the passages hold, {} repeating \
+             the question, {} the model was unsure of): {} of them to unanswerable questions, {} to answerable \
+             ones, of which {} had been correct.",
             mode.name(),
             withheld.len(),
             reason("not_about"),
+            reason("no_number"),
             reason("invented_figures"),
+            reason("figures_out_of_context"),
             reason("invented_words"),
             reason("restates_question"),
             reason("unsure"),
@@ -224,6 +227,9 @@ fn withheld_summary(md: &mut String, report: &Report, runs: &[(String, Mode)]) {
             "\nAn answer is withheld (\"the passages found for this question do not say\" is shown instead) when it \
              names a number that neither the question nor anything the model was given contains (a number \
              found only in a page label or a section name counts only as a reference: \"page 20\", \"Chapter 17\"), \
+             answers a question asking for a number (\"how many\", \"in what year\", \"which version\") with none \
+             beyond the question's, names a number that the passages hold only about something else (no place \
+             they write it has two of the content words of the answer's sentence within 15 words), \
              answers a question naming something in letters and digits (\"DebConf22\") that nothing given holds, \
              says something in words none of which anything the model was given holds, says nothing but words of \
              the question, or the model was unsure of (below) (`seahorse_ask::grounding`). The \"nothing withheld\" rows score the model's \

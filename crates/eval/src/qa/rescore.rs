@@ -47,8 +47,9 @@ pub fn rescore(report: &mut Report, questions: &Path) -> Result<usize> {
 /// model's [`unsure_below`]: answers need not be made again). Answers withheld for
 /// another reason stay withheld. Returns whether the verdict changed.
 pub(super) fn apply_certainty(a: &mut Scored, q: &Located) -> bool {
-    // A section named from the outline is not the model's words: not checked.
-    let Some(confidence) = a.confidence.filter(|_| a.relocated.is_none()) else { return false };
+    // A section named from the outline is not the model's words, and one named off a
+    // passage's marker was given: not checked.
+    let Some(confidence) = a.confidence.filter(|_| a.relocated.is_none() && !a.section_named) else { return false };
     let passages = a.mode != Mode::Memory;
     let unsure = passages && grounding::unsure(&confidence, unsure_below(&a.model));
     match &a.withheld {

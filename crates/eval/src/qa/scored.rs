@@ -49,6 +49,10 @@ pub struct Scored {
     /// of the passage it pointed at instead (`seahorse_ask::locate`).
     #[serde(default)]
     pub relocated: Option<RelocatedScore>,
+    /// The answer names the section of a passage given, asked which section: how sure the
+    /// model was does not withhold it (`seahorse_ask::locate::names_given_section`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub section_named: bool,
 }
 
 /// The model's own answer to a which-section question, replaced by a section of the
@@ -157,6 +161,7 @@ impl Scored {
             confidence: None,
             check_ms: 0.0,
             relocated: None,
+            section_named: false,
         }
     }
 }
