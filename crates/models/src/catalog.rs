@@ -47,10 +47,12 @@ macro_rules! part {
     };
 }
 
-/// Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (head dim 64): the default, used by the tests.
+/// Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (head dim 64): the default of the tests and the
+/// fallback, quickest, with a trained AHN block; a new library starts with it on a machine
+/// too small for the 1.5B (`seahorse_api::machine::recommend`).
 pub static QWEN_CODER_05B: ModelSpec = ModelSpec {
     id: "qwen2.5-coder-0.5b",
-    description: "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (469 MiB; default, used by the tests)",
+    description: "Qwen2.5-Coder-0.5B-Instruct Q4_K_M (469 MiB; quickest, with a trained AHN block; used by the tests)",
     file_name: "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
     size: 491_400_064,
     sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
@@ -96,10 +98,11 @@ pub static QWEN_CODER_05B: ModelSpec = ModelSpec {
     ],
 };
 
-/// Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (head dim 128): better answers, fetched on request.
+/// Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (head dim 128): right far more often; a new library
+/// starts with it on a machine with 2+ CPU threads (or a GPU) and 6+ GiB of memory.
 pub static QWEN_CODER_15B: ModelSpec = ModelSpec {
     id: "qwen2.5-coder-1.5b",
-    description: "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.04 GiB; better answers)",
+    description: "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (1.04 GiB; answers right more often)",
     file_name: "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
     size: 1_117_320_768,
     sha256: "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",

@@ -23,9 +23,25 @@ pub const READING: &[&str] = &[
 ];
 
 pub fn seahorse(home: &Path) -> Command {
+    pin_default_model(home);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_seahorse"));
     cmd.env("SEAHORSE_HOME", home).stdin(Stdio::null());
     cmd
+}
+
+/// The tests are sized for the default (0.5B) model: a new library in `home` is set to it
+/// before its first command, whatever model this machine would be given.
+fn pin_default_model(home: &Path) {
+    if home.join("settings.json").exists() {
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_seahorse"))
+        .env("SEAHORSE_HOME", home)
+        .args(["models", "use", seahorse_api::crates::models::DEFAULT_MODEL.id])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 pub fn run(home: &Path, args: &[&str]) -> Output {
