@@ -14,6 +14,14 @@
 //!   counts as given where the answer uses it as one: after "page", "p.", "section",
 //!   "chapter" and the like, or inside a section name the answer quotes ("Bash version
 //!   5.2" is not given by a passage of section "5.2 Bash Variables").
+//! - **no number**: the question asks for one ("how many", "in what year", "which
+//!   version", "the price") and the answer gives none beyond the question's own
+//!   ([`crate::quantity`]): "The price of the second edition was every LaTeXie's ultimate
+//!   lucky charm." Checked with or without passages.
+//! - **figures out of context**: every figure of the answer is given, but one is written
+//!   in the passages only about something else: no place that writes it has two of the
+//!   content words of the answer's sentence within 15 words ([`crate::figure_context`]).
+//!   Checked when passages were given.
 //! - **not about what was asked**: the question names something in letters and digits
 //!   ("DebConf22", "x86_64", "Python3"; four characters or more) that no text given
 //!   holds, even with its spaces and hyphens taken out: the passages are about something
@@ -31,7 +39,9 @@
 //! - **unsure**: the model chose its words with a mean log-probability below its limit
 //!   (the catalogue's `unsure_below`; [`MIN_MEAN_LOGPROB`] for other models), or the
 //!   passages made them hardly more probable than the question alone did (lift below
-//!   [`MIN_LIFT`]; [`crate::selfcheck`]). Only checked when passages were given.
+//!   [`MIN_LIFT`]; [`crate::selfcheck`]). Only checked when passages were given, and not
+//!   for an answer to a which-section question that names the section of a passage given
+//!   (read off its marker: [`crate::locate::names_given_section`]).
 
 use std::collections::HashSet;
 
