@@ -11,44 +11,45 @@
 
 use std::collections::HashSet;
 
-use crate::figures::{figures, referenced_figures, without_enumerators, REFERENCE_WORDS};
-use crate::grounding::{stem, words, ANSWER_WORDS, FILLER};
-use crate::numerals::spelled_numbers;
+use crate::figures::{numbers, referenced_figures, without_enumerators};
+use crate::grounding::{says_something, stem, words};
 
 /// Words on either side of a figure that count as its context (about a sentence).
-pub(crate) const REACH: usize = 15;
+const REACH: usize = 15;
 /// Content words of the answer's sentence the context must hold (fewer when the sentence
 /// has fewer).
-pub(crate) const MIN_SHARED: usize = 2;
+const MIN_SHARED: usize = 2;
 
 /// The figures of `body` (an answer without its citations) that no text of `texts` states
 /// near the words the answer says them with. Not checked: figures of `question` (in digits
 /// or words), figures named as references ("page 12", "Section 6.7") and the figures in
 /// `quoted` (of section names the answer quotes).
 pub(crate) fn out_of_context(body: &str, texts: &[&str], question: &str, quoted: &HashSet<String>) -> Vec<String> {
-    let mut asked: HashSet<String> = figures(question).into_iter().collect();
-    asked.extend(spelled_numbers(question));
+    let mut asked: HashSet<String> = numbers(question).into_iter().collect();
     asked.extend(quoted.iter().cloned());
-    let places: Vec<Vec<(Vec<String>, HashSet<String>)>> = texts.iter().map(|t| figure_places(t)).collect();
+    // Each sentence's figures to check, with its content words.
+    let claims: Vec<(Vec<String>, HashSet<String>)> = sentences(&without_enumerators(body))
+        .into_iter()
+        .map(|sentence| {
+            let stated = referenced_figures(sentence)
+                .into_iter()
+                .filter(|(f, referenced)| !referenced && !asked.contains(f))
+                .map(|(f, _)| f)
+                .collect();
+            (stated, words(sentence).filter(|w| says_something(w)).map(|w| stem(&w)).collect())
+        })
+        .filter(|(stated, content): &(Vec<String>, HashSet<String>)| !stated.is_empty() && !content.is_empty())
+        .collect();
+    if claims.is_empty() {
+        return Vec::new();
+    }
+    let places: Vec<(Vec<String>, HashSet<String>)> = texts.iter().flat_map(|t| figure_places(t)).collect();
     let mut out: Vec<String> = Vec::new();
-    for sentence in sentences(&without_enumerators(body)) {
-        let stated: Vec<String> = referenced_figures(sentence)
-            .into_iter()
-            .filter(|(f, referenced)| !referenced && !asked.contains(f))
-            .map(|(f, _)| f)
-            .collect();
-        if stated.is_empty() {
-            continue;
-        }
-        let content = content_stems(sentence);
+    for (stated, content) in claims {
         let need = MIN_SHARED.min(content.len());
-        if need == 0 {
-            continue;
-        }
         for f in stated {
             let placed = places
                 .iter()
-                .flatten()
                 .any(|(figs, near)| figs.contains(&f) && content.iter().filter(|w| near.contains(*w)).count() >= need);
             if !placed && !out.contains(&f) {
                 out.push(f);
@@ -64,8 +65,7 @@ fn figure_places(text: &str) -> Vec<(Vec<String>, HashSet<String>)> {
     let tokens: Vec<&str> = text.split_whitespace().collect();
     let mut out = Vec::new();
     for (i, token) in tokens.iter().enumerate() {
-        let mut figs = figures(token);
-        figs.extend(spelled_numbers(token));
+        let figs = numbers(token);
         if figs.is_empty() {
             continue;
         }
@@ -77,20 +77,6 @@ fn figure_places(text: &str) -> Vec<(Vec<String>, HashSet<String>)> {
         out.push((figs, near));
     }
     out
-}
-
-/// The stems of the words of `sentence` that say something: not function words, answer
-/// words, reference words or numbers.
-fn content_stems(sentence: &str) -> HashSet<String> {
-    words(sentence)
-        .filter(|w| {
-            !FILLER.contains(&w.as_str())
-                && !ANSWER_WORDS.contains(&w.as_str())
-                && !REFERENCE_WORDS.contains(&w.as_str())
-                && !w.chars().any(|c| c.is_ascii_digit())
-        })
-        .map(|w| stem(&w))
-        .collect()
 }
 
 /// The sentences of an answer: split after `.`, `!` or `?` followed by a space or the end,

@@ -100,6 +100,13 @@ pub(crate) fn without_enumerators(text: &str) -> String {
     cleaned
 }
 
+/// Every number of `text`: in digits ([`figures`]) and in words ("forty", "the tenth").
+pub(crate) fn numbers(text: &str) -> Vec<String> {
+    let mut out = figures(text);
+    out.extend(crate::numerals::spelled_numbers(text));
+    out
+}
+
 /// The numbers in `text`: runs of digits, with a `.` between digits kept (`5.2`, `2.6.32`)
 /// and a `,` between digits dropped (`10,000` → `10000`).
 pub(crate) fn figures(text: &str) -> Vec<String> {

@@ -46,14 +46,14 @@
 use std::collections::HashSet;
 
 use crate::figure_context;
-use crate::figures::{figures, referenced_figures, without_enumerators, REFERENCE_WORDS};
+use crate::figures::{figures, numbers, referenced_figures, without_enumerators, REFERENCE_WORDS};
 use crate::numerals::spelled_numbers;
 use crate::quantity;
 use crate::selfcheck::Confidence;
 
 /// Words that carry no answer: function words, and what models wrap answers in.
 #[rustfmt::skip]
-pub(crate) const FILLER: &[&str] = &[
+const FILLER: &[&str] = &[
     "a", "about", "above", "according", "after", "all", "also", "an", "and", "answer", "any", "are", "as", "at", "based",
     "be", "been", "being", "both", "but", "by", "can", "context", "could", "described", "describes", "did", "do",
     "document", "does", "each", "following", "for", "from", "given", "had", "has", "have", "he", "her", "here", "him",
@@ -219,13 +219,11 @@ pub fn check(answer: &str, given: &Given<'_>) -> Option<Ungrounded> {
         if !names.is_empty() {
             return Some(Ungrounded::NotAbout { names });
         }
-        let mut known: HashSet<String> = figures(given.question).into_iter().collect();
-        known.extend(spelled_numbers(given.question));
+        let mut known: HashSet<String> = numbers(given.question).into_iter().collect();
         let mut marks: HashSet<String> = HashSet::new();
         for (label, text) in given.texts {
             marks.extend(figures(label));
-            known.extend(figures(text));
-            known.extend(spelled_numbers(text));
+            known.extend(numbers(text));
         }
         let lower = body.to_lowercase();
         // Figures of the section names the answer quotes.
@@ -303,8 +301,17 @@ fn names_not_given(given: &Given<'_>) -> Vec<String> {
 }
 
 /// Words that answer without being found in a text: yes, no and the like.
-pub(crate) const ANSWER_WORDS: &[&str] =
+const ANSWER_WORDS: &[&str] =
     &["yes", "no", "not", "none", "nothing", "neither", "nor", "either", "true", "false", "only"];
+
+/// Whether a lower-cased word of an answer says something: not a function word, an answer
+/// word ("yes"), a reference word ("page") or a number in digits.
+pub(crate) fn says_something(word: &str) -> bool {
+    !FILLER.contains(&word)
+        && !ANSWER_WORDS.contains(&word)
+        && !REFERENCE_WORDS.contains(&word)
+        && !word.chars().any(|c| c.is_ascii_digit())
+}
 
 /// The answer's own words (beyond function words, the question's words and numbers) when
 /// there are some and none of them is in the texts or section names given.
@@ -312,12 +319,7 @@ fn invented_words(body: &str, given: &Given<'_>) -> Option<Vec<String>> {
     let asked: HashSet<String> = words(given.question).map(|w| stem(&w)).collect();
     let mut own: Vec<String> = Vec::new();
     for w in words(body) {
-        let counts = !FILLER.contains(&w.as_str())
-            && !ANSWER_WORDS.contains(&w.as_str())
-            && !REFERENCE_WORDS.contains(&w.as_str())
-            && !asked.contains(&stem(&w))
-            && !w.chars().any(|c| c.is_ascii_digit())
-            && spelled_numbers(&w).is_empty();
+        let counts = says_something(&w) && !asked.contains(&stem(&w)) && spelled_numbers(&w).is_empty();
         if counts && !own.contains(&w) {
             own.push(w);
         }

@@ -3,8 +3,7 @@
 //! often answers with a sentence about something near it ("The price of the second edition
 //! was every LaTeXie's ultimate lucky charm."): whatever else it says, it has not answered.
 
-use crate::figures::figures;
-use crate::numerals::spelled_numbers;
+use crate::figures::numbers;
 
 /// Phrases by which a question asks for a number, a date or a version.
 const ASKING_NUMBER: &[&[&str]] = &[
@@ -36,7 +35,6 @@ pub(crate) fn asks_number(question: &str) -> bool {
 /// Whether `answer` gives a number that `question` does not: digits, a number in words
 /// ("sixteen", "the tenth") or a quantity word ("a dozen", "twice").
 pub(crate) fn gives_number(answer: &str, question: &str) -> bool {
-    let numbers = |t: &str| -> Vec<String> { figures(t).into_iter().chain(spelled_numbers(t)).collect() };
     let asked = numbers(question);
     numbers(answer).iter().any(|n| !asked.contains(n))
         || answer.split(|c: char| !c.is_alphabetic()).any(|w| QUANTITY_WORDS.contains(&w.to_lowercase().as_str()))
